@@ -1,0 +1,12 @@
+# physcnn_library(NAME folder DEPS ...): a static library of every .cpp under src/<folder>.
+function(physcnn_library name folder)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/${folder}/*.cpp)
+  if(NOT sources)
+    return()
+  endif()
+  add_library(physcnn_${name} STATIC ${sources})
+  target_include_directories(physcnn_${name} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(physcnn_${name} PUBLIC ${ARG_DEPS})
+  set_property(GLOBAL APPEND PROPERTY PHYSCNN_LIBRARIES physcnn_${name})
+endfunction()

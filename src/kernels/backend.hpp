@@ -1,0 +1,32 @@
+// The one place that chooses between reference and fast kernels. Reference kernels (plain
+// loops, float and double) are the oracle; fast kernels are float32 only. Every dispatcher in
+// kernels/ asks use_fast<T>().
+#pragma once
+
+#include <type_traits>
+
+namespace physcnn::kernels {
+
+enum class Backend { Reference, Fast };
+
+Backend backend();
+void set_backend(Backend b);
+
+template <class T>
+bool use_fast() {
+  return std::is_same_v<T, float> && backend() == Backend::Fast;
+}
+
+// Switches the backend for a scope (tests compare the two).
+class BackendGuard {
+ public:
+  explicit BackendGuard(Backend b) : previous_(backend()) { set_backend(b); }
+  ~BackendGuard() { set_backend(previous_); }
+  BackendGuard(const BackendGuard&) = delete;
+  BackendGuard& operator=(const BackendGuard&) = delete;
+
+ private:
+  Backend previous_;
+};
+
+}  // namespace physcnn::kernels

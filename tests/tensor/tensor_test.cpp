@@ -1,0 +1,95 @@
+// Tensor views, broadcasting, reductions, concat and padding against hand-computed values.
+#include <gtest/gtest.h>
+
+#include "tensor/ops.hpp"
+
+using namespace physcnn;
+
+namespace {
+Tensor seq(const Shape& s, DType dt = DType::F64) {
+  Tensor t = Tensor::arange(s.numel(), dt);
+  return t.reshape(s);
+}
+}  // namespace
+
+TEST(Tensor, ViewsShareStorage) {
+  Tensor a = seq({2, 3});
+  Tensor t = a.transpose(0, 1);
+  EXPECT_FALSE(t.is_contiguous());
+  EXPECT_EQ(t.shape(), (Shape{3, 2}));
+  EXPECT_EQ(t.at({2, 1}), 5.0);
+  EXPECT_EQ(t.contiguous().to_vector(), (std::vector<double>{0, 3, 1, 4, 2, 5}));
+  Tensor s = a.slice(1, 1, 3);
+  s.fill_(-1);
+  EXPECT_EQ(a.to_vector(), (std::vector<double>{0, -1, -1, 3, -1, -1}));
+  EXPECT_EQ(a.select(0, 1).to_vector(), (std::vector<double>{3, -1, -1}));
+}
+
+TEST(Tensor, ReshapeInfersAndRejects) {
+  Tensor a = seq({2, 3, 4});
+  EXPECT_EQ(a.reshape({-1, 4}).shape(), (Shape{6, 4}));
+  EXPECT_EQ(a.flatten().shape(), (Shape{2, 12}));
+  EXPECT_THROW(a.reshape({5, 5}), ShapeError);
+}
+
+TEST(Tensor, DtypeConversion) {
+  Tensor a = seq({4}, DType::F32);
+  Tensor b = a.to(DType::F64);
+  EXPECT_EQ(b.dtype(), DType::F64);
+  EXPECT_EQ(b.to_vector(), a.to_vector());
+  EXPECT_THROW(a.data<double>(), Error);
+}
+
+TEST(Ops, BroadcastAddAndSumTo) {
+  Tensor a = seq({2, 3, 2});
+  Tensor b = Tensor::from_vector(std::vector<double>{10, 20, 30}, {3, 1});
+  Tensor c = add(a, b);
+  EXPECT_EQ(c.shape(), (Shape{2, 3, 2}));
+  EXPECT_EQ(c.at({1, 2, 1}), 11 + 30.0);
+  Tensor r = sum_to(c, {3, 1});
+  EXPECT_EQ(r.to_vector(), (std::vector<double>{(0 + 1 + 6 + 7) + 40.0, (2 + 3 + 8 + 9) + 80.0,
+                                                (4 + 5 + 10 + 11) + 120.0}));
+  EXPECT_THROW(add(seq({2, 3}), seq({4})), ShapeError);
+  EXPECT_THROW(add(seq({2}), seq({2}, DType::F32)), UsageError);
+}
+
+TEST(Ops, ReductionsAndMax) {
+  Tensor a = seq({2, 3});
+  EXPECT_EQ(sum(a, {1}).to_vector(), (std::vector<double>{3, 12}));
+  EXPECT_EQ(mean(a, {0}, true).shape(), (Shape{1, 3}));
+  EXPECT_EQ(mean(a, {0}).to_vector(), (std::vector<double>{1.5, 2.5, 3.5}));
+  auto [v, idx] = max(a, 1);
+  EXPECT_EQ(v.to_vector(), (std::vector<double>{2, 5}));
+  EXPECT_EQ(idx, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(sum_all(a), 15.0);
+}
+
+TEST(Ops, ConcatAndSplit) {
+  Tensor a = seq({1, 2, 2}), b = add(seq({1, 1, 2}), 100.0);
+  Tensor c = concat({a, b}, 1);
+  EXPECT_EQ(c.shape(), (Shape{1, 3, 2}));
+  EXPECT_EQ(c.to_vector(), (std::vector<double>{0, 1, 2, 3, 100, 101}));
+  auto parts = split(c, {2, 1}, 1);
+  EXPECT_EQ(parts[1].to_vector(), b.to_vector());
+  EXPECT_THROW(concat({a, seq({1, 2, 3})}, 1), ShapeError);
+}
+
+TEST(Ops, PadModes) {
+  Tensor a = seq({1, 1, 1, 3});  // 0 1 2
+  EXPECT_EQ(pad(a, {2, 1}, PadMode::Zeros).to_vector(), (std::vector<double>{0, 0, 0, 1, 2, 0}));
+  EXPECT_EQ(pad(a, {2, 1}, PadMode::Circular).to_vector(), (std::vector<double>{1, 2, 0, 1, 2, 0}));
+  EXPECT_EQ(pad(a, {2, 1}, PadMode::Reflect).to_vector(), (std::vector<double>{2, 1, 0, 1, 2, 1}));
+  EXPECT_EQ(pad(a, {2, 1}, PadMode::Replicate).to_vector(),
+            (std::vector<double>{0, 0, 0, 1, 2, 2}));
+  EXPECT_THROW(pad(a, {3, 0}, PadMode::Reflect), ShapeError);
+  EXPECT_THROW(pad(a, {4, 0}, PadMode::Circular), ShapeError);
+  // 2-D circular: a 2x2 lattice padded by one on every side wraps around.
+  Tensor l = seq({1, 1, 2, 2});
+  Tensor p = pad(l, {1, 1, 1, 1}, PadMode::Circular);
+  EXPECT_EQ(p.shape(), (Shape{1, 1, 4, 4}));
+  EXPECT_EQ(p.to_vector(), (std::vector<double>{3, 2, 3, 2, 1, 0, 1, 0, 3, 2, 3, 2, 1, 0, 1, 0}));
+  // The backward folds each padded copy onto its source: every source counted 4 times here.
+  Tensor g =
+      pad_backward(Tensor::ones(p.shape(), DType::F64), l.shape(), {1, 1, 1, 1}, PadMode::Circular);
+  EXPECT_EQ(g.to_vector(), (std::vector<double>{4, 4, 4, 4}));
+}
