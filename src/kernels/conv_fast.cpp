@@ -1,0 +1,216 @@
+// Fast float convolution: oneDNN convolution primitives (JIT for the CPU found at run time),
+// created once per geometry and cached together with their reorder primitives and the
+// blocked-layout buffers, so a training step allocates nothing after its first call.
+#include <array>
+#include <dnnl.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/error.hpp"
+#include "kernels/conv.hpp"
+
+namespace physcnn::kernels {
+
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+dnnl::stream& cpu_stream() {
+  static dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+// One argument of a primitive: `user` wraps the caller's plain NCHW buffer (its handle is set
+// per call); when the primitive prefers another layout, `internal` holds that copy and
+// `convert` reorders user -> internal (inputs) or internal -> user (outputs).
+struct Arg {
+  int id = 0;
+  bool output = false;
+  memory user;
+  memory internal;
+  dnnl::reorder convert;
+};
+
+struct Plan {
+  dnnl::primitive prim;
+  std::vector<Arg> args;
+};
+
+enum class Kind { Forward, BackwardData, BackwardWeight };
+
+Arg make_arg(int id, bool output, const memory::desc& user_md, const memory::desc& prim_md) {
+  Arg a;
+  a.id = id;
+  a.output = output;
+  a.user = memory(user_md, cpu_engine(), DNNL_MEMORY_NONE);
+  if (prim_md != user_md) {
+    a.internal = memory(prim_md, cpu_engine());
+    a.convert = output ? dnnl::reorder(a.internal, a.user) : dnnl::reorder(a.user, a.internal);
+  }
+  return a;
+}
+
+struct Geometry {
+  memory::dims src, wei, bias, dst, strides, dilates, pad_l, pad_r;
+  Tag wei_tag;
+};
+
+Geometry geometry(const Conv2dDesc& d) {
+  Geometry g;
+  g.src = {d.N, d.IC, d.IH, d.IW};
+  g.dst = {d.N, d.OC, d.OH, d.OW};
+  g.bias = {d.OC};
+  // Grouped weights are (G, OC/G, IC/G, KH, KW) in oneDNN: the same bytes as (OC, IC/G, KH, KW).
+  if (d.G == 1) {
+    g.wei = {d.OC, d.IC, d.KH, d.KW};
+    g.wei_tag = Tag::oihw;
+  } else {
+    g.wei = {d.G, d.OC / d.G, d.IC / d.G, d.KH, d.KW};
+    g.wei_tag = Tag::goihw;
+  }
+  g.strides = {d.SH, d.SW};
+  g.dilates = {d.DH - 1, d.DW - 1};  // oneDNN counts the gaps: 0 is a dense kernel
+  g.pad_l = {d.PH[0], d.PW[0]};
+  g.pad_r = {d.PH[1], d.PW[1]};
+  return g;
+}
+
+memory::desc any_md(const memory::dims& dims) {
+  return memory::desc(dims, memory::data_type::f32, Tag::any);
+}
+memory::desc plain_md(const memory::dims& dims, Tag tag) {
+  return memory::desc(dims, memory::data_type::f32, tag);
+}
+
+dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool with_bias) {
+  using F = dnnl::convolution_forward;
+  const auto pk = dnnl::prop_kind::forward_training;
+  const auto alg = dnnl::algorithm::convolution_direct;
+  if (with_bias) {
+    F::desc desc(pk, alg, any_md(g.src), any_md(g.wei), plain_md(g.bias, Tag::x), any_md(g.dst),
+                 g.strides, g.dilates, g.pad_l, g.pad_r);
+    return F::primitive_desc(desc, cpu_engine());
+  }
+  F::desc desc(pk, alg, any_md(g.src), any_md(g.wei), any_md(g.dst), g.strides, g.dilates, g.pad_l,
+               g.pad_r);
+  return F::primitive_desc(desc, cpu_engine());
+}
+
+Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
+  const Geometry g = geometry(d);
+  const auto src = plain_md(g.src, Tag::nchw), dst = plain_md(g.dst, Tag::nchw);
+  const auto wei = plain_md(g.wei, g.wei_tag), bias = plain_md(g.bias, Tag::x);
+  const auto alg = dnnl::algorithm::convolution_direct;
+  Plan p;
+  if (kind == Kind::Forward) {
+    auto pd = forward_pd(g, with_bias);
+    p.prim = dnnl::convolution_forward(pd);
+    p.args.push_back(make_arg(DNNL_ARG_SRC, false, src, pd.src_desc()));
+    p.args.push_back(make_arg(DNNL_ARG_WEIGHTS, false, wei, pd.weights_desc()));
+    if (with_bias) p.args.push_back(make_arg(DNNL_ARG_BIAS, false, bias, pd.bias_desc()));
+    p.args.push_back(make_arg(DNNL_ARG_DST, true, dst, pd.dst_desc()));
+  } else if (kind == Kind::BackwardData) {
+    using B = dnnl::convolution_backward_data;
+    B::desc desc(alg, any_md(g.src), any_md(g.wei), any_md(g.dst), g.strides, g.dilates, g.pad_l,
+                 g.pad_r);
+    B::primitive_desc pd(desc, cpu_engine(), forward_pd(g, false));
+    p.prim = B(pd);
+    p.args.push_back(make_arg(DNNL_ARG_DIFF_DST, false, dst, pd.diff_dst_desc()));
+    p.args.push_back(make_arg(DNNL_ARG_WEIGHTS, false, wei, pd.weights_desc()));
+    p.args.push_back(make_arg(DNNL_ARG_DIFF_SRC, true, src, pd.diff_src_desc()));
+  } else {
+    using B = dnnl::convolution_backward_weights;
+    auto make = [&]() {
+      if (with_bias)
+        return B::desc(alg, any_md(g.src), any_md(g.wei), plain_md(g.bias, Tag::x), any_md(g.dst),
+                       g.strides, g.dilates, g.pad_l, g.pad_r);
+      return B::desc(alg, any_md(g.src), any_md(g.wei), any_md(g.dst), g.strides, g.dilates,
+                     g.pad_l, g.pad_r);
+    };
+    B::primitive_desc pd(make(), cpu_engine(), forward_pd(g, with_bias));
+    p.prim = B(pd);
+    p.args.push_back(make_arg(DNNL_ARG_SRC, false, src, pd.src_desc()));
+    p.args.push_back(make_arg(DNNL_ARG_DIFF_DST, false, dst, pd.diff_dst_desc()));
+    p.args.push_back(make_arg(DNNL_ARG_DIFF_WEIGHTS, true, wei, pd.diff_weights_desc()));
+    if (with_bias) p.args.push_back(make_arg(DNNL_ARG_DIFF_BIAS, true, bias, pd.diff_bias_desc()));
+  }
+  return p;
+}
+
+// The cache: geometry + kind + bias -> plan. One mutex guards lookup and execution (the
+// primitives are multithreaded inside; serialising callers keeps the cached buffers safe).
+using Key = std::array<int64_t, 20>;
+Key make_key(const Conv2dDesc& d, Kind kind, bool with_bias) {
+  return {
+      d.N,     d.IC,    d.IH,    d.IW, d.OC, d.KH, d.KW, d.SH, d.SW,          d.PH[0],
+      d.PH[1], d.PW[0], d.PW[1], d.DH, d.DW, d.G,  d.OH, d.OW, int64_t(kind), int64_t(with_bias)};
+}
+std::mutex g_mutex;
+std::map<Key, std::unique_ptr<Plan>> g_plans;
+
+// Runs the cached plan for (d, kind) on the caller's buffers, given in the plan's arg order.
+void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const float*>& ptrs) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  std::unique_ptr<Plan>& slot = g_plans[make_key(d, kind, with_bias)];
+  try {
+    if (!slot) slot = std::make_unique<Plan>(make_plan(d, kind, with_bias));
+    Plan& p = *slot;
+    dnnl::stream& s = cpu_stream();
+    std::unordered_map<int, memory> args;
+    for (size_t i = 0; i < p.args.size(); ++i) {
+      Arg& a = p.args[i];
+      a.user.set_data_handle(const_cast<float*>(ptrs[i]));
+      if (!a.internal) {
+        args.emplace(a.id, a.user);
+      } else {
+        if (!a.output) a.convert.execute(s, a.user, a.internal);
+        args.emplace(a.id, a.internal);
+      }
+    }
+    p.prim.execute(s, args);
+    for (Arg& a : p.args)
+      if (a.output && a.internal) a.convert.execute(s, a.internal, a.user);
+    s.wait();
+  } catch (const dnnl::error& e) {
+    if (!slot) g_plans.erase(make_key(d, kind, with_bias));
+    throw Error(
+        detail::cat("conv2d (oneDNN): ", e.what(), " (status ", int(e.status), ") for ", d.str()));
+  }
+}
+
+}  // namespace
+
+void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
+                         float* y) {
+  if (b)
+    run(d, Kind::Forward, true, {x, w, b, y});
+  else
+    run(d, Kind::Forward, false, {x, w, y});
+}
+
+void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx) {
+  run(d, Kind::BackwardData, false, {dy, w, dx});
+}
+
+void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
+                                 float* db) {
+  if (db)
+    run(d, Kind::BackwardWeight, true, {x, dy, dw, db});
+  else
+    run(d, Kind::BackwardWeight, false, {x, dy, dw});
+}
+
+int64_t conv2d_fast_cache_size() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  return static_cast<int64_t>(g_plans.size());
+}
+
+}  // namespace physcnn::kernels
