@@ -1,0 +1,293 @@
+// HDF5 C API glue with RAII handles. Dataset extents are overflow-checked and bounded by what
+// the file can hold before the read buffer is allocated.
+#include "data/formats/hdf5.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <utility>
+
+#include "data/formats/file_io.hpp"
+
+namespace physcnn::data {
+
+namespace {
+
+// Owns an hid_t and closes it with the matching H5?close.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, -1)), close_(o.close_) {}
+  Handle& operator=(Handle&&) = delete;
+  hid_t get() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+void quiet_hdf5() {
+  static std::once_flag once;
+  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+// The innermost message on HDF5's error stack, for the exception text.
+std::string hdf5_reason() {
+  std::string msg;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+        auto* s = static_cast<std::string*>(out);
+        if (s->empty() && e->desc) *s = e->desc;
+        return 0;
+      },
+      &msg);
+  H5Eclear2(H5E_DEFAULT);
+  return msg.empty() ? "" : " (HDF5: " + msg + ")";
+}
+
+[[noreturn]] void fail(const std::string& file, const std::string& what) {
+  throw IoError(file + ": " + what + hdf5_reason());
+}
+
+Handle open_file(const std::string& path, unsigned flags) {
+  quiet_hdf5();
+  PHYSCNN_CHECK(std::filesystem::is_regular_file(path), IoError, path,
+                ": no such HDF5 file (or not a regular file)");
+  if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, "not an HDF5 file (no HDF5 signature)");
+  Handle f(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Fclose);
+  if (!f.ok()) fail(path, "cannot open HDF5 file");
+  return f;
+}
+
+// True when every component of `dataset` exists (H5Lexists needs the parents to exist).
+bool link_exists(hid_t file, const std::string& dataset) {
+  size_t pos = 0;
+  while (true) {
+    pos = dataset.find('/', pos + 1);
+    const std::string prefix = dataset.substr(0, pos);
+    if (prefix != "/" && !prefix.empty() && H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0)
+      return false;
+    if (pos == std::string::npos) return true;
+  }
+}
+
+std::string normalize(const std::string& dataset) {
+  PHYSCNN_CHECK_ARG(!dataset.empty() && dataset != "/", "HDF5 dataset path '", dataset,
+                    "' is empty");
+  return dataset[0] == '/' ? dataset : "/" + dataset;
+}
+
+hid_t native_type(ElemType t) {
+  switch (t) {
+    case ElemType::Bool:
+    case ElemType::U8:
+      return H5T_NATIVE_UINT8;
+    case ElemType::I8:
+      return H5T_NATIVE_INT8;
+    case ElemType::U16:
+      return H5T_NATIVE_UINT16;
+    case ElemType::I16:
+      return H5T_NATIVE_INT16;
+    case ElemType::U32:
+      return H5T_NATIVE_UINT32;
+    case ElemType::I32:
+      return H5T_NATIVE_INT32;
+    case ElemType::U64:
+      return H5T_NATIVE_UINT64;
+    case ElemType::I64:
+      return H5T_NATIVE_INT64;
+    case ElemType::F32:
+      return H5T_NATIVE_FLOAT;
+    case ElemType::F64:
+      return H5T_NATIVE_DOUBLE;
+  }
+  return H5T_NATIVE_UINT8;
+}
+
+// h5py stores numpy bools as an int8 enum {FALSE = 0, TRUE = 1}; we write the same.
+hid_t make_bool_enum() {
+  const hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
+  int8_t v = 0;
+  H5Tenum_insert(t, "FALSE", &v);
+  v = 1;
+  H5Tenum_insert(t, "TRUE", &v);
+  return t;
+}
+
+ElemType elem_type_of_dataset(hid_t type, const std::string& where) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const size_t size = H5Tget_size(type);
+  if (cls == H5T_ENUM) {
+    PHYSCNN_CHECK(size == 1 && H5Tget_nmembers(type) == 2, IoError, where,
+                  ": enum datasets are read only as h5py booleans (1-byte, 2 members)");
+    return ElemType::Bool;
+  }
+  if (cls == H5T_INTEGER) {
+    const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    switch (size) {
+      case 1:
+        return is_signed ? ElemType::I8 : ElemType::U8;
+      case 2:
+        return is_signed ? ElemType::I16 : ElemType::U16;
+      case 4:
+        return is_signed ? ElemType::I32 : ElemType::U32;
+      case 8:
+        return is_signed ? ElemType::I64 : ElemType::U64;
+    }
+  }
+  if (cls == H5T_FLOAT && (size == 4 || size == 8))
+    return size == 4 ? ElemType::F32 : ElemType::F64;
+  throw IoError(::physcnn::detail::cat(where, ": dataset element type (HDF5 class ",
+                                       static_cast<int>(cls), ", ", size,
+                                       " bytes) is not supported; expected an integer of 1/2/4/8 "
+                                       "bytes, float32/float64 or an h5py bool"));
+}
+
+}  // namespace
+
+std::vector<std::string> list_hdf5_datasets(const std::string& path) {
+  Handle f = open_file(path, H5F_ACC_RDONLY);
+  struct Visit {
+    std::vector<std::string> names;
+  } visit;
+  auto cb = [](hid_t g, const char* name, const H5L_info_t* info, void* data) -> herr_t {
+    if (info->type != H5L_TYPE_HARD) return 0;
+    Handle o(H5Oopen(g, name, H5P_DEFAULT), H5Oclose);
+    if (o.ok() && H5Iget_type(o.get()) == H5I_DATASET)
+      static_cast<Visit*>(data)->names.push_back(std::string("/") + name);
+    return 0;
+  };
+  if (H5Lvisit(f.get(), H5_INDEX_NAME, H5_ITER_INC, cb, &visit) < 0)
+    fail(path, "cannot list the file's datasets");
+  std::sort(visit.names.begin(), visit.names.end());
+  return visit.names;
+}
+
+Array read_hdf5(const std::string& path, const std::string& dataset_path) {
+  const std::string ds_path = normalize(dataset_path);
+  const std::string where = path + ":" + ds_path;
+  Handle f = open_file(path, H5F_ACC_RDONLY);
+  if (!link_exists(f.get(), ds_path)) {
+    H5Eclear2(H5E_DEFAULT);
+    std::string have;
+    for (const auto& n : list_hdf5_datasets(path)) have += (have.empty() ? "" : ", ") + n;
+    throw IoError(where + ": no such dataset (the file holds: " + (have.empty() ? "none" : have) +
+                  ")");
+  }
+  Handle ds(H5Dopen2(f.get(), ds_path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!ds.ok()) fail(where, "is not a dataset");
+  Handle type(H5Dget_type(ds.get()), H5Tclose);
+  if (!type.ok()) fail(where, "cannot read the dataset's type");
+  const ElemType et = elem_type_of_dataset(type.get(), where);
+  Handle space(H5Dget_space(ds.get()), H5Sclose);
+  const int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+  if (rank < 0) fail(where, "cannot read the dataset's extents (not a simple dataspace?)");
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0)
+    fail(where, "cannot read the dataset's extents");
+  std::vector<int64_t> shape;
+  for (hsize_t d : dims) {
+    PHYSCNN_CHECK(d <= static_cast<hsize_t>(INT64_MAX), IoError, where, ": extent ", d,
+                  " does not fit int64");
+    shape.push_back(static_cast<int64_t>(d));
+  }
+  const uint64_t nbytes = detail::checked_nbytes(shape, elem_size(et), where);
+  // A dataset's bytes come from the file; even compressed they cannot exceed 1032x its size.
+  const uint64_t file_size = std::filesystem::file_size(path);
+  PHYSCNN_CHECK(nbytes <= file_size * detail::kMaxDeflateRatio, IoError, where, ": dataset of ",
+                elem_name(et), " ", Shape(shape).str(), " = ", nbytes, " bytes cannot come from a ",
+                file_size, "-byte file");
+  Array a = Array::zeros(et, Shape(shape));
+  if (nbytes > 0) {
+    Handle bool_type(et == ElemType::Bool ? make_bool_enum() : -1, H5Tclose);
+    const hid_t mem = et == ElemType::Bool ? bool_type.get() : native_type(et);
+    if (H5Dread(ds.get(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.bytes.data()) < 0)
+      fail(where, "reading the dataset failed (corrupt file?)");
+  }
+  if (et == ElemType::Bool)
+    for (auto& b : a.bytes) b = b != 0;
+  return a;
+}
+
+namespace {
+void write_one(hid_t file, const std::string& target, const std::string& ds_path, const Array& a,
+               const Hdf5WriteOptions& options) {
+  const std::string where = target + ":" + ds_path;
+  PHYSCNN_CHECK_ARG(options.compression >= 0 && options.compression <= 9, "write_hdf5: ", where,
+                    ": compression level ", options.compression, " is not in 0..9");
+  PHYSCNN_CHECK_ARG(a.bytes.size() == static_cast<size_t>(a.numel()) * elem_size(a.type),
+                    "write_hdf5: ", where, ": array ", a.shape.str(), " holds ", a.bytes.size(),
+                    " bytes");
+  if (link_exists(file, ds_path)) {
+    PHYSCNN_CHECK_ARG(options.overwrite_dataset, "write_hdf5: ", where,
+                      " already exists (set overwrite_dataset to replace it)");
+    if (H5Ldelete(file, ds_path.c_str(), H5P_DEFAULT) < 0) fail(where, "cannot remove old dataset");
+  }
+  H5Eclear2(H5E_DEFAULT);
+  std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
+  Handle space(a.shape.rank() == 0
+                   ? H5Screate(H5S_SCALAR)
+                   : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+               H5Sclose);
+  if (!space.ok()) fail(where, "cannot create the dataspace");
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (options.compression > 0 && a.shape.rank() > 0 && a.numel() > 0) {
+    // Chunks of whole rows along the first axis, about 1 MiB each.
+    std::vector<hsize_t> chunk = dims;
+    const uint64_t row = a.bytes.size() / dims[0];
+    chunk[0] = std::clamp<hsize_t>((uint64_t{1} << 20) / std::max<uint64_t>(row, 1), 1, dims[0]);
+    H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
+    H5Pset_deflate(dcpl.get(), static_cast<unsigned>(options.compression));
+  }
+  Handle bool_type(a.type == ElemType::Bool ? make_bool_enum() : -1, H5Tclose);
+  const hid_t type = a.type == ElemType::Bool ? bool_type.get() : native_type(a.type);
+  Handle ds(
+      H5Dcreate2(file, ds_path.c_str(), type, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+      H5Dclose);
+  if (!ds.ok()) fail(where, "cannot create the dataset");
+  if (a.numel() > 0 && H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, a.bytes.data()) < 0)
+    fail(where, "writing the dataset failed");
+}
+}  // namespace
+
+void write_hdf5(const std::string& path, const std::vector<std::pair<std::string, Array>>& datasets,
+                const Hdf5WriteOptions& options) {
+  quiet_hdf5();
+  detail::AtomicFile tmp(path);
+  tmp.close_stream();
+  hid_t id = -1;
+  if (options.append && std::filesystem::exists(path)) {
+    if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, "cannot append: not an HDF5 file");
+    std::filesystem::copy_file(path, tmp.temp_path(),
+                               std::filesystem::copy_options::overwrite_existing);
+    id = H5Fopen(tmp.temp_path().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  } else {
+    id = H5Fcreate(tmp.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  }
+  {
+    Handle f(id, H5Fclose);
+    if (!f.ok()) fail(path, "cannot create the temporary HDF5 file " + tmp.temp_path());
+    for (const auto& [name, array] : datasets)
+      write_one(f.get(), path, normalize(name), array, options);
+    if (H5Fflush(f.get(), H5F_SCOPE_GLOBAL) < 0) fail(path, "flushing the HDF5 file failed");
+  }
+  tmp.commit();
+}
+
+void write_hdf5(const std::string& path, const std::string& dataset, const Array& array,
+                const Hdf5WriteOptions& options) {
+  write_hdf5(path, {{dataset, array}}, options);
+}
+
+}  // namespace physcnn::data
