@@ -1,0 +1,109 @@
+// Parameter-free layers: activations, softmax, Flatten and Identity.
+#pragma once
+
+#include <string>
+
+#include "autograd/functional.hpp"
+#include "nn/module.hpp"
+
+namespace physcnn::nn {
+
+class ReLU : public Module {
+ public:
+  Var forward(const Var& x) override { return autograd::relu(x); }
+  std::string type_name() const override { return "ReLU"; }
+};
+
+struct LeakyReLUOptions {
+  double negative_slope = 0.01;
+};
+class LeakyReLU : public Module {
+ public:
+  explicit LeakyReLU(const LeakyReLUOptions& o = {}) : o_(o) {}
+  Var forward(const Var& x) override { return autograd::leaky_relu(x, o_.negative_slope); }
+  std::string type_name() const override { return "LeakyReLU"; }
+
+ private:
+  LeakyReLUOptions o_;
+};
+
+struct ELUOptions {
+  double alpha = 1.0;
+};
+class ELU : public Module {
+ public:
+  explicit ELU(const ELUOptions& o = {}) : o_(o) {}
+  Var forward(const Var& x) override { return autograd::elu(x, o_.alpha); }
+  std::string type_name() const override { return "ELU"; }
+
+ private:
+  ELUOptions o_;
+};
+
+struct GELUOptions {
+  autograd::GeluApprox approximate = autograd::GeluApprox::None;
+};
+class GELU : public Module {
+ public:
+  explicit GELU(const GELUOptions& o = {}) : o_(o) {}
+  Var forward(const Var& x) override { return autograd::gelu(x, o_.approximate); }
+  std::string type_name() const override { return "GELU"; }
+
+ private:
+  GELUOptions o_;
+};
+
+class Sigmoid : public Module {
+ public:
+  Var forward(const Var& x) override { return autograd::sigmoid(x); }
+  std::string type_name() const override { return "Sigmoid"; }
+};
+
+class Tanh : public Module {
+ public:
+  Var forward(const Var& x) override { return autograd::tanh(x); }
+  std::string type_name() const override { return "Tanh"; }
+};
+
+struct SoftmaxOptions {
+  int64_t dim = 1;  // the class dimension of (N,C,...)
+};
+class Softmax : public Module {
+ public:
+  explicit Softmax(const SoftmaxOptions& o = {}) : o_(o) {}
+  Var forward(const Var& x) override;
+  std::string type_name() const override { return "Softmax"; }
+
+ private:
+  SoftmaxOptions o_;
+};
+class LogSoftmax : public Module {
+ public:
+  explicit LogSoftmax(const SoftmaxOptions& o = {}) : o_(o) {}
+  Var forward(const Var& x) override;
+  std::string type_name() const override { return "LogSoftmax"; }
+
+ private:
+  SoftmaxOptions o_;
+};
+
+struct FlattenOptions {
+  int64_t start_dim = 1;  // flattens start_dim..last, as nn.Flatten()
+};
+class Flatten : public Module {
+ public:
+  explicit Flatten(const FlattenOptions& o = {}) : o_(o) {}
+  Var forward(const Var& x) override;
+  std::string type_name() const override { return "Flatten"; }
+
+ private:
+  FlattenOptions o_;
+};
+
+class Identity : public Module {
+ public:
+  Var forward(const Var& x) override { return x; }
+  std::string type_name() const override { return "Identity"; }
+};
+
+}  // namespace physcnn::nn

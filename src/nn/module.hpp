@@ -1,0 +1,134 @@
+// The Module tree: named children, parameters and buffers whose dotted names equal PyTorch's
+// state_dict keys, train/eval switching, and error context (a child's ShapeError is rethrown
+// prefixed with its path and type, e.g. "features.3 (Conv2d): ...").
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/var.hpp"
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "core/shape.hpp"
+#include "nn/summary.hpp"
+#include "tensor/tensor.hpp"
+
+namespace physcnn::nn {
+
+using autograd::Var;
+using StateDict = std::map<std::string, Tensor>;
+
+// Errors rethrown by Module::operator() with the module path in front. They stay ShapeError /
+// UsageError for callers; the PathTagged base tells outer modules not to prefix again.
+struct PathTagged {
+  virtual ~PathTagged() = default;
+};
+class ModuleShapeError : public ShapeError, public PathTagged {
+ public:
+  using ShapeError::ShapeError;
+};
+class ModuleUsageError : public UsageError, public PathTagged {
+ public:
+  using UsageError::UsageError;
+};
+
+// A fresh initialisation stream for layers built without an explicit Rng: seed 0, one stream per
+// construction, so a program builds the same weights every run.
+Rng default_init_rng();
+
+class Module : public std::enable_shared_from_this<Module> {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // The layer computation; call it through operator() so errors carry the module path.
+  virtual Var forward(const Var& x) = 0;
+  Var operator()(const Var& x);
+  virtual std::string type_name() const = 0;
+
+  // Dotted path from the root ("" for the root itself), set by the parent on registration.
+  const std::string& path() const { return path_; }
+  // "features.3 (Conv2d)", or just the type for the root; the prefix of error messages.
+  std::string context() const;
+
+  // --- tree ------------------------------------------------------------------------------
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
+    return children_;
+  }
+  std::shared_ptr<Module> child(const std::string& name) const;  // UsageError if absent
+  // Every module below this one (depth first, in registration order) with its relative name.
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules();
+
+  // --- parameters and buffers ------------------------------------------------------------
+  // Only materialised parameters appear (lazy layers add theirs on their first forward).
+  std::vector<std::pair<std::string, Var>> named_parameters() const;
+  std::vector<Var> parameters() const;
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+  int64_t parameter_count() const;  // number of scalar parameters
+  // Parameters and buffers by name. The tensors are the live ones (clone to snapshot).
+  StateDict state_dict() const;
+  // Copies the checkpoint into the model in place (optimizers keep their handles). Lazy slots
+  // not yet materialised take the checkpoint tensor. strict: missing and unexpected keys are
+  // errors; shape mismatches always are. The error lists every problem it found.
+  void load_state_dict(const StateDict& state, bool strict = true);
+  void zero_grad();
+  // Converts every parameter and buffer to dtype in place (float64 for gradient checks).
+  void to(DType dtype);
+
+  // --- mode ------------------------------------------------------------------------------
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  // --- shapes ----------------------------------------------------------------------------
+  // Runs one forward on zeros of (1, input_shape...) under no_grad in evaluation mode, so that
+  // lazy layers materialise (create an optimizer after this). Restores the previous modes.
+  // Returns the output shape without the batch dimension.
+  Shape build(const Shape& input_shape);
+  // build() that records one row per leaf layer; format it with format_summary().
+  Summary summary(const Shape& input_shape);
+  // Multiply-adds per sample of this leaf for the given per-batch input and output shapes.
+  virtual int64_t macs(const Shape& input, const Shape& output) const;
+  // Own parameters (not the children's) as a count; used by summary rows.
+  int64_t own_parameter_count() const;
+
+ protected:
+  // Registers a child; its path (and its subtree's) becomes this path + "." + name.
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+    add_child(name, m);
+    return m;
+  }
+  // Registers a member Var / Tensor slot by address; the module must outlive the registry
+  // (modules are held by shared_ptr and never copied). The slot may stay undefined (lazy).
+  void register_parameter(const std::string& name, Var* slot);
+  void register_buffer(const std::string& name, Tensor* slot);
+  // A leaf parameter that requires a gradient.
+  static Var make_parameter(Tensor value) { return Var(std::move(value), true); }
+  // DType used when materialising parameters: the first existing parameter's, else float32.
+  DType param_dtype() const;
+
+  bool training_ = true;
+
+ private:
+  void add_child(const std::string& name, std::shared_ptr<Module> m);
+  void set_path(const std::string& path);
+  void collect_slots(const std::string& prefix, std::vector<std::pair<std::string, Var*>>& params,
+                     std::vector<std::pair<std::string, Tensor*>>& buffers);
+
+  std::string path_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::vector<std::pair<std::string, Var*>> params_;
+  std::vector<std::pair<std::string, Tensor*>> buffers_;
+};
+
+using ModulePtr = std::shared_ptr<Module>;
+
+}  // namespace physcnn::nn

@@ -1,0 +1,9 @@
+// Everything of physcnn::nn in one include: the Module tree, layers, containers, summary.
+#pragma once
+
+#include "nn/activation.hpp"
+#include "nn/container.hpp"
+#include "nn/conv.hpp"
+#include "nn/layers.hpp"
+#include "nn/module.hpp"
+#include "nn/summary.hpp"
