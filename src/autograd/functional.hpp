@@ -121,7 +121,7 @@ Var dropout2d(const Var& x, double p, bool training, Rng& rng);
 enum class Reduction { Mean, Sum, None };
 Var mse_loss(const Var& input, const Var& target, Reduction reduction = Reduction::Mean);
 struct CrossEntropyArgs {
-  Tensor class_weights;  // (C) or undefined
+  Tensor class_weights{};  // (C) or undefined; {} lets callers omit it under -Wextra
   int64_t ignore_index = -100;
   double label_smoothing = 0.0;
   Reduction reduction = Reduction::Mean;
