@@ -1,0 +1,204 @@
+// Multi-spin coded checkerboard Metropolis (Jacobs & Rebbi 1981; Bhanot, Duke & Salvador 1986)
+// with independent random bits per replica, and Wolff updates on the packed words.
+#include "physics/ising/multispin.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "physics/ising/wolff_impl.hpp"
+
+namespace physcnn::physics::ising {
+
+Xoshiro256::Xoshiro256(Rng& seeder) {
+  for (auto& w : s_) w = seeder.next_u64();
+  if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0)
+    s_[0] = 0x9E3779B97F4A7C15ull;  // all-zero is a fixed point
+}
+
+MultiSpinLattice::MultiSpinLattice(int64_t size, Rng rng) : size_(size), rng_(rng) {
+  check_lattice_size("MultiSpinLattice", size);
+  spins_.assign(size_t(size * size), ~uint64_t(0));
+  set_parameters(1.0, 0.0);
+}
+
+void MultiSpinLattice::set_parameters(double temperature, double field) {
+  check_temperature("MultiSpinLattice::set_parameters", temperature);
+  PHYSCNN_CHECK_ARG(std::isfinite(field),
+                    "MultiSpinLattice::set_parameters: field must be finite, got h=", field);
+  temperature_ = temperature;
+  field_ = field;
+  for (int c = 0; c < 10; ++c) {
+    const int k = c % 5, s = c >= 5 ? 1 : -1;
+    // s * sum(neighbours) = 4 - 2k, so flipping costs dE = 2 (4 - 2k) + 2 h s.
+    const double dE = 2.0 * (4 - 2 * k) + 2.0 * field * s;
+    const double p = dE <= 0.0 ? 1.0 : std::exp(-dE / temperature);
+    certain_[size_t(c)] = p >= 1.0;
+    const uint64_t p32 = p >= 1.0 ? 0 : uint64_t(std::floor(p * 4294967296.0));
+    for (int j = 0; j < 32; ++j) {
+      threshold_bits_[size_t(j)][size_t(c)] = ((p32 >> (31 - j)) & 1u) ? ~uint64_t(0) : 0;
+    }
+  }
+  wolff_threshold_ = detail::wolff_threshold(1.0 - std::exp(-2.0 / temperature));
+}
+
+void MultiSpinLattice::fill_random() {
+  for (auto& w : spins_) w = rng_.next();
+}
+
+void MultiSpinLattice::fill_ordered(uint64_t up_mask) {
+  for (auto& w : spins_) w = up_mask;
+}
+
+void MultiSpinLattice::set_replica(int replica, const Lattice& lat) {
+  PHYSCNN_CHECK_ARG(replica >= 0 && replica < kReplicas && lat.size == size_,
+                    "MultiSpinLattice::set_replica: replica ", replica, " of ", kReplicas,
+                    ", lattice L=", lat.size, " vs engine L=", size_);
+  const uint64_t bit = uint64_t(1) << replica;
+  for (size_t i = 0; i < spins_.size(); ++i) {
+    spins_[i] = lat.spins[i] > 0 ? (spins_[i] | bit) : (spins_[i] & ~bit);
+  }
+}
+
+void MultiSpinLattice::copy_replica(int replica, int8_t* out) const {
+  PHYSCNN_CHECK_ARG(replica >= 0 && replica < kReplicas, "MultiSpinLattice::copy_replica: replica ",
+                    replica, " not in [0, ", kReplicas, ")");
+  for (size_t i = 0; i < spins_.size(); ++i) out[i] = ((spins_[i] >> replica) & 1u) ? 1 : -1;
+}
+
+Lattice MultiSpinLattice::replica(int replica) const {
+  Lattice lat{size_, std::vector<int8_t>(spins_.size())};
+  copy_replica(replica, lat.spins.data());
+  return lat;
+}
+
+// s: the spins of one site in 64 replicas, n0..n3 its neighbours. Returns the replicas that flip.
+template <bool kField>
+inline uint64_t MultiSpinLattice::flip_mask(uint64_t s, uint64_t n0, uint64_t n1, uint64_t n2,
+                                            uint64_t n3) {
+  // k = number of antiparallel neighbours per bit, summed bit-sliced into (b2 b1 b0).
+  const uint64_t a0 = s ^ n0, a1 = s ^ n1, a2 = s ^ n2, a3 = s ^ n3;
+  const uint64_t s01 = a0 ^ a1, c01 = a0 & a1, s23 = a2 ^ a3, c23 = a2 & a3;
+  const uint64_t b0 = s01 ^ s23, carry = s01 & s23;
+  const uint64_t b1 = c01 ^ c23 ^ carry, b2 = c01 & c23;  // k = 4 only when all four carry
+  const uint64_t k_mask[5] = {~(b0 | b1 | b2), b0 & ~b1, ~b0 & b1, b0 & b1, b2};
+  constexpr int kClasses = kField ? 10 : 5;
+  uint64_t cls[kClasses];
+  for (int k = 0; k < 5; ++k) {
+    if constexpr (kField) {
+      cls[k] = k_mask[k] & ~s;
+      cls[k + 5] = k_mask[k] & s;
+    } else {
+      cls[k] = k_mask[k];  // with h = 0 the class does not depend on the spin
+    }
+  }
+  uint64_t accept = 0, undecided = 0;
+  for (int c = 0; c < kClasses; ++c) {
+    // Without a field, classes 0-4 use the thresholds of an up spin (5-9); they are the same.
+    const size_t tc = kField ? size_t(c) : size_t(c + 5);
+    if (certain_[tc]) {
+      accept |= cls[c];
+    } else {
+      undecided |= cls[c];
+    }
+  }
+  // Bitwise "r < p" for 64 independent uniforms r, one random word per binary digit, most
+  // significant first; stops when every replica is decided (~log2(64) + 2 words on average).
+  for (int j = 0; j < 32 && undecided; ++j) {
+    const uint64_t u = rng_.next();
+    const auto& bits = threshold_bits_[size_t(j)];
+    uint64_t t = 0;
+    for (int c = 0; c < kClasses; ++c) t |= cls[c] & bits[kField ? size_t(c) : size_t(c + 5)];
+    accept |= undecided & ~u & t;
+    undecided &= ~(u ^ t);
+  }
+  return accept;
+}
+
+// Updates the sites with (row + col) % 2 == parity; they share no bond, so in-place is exact.
+template <bool kField>
+void MultiSpinLattice::sweep_sublattice(int parity) {
+  const int64_t L = size_;
+  uint64_t* s = spins_.data();
+  for (int64_t r = 0; r < L; ++r) {
+    uint64_t* row = s + r * L;
+    const uint64_t* up = s + ((r + L - 1) % L) * L;
+    const uint64_t* down = s + ((r + 1) % L) * L;
+    for (int64_t c = (r + parity) & 1; c < L; c += 2) {
+      const int64_t cl = c == 0 ? L - 1 : c - 1, cr = c == L - 1 ? 0 : c + 1;
+      row[c] ^= flip_mask<kField>(row[c], up[c], down[c], row[cl], row[cr]);
+    }
+  }
+}
+
+void MultiSpinLattice::metropolis_sweep() {
+  if (field_ == 0.0) {
+    sweep_sublattice<false>(0);
+    sweep_sublattice<false>(1);
+  } else {
+    sweep_sublattice<true>(0);
+    sweep_sublattice<true>(1);
+  }
+}
+
+int64_t MultiSpinLattice::wolff_update(int replica) {
+  PHYSCNN_CHECK_ARG(field_ == 0.0,
+                    "MultiSpinLattice::wolff_update: Wolff updates need h = 0, got h=", field_);
+  PHYSCNN_CHECK_ARG(replica >= 0 && replica < kReplicas, "MultiSpinLattice::wolff_update: replica ",
+                    replica, " not in [0, ", kReplicas, ")");
+  const uint64_t bit = uint64_t(1) << replica;
+  uint64_t* s = spins_.data();
+  return detail::grow_wolff_cluster(
+      size_, int64_t(rng_.below(uint64_t(sites()))), wolff_threshold_,
+      [&](int64_t i) { return (s[i] & bit) != 0; }, [&](int64_t i) { s[i] ^= bit; },
+      [&] { return rng_.next(); }, stack_);
+}
+
+void MultiSpinLattice::mixed_sweep(int wolff_clusters) {
+  metropolis_sweep();
+  if (field_ != 0.0) return;
+  for (int r = 0; r < kReplicas; ++r) {
+    for (int k = 0; k < wolff_clusters; ++k) wolff_update(r);
+  }
+}
+
+namespace {
+// 64 bit-sliced binary counters: add() increments counter r by bit r of w (carry-save, ~2 word
+// operations per call amortised), count(r) reads one out.
+struct BitCounters {
+  std::array<uint64_t, 40> planes{};
+  void add(uint64_t w) {
+    for (size_t p = 0; w != 0 && p < planes.size(); ++p) {
+      const uint64_t carry = planes[p] & w;
+      planes[p] ^= w;
+      w = carry;
+    }
+  }
+  int64_t count(int r) const {
+    int64_t n = 0;
+    for (size_t p = 0; p < planes.size(); ++p) n |= int64_t((planes[p] >> r) & 1u) << p;
+    return n;
+  }
+};
+}  // namespace
+
+void MultiSpinLattice::measure(double* energy_per_spin, double* magnetisation_per_spin) const {
+  const int64_t L = size_, N = sites();
+  BitCounters up, anti;  // up spins; antiparallel bonds (right and down of every site)
+  for (int64_t r = 0; r < L; ++r) {
+    const uint64_t* row = spins_.data() + r * L;
+    const uint64_t* down = spins_.data() + ((r + 1) % L) * L;
+    for (int64_t c = 0; c < L; ++c) {
+      up.add(row[c]);
+      anti.add(row[c] ^ down[c]);
+      anti.add(row[c] ^ row[c + 1 == L ? 0 : c + 1]);
+    }
+  }
+  for (int rep = 0; rep < kReplicas; ++rep) {
+    const double m = double(2 * up.count(rep) - N);
+    const double bond_sum = double(2 * N - 2 * anti.count(rep));  // sum over bonds of s_i s_j
+    energy_per_spin[rep] = (-bond_sum - field_ * m) / double(N);
+    magnetisation_per_spin[rep] = m / double(N);
+  }
+}
+
+}  // namespace physcnn::physics::ising
