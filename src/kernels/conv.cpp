@@ -1,5 +1,6 @@
 // Convolution descriptors (validation, printing), the reference/fast dispatchers, and the
 // transposed convolution composed from the conv2d kernels.
+#include <algorithm>
 #include <vector>
 
 #include "core/error.hpp"
@@ -158,27 +159,29 @@ namespace {
 // y (N,C,HW) += b[c]
 template <class T>
 void add_channel_bias(int64_t N, int64_t C, int64_t HW, const T* b, T* y) {
-  parallel_for(0, N * C, 4, [&](int64_t lo, int64_t hi) {
-    for (int64_t nc = lo; nc < hi; ++nc) {
-      const T bc = b[nc % C];
-      T* p = y + nc * HW;
-      for (int64_t i = 0; i < HW; ++i) p[i] += bc;
-    }
-  });
+  parallel_for(0, N * C, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, HW)),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t nc = lo; nc < hi; ++nc) {
+                   const T bc = b[nc % C];
+                   T* p = y + nc * HW;
+                   for (int64_t i = 0; i < HW; ++i) p[i] += bc;
+                 }
+               });
 }
 // db[c] = sum over n and pixels of dy (N,C,HW), accumulated in double.
 template <class T>
 void channel_sum(int64_t N, int64_t C, int64_t HW, const T* dy, T* db) {
-  parallel_for(0, C, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t c = lo; c < hi; ++c) {
-      double s = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* p = dy + (n * C + c) * HW;
-        for (int64_t i = 0; i < HW; ++i) s += p[i];
-      }
-      db[c] = static_cast<T>(s);
-    }
-  });
+  parallel_for(0, C, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, N * HW)),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t c = lo; c < hi; ++c) {
+                   double s = 0;
+                   for (int64_t n = 0; n < N; ++n) {
+                     const T* p = dy + (n * C + c) * HW;
+                     for (int64_t i = 0; i < HW; ++i) s += p[i];
+                   }
+                   db[c] = static_cast<T>(s);
+                 }
+               });
 }
 }  // namespace
 
