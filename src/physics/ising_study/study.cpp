@@ -1,0 +1,267 @@
+// The Ising phase-transition study: generate, train per lattice size, locate the crossing,
+// extrapolate to the thermodynamic limit and write the run folder.
+#include "physics/ising_study/study.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/log.hpp"
+#include "data/formats/npz.hpp"
+#include "data/transforms.hpp"
+#include "io/atomic_file.hpp"
+#include "io/safetensors.hpp"
+#include "nn/models/models.hpp"
+#include "optim/adam.hpp"
+#include "tensor/ops.hpp"
+
+namespace physcnn::physics::ising {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+struct Split {
+  std::vector<int64_t> train, validation, test;
+};
+
+// Per temperature, a random test_fraction of the configurations is held out; of the rest,
+// configurations outside the critical band train (a validation_fraction of them validates).
+Split split_dataset(const IsingDataset& d, const StudyOptions& o, Rng& rng) {
+  std::map<double, std::vector<int64_t>> by_temperature;
+  for (int64_t i = 0; i < d.count(); ++i) by_temperature[d.temperature[size_t(i)]].push_back(i);
+  Split s;
+  for (auto& [t, idx] : by_temperature) {
+    for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[rng.below(i)]);
+    const size_t n_test = size_t(std::llround(o.test_fraction * double(idx.size())));
+    s.test.insert(s.test.end(), idx.begin(), idx.begin() + long(n_test));
+    if (t >= o.exclude_low && t <= o.exclude_high) continue;
+    const size_t rest = idx.size() - n_test;
+    const size_t n_val = size_t(std::llround(o.validation_fraction * double(rest)));
+    s.validation.insert(s.validation.end(), idx.begin() + long(n_test),
+                        idx.begin() + long(n_test + n_val));
+    s.train.insert(s.train.end(), idx.begin() + long(n_test + n_val), idx.end());
+  }
+  return s;
+}
+
+Tensor labels_tensor(const IsingDataset& d) {
+  std::vector<float> y(d.label.begin(), d.label.end());
+  return Tensor::from_vector(y, Shape{d.count()});
+}
+
+// P(ordered) = softmax(logits)[:, 1] per configuration.
+std::vector<double> p_ordered(const Tensor& logits) {
+  const auto v = logits.to_vector();
+  const int64_t n = logits.size(0), c = logits.size(1);
+  std::vector<double> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    double m = v[size_t(i * c)];
+    for (int64_t k = 1; k < c; ++k) m = std::max(m, v[size_t(i * c + k)]);
+    double z = 0;
+    for (int64_t k = 0; k < c; ++k) z += std::exp(v[size_t(i * c + k)] - m);
+    p[size_t(i)] = std::exp(v[size_t(i * c + 1)] - m) / z;
+  }
+  return p;
+}
+
+void write_size_outputs(const std::string& dir, const IsingDataset& d, nn::Module& model) {
+  std::filesystem::create_directories(dir);
+  io::save_safetensors(dir + "/model.safetensors", model.state_dict(),
+                       {{"model", "ising_cnn"}, {"lattice_size", std::to_string(d.lattice_size)}});
+  const int64_t L = d.lattice_size;
+  data::write_npz(dir + "/configurations.npz",
+                  {{"spins", data::Array::from_vector(d.spins, Shape{d.count(), L, L})},
+                   {"temperature", data::Array::from_vector(d.temperature, Shape{d.count()})},
+                   {"label", data::Array::from_vector(d.label, Shape{d.count()})},
+                   {"energy", data::Array::from_vector(d.energy, Shape{d.count()})},
+                   {"magnetisation", data::Array::from_vector(d.magnetisation, Shape{d.count()})}},
+                  {.compress = true});
+}
+
+nlohmann::json to_json(const SizeResult& r) {
+  nlohmann::json j;
+  j["L"] = r.size;
+  j["temperatures"] = r.temperatures;
+  j["p_ordered"] = r.p_ordered;
+  j["p_error"] = r.p_error;
+  j["crossing"] = {{"T_star", r.crossing.temperature},
+                   {"error", r.crossing.error},
+                   {"fit_error", r.crossing.fit_error},
+                   {"chi2", r.crossing.chi2},
+                   {"points", r.crossing.points}};
+  j["test_accuracy_outside_band"] = r.test_accuracy;
+  j["generate_seconds"] = r.generate_seconds;
+  j["train_seconds"] = r.train_seconds;
+  for (const auto& e : r.history)
+    j["history"].push_back({{"epoch", e.epoch},
+                            {"train_loss", e.train_loss},
+                            {"train_accuracy", e.train_metric},
+                            {"val_loss", e.val_loss},
+                            {"val_accuracy", e.val_metric},
+                            {"seconds", e.seconds}});
+  for (const auto& m : r.monte_carlo)
+    j["monte_carlo"].push_back({{"T", m.temperature},
+                                {"energy", m.energy.mean},
+                                {"energy_error", m.energy.error},
+                                {"abs_magnetisation", m.abs_magnetisation.mean},
+                                {"abs_magnetisation_error", m.abs_magnetisation.error},
+                                {"specific_heat", m.specific_heat.mean},
+                                {"tau_energy", m.tau_energy.tau},
+                                {"tau_abs_magnetisation", m.tau_abs_magnetisation.tau},
+                                {"equilibration_sweeps", m.equilibration_sweeps},
+                                {"spacing_sweeps", m.spacing_sweeps}});
+  return j;
+}
+
+SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOptions& o) {
+  SizeResult r;
+  r.size = L;
+  auto t0 = Clock::now();
+  if (!o.quiet)
+    log_info("L = ", L, ": Monte Carlo at ", temps.size(), " temperatures, ",
+             o.configs_per_temperature, " configurations each");
+  const IsingDataset d = generate({.temperatures = temps,
+                                   .lattice_size = L,
+                                   .configs_per_temperature = o.configs_per_temperature,
+                                   .seed = o.seed * 1000003 + uint64_t(L)});
+  r.generate_seconds = seconds_since(t0);
+  r.monte_carlo = d.summary;
+
+  t0 = Clock::now();
+  Rng rng(o.seed, 0x5354554459ull + uint64_t(L));  // "STUDY"
+  const Split s = split_dataset(d, o, rng);
+  const train::TensorData all{to_tensor(d), labels_tensor(d)};
+  train::TensorData tr = train::take(all, s.train);
+  const train::TensorData val = train::take(all, s.validation);
+  const train::TensorData test = train::take(all, s.test);
+  if (o.augment) {
+    // One symmetric copy of every training configuration: exact physics, twice the data.
+    Tensor aug = data::augment_lattices(tr.x, {}, rng);
+    tr = {concat({tr.x, aug}, 0), concat({tr.y, tr.y}, 0)};
+  }
+  auto model = nn::models::ising_cnn(o.seed + uint64_t(L));
+  model->build(Shape{1, L, L});
+  optim::Adam adam(model->named_parameters(), {.lr = o.learning_rate});
+  r.history = train::fit(*model, adam, tr, &val,
+                         {.epochs = o.epochs,
+                          .batch_size = o.batch_size,
+                          .seed = o.seed + uint64_t(L),
+                          .quiet = o.quiet,
+                          .label = "L=" + std::to_string(L)});
+  r.train_seconds = seconds_since(t0);
+
+  // P(ordered) on the held-out configurations, per temperature.
+  const Tensor logits = train::predict(*model, test.x);
+  const std::vector<double> p = p_ordered(logits);
+  std::map<double, std::vector<double>> by_t;
+  int64_t correct = 0, outside = 0;
+  for (size_t i = 0; i < s.test.size(); ++i) {
+    const double t = d.temperature[size_t(s.test[i])];
+    by_t[t].push_back(p[i]);
+    if (t < o.exclude_low || t > o.exclude_high) {
+      ++outside;
+      correct += (p[i] > 0.5) == (d.label[size_t(s.test[i])] == 1);
+    }
+  }
+  r.test_accuracy = outside ? double(correct) / double(outside) : 0.0;
+  for (const auto& [t, v] : by_t) {
+    double m = 0, m2 = 0;
+    for (double x : v) m += x;
+    m /= double(v.size());
+    for (double x : v) m2 += (x - m) * (x - m);
+    const double se = v.size() > 1 ? std::sqrt(m2 / double(v.size() - 1) / double(v.size())) : 1.0;
+    r.temperatures.push_back(t);
+    r.p_ordered.push_back(m);
+    // A floor keeps the fit from trusting points where every configuration gave 0 or 1 exactly.
+    r.p_error.push_back(std::max(se, 1e-3));
+  }
+  r.crossing = find_crossing(r.temperatures, r.p_ordered, r.p_error,
+                             {.bootstrap_samples = 200, .seed = o.seed + uint64_t(L)});
+  if (!o.quiet)
+    log_info("L = ", L, ": T*(L) = ", r.crossing.temperature, " +- ", r.crossing.error,
+             ", test accuracy outside ", o.exclude_low, "..", o.exclude_high, ": ",
+             r.test_accuracy);
+  if (!o.out_dir.empty()) write_size_outputs(o.out_dir + "/L" + std::to_string(L), d, *model);
+  return r;
+}
+
+}  // namespace
+
+StudyOptions quick_study_options() {
+  StudyOptions o;
+  o.sizes = {8, 16};
+  o.grid = {.start = 1.0, .stop = 3.5, .count = 16, .extra_near_tc = 6, .extra_width = 0.3};
+  o.configs_per_temperature = 96;
+  o.epochs = 4;
+  return o;
+}
+
+StudyResult run_study(const StudyOptions& o) {
+  PHYSCNN_CHECK_ARG(o.sizes.size() >= 2,
+                    "the study needs at least two lattice sizes for the "
+                    "finite-size extrapolation, got ",
+                    o.sizes.size());
+  PHYSCNN_CHECK_ARG(o.test_fraction > 0 && o.test_fraction < 1, "test_fraction must be in (0,1)");
+  PHYSCNN_CHECK_ARG(o.exclude_low <= kCriticalTemperature && o.exclude_high >= kCriticalTemperature,
+                    "the excluded band [", o.exclude_low, ", ", o.exclude_high,
+                    "] must contain T_c");
+  const auto t0 = Clock::now();
+  const std::vector<double> temps = make_temperatures(o.grid);
+  StudyResult result;
+  for (int64_t L : o.sizes) result.sizes.push_back(study_size(L, temps, o));
+  std::vector<int64_t> sizes;
+  std::vector<double> tstar, err;
+  for (const auto& s : result.sizes) {
+    sizes.push_back(s.size);
+    tstar.push_back(s.crossing.temperature);
+    err.push_back(s.crossing.error);
+  }
+  result.extrapolation = extrapolate_critical_temperature(sizes, tstar, err);
+  const double tc = result.extrapolation.critical_temperature;
+  result.deviation_percent = 100.0 * (tc - kCriticalTemperature) / kCriticalTemperature;
+  result.deviation_sigma = result.extrapolation.error > 0
+                               ? (tc - kCriticalTemperature) / result.extrapolation.error
+                               : 0.0;
+  result.seconds = seconds_since(t0);
+  if (!o.out_dir.empty()) {
+    nlohmann::json j;
+    j["T_c"] = tc;
+    j["T_c_error"] = result.extrapolation.error;
+    j["slope"] = result.extrapolation.slope;
+    j["chi2"] = result.extrapolation.chi2;
+    j["onsager_T_c"] = kCriticalTemperature;
+    j["deviation_percent"] = result.deviation_percent;
+    j["deviation_sigma"] = result.deviation_sigma;
+    j["seconds"] = result.seconds;
+    j["seed"] = o.seed;
+    for (const auto& s : result.sizes) j["sizes"].push_back(to_json(s));
+    io::write_file_atomic(o.out_dir + "/metrics.json",
+                          [&](std::ostream& out) { out << j.dump(2) << "\n"; });
+    io::write_file_atomic(o.out_dir + "/p_ordered.csv", [&](std::ostream& out) {
+      out << "L,T,p_ordered,p_error\n";
+      for (const auto& s : result.sizes)
+        for (size_t i = 0; i < s.temperatures.size(); ++i)
+          out << s.size << "," << s.temperatures[i] << "," << s.p_ordered[i] << "," << s.p_error[i]
+              << "\n";
+    });
+  }
+  return result;
+}
+
+std::string format_result_line(const StudyResult& r) {
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "T_c = %.4f ± %.4f  (Onsager %.6f, deviation %.2f%%, %.1f σ)",
+                r.extrapolation.critical_temperature, r.extrapolation.error, kCriticalTemperature,
+                r.deviation_percent, std::abs(r.deviation_sigma));
+  return buf;
+}
+
+}  // namespace physcnn::physics::ising

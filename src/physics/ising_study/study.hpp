@@ -1,0 +1,58 @@
+// The phase-transition study (Carrasquilla & Melko, Nature Physics 13, 431 (2017)): simulate the
+// 2D Ising model at several lattice sizes, train a CNN to tell ordered from disordered
+// configurations away from the critical region, find where its mean output P(ordered) crosses
+// 1/2 at each L, and extrapolate T*(L) = T_c + a L^(-1/nu) (nu = 1) to compare with Onsager.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "physics/ising/analysis.hpp"
+#include "physics/ising/generator.hpp"
+#include "train/trainer.hpp"
+
+namespace physcnn::physics::ising {
+
+struct StudyOptions {
+  std::vector<int64_t> sizes{8, 16, 32, 64};
+  TemperatureGrid grid{
+      .start = 1.0, .stop = 3.5, .count = 26, .extra_near_tc = 12, .extra_width = 0.3};
+  int64_t configs_per_temperature = 240;
+  double test_fraction = 0.5;         // per temperature, held out to measure P(ordered)(T)
+  double validation_fraction = 0.15;  // of the training part, to watch overtraining
+  double exclude_low = 2.0, exclude_high = 2.5;  // critical band left out of training
+  int epochs = 6;
+  int64_t batch_size = 64;
+  double learning_rate = 2e-3;
+  bool augment = true;  // D4 symmetries, periodic translations and the global spin flip
+  uint64_t seed = 1;
+  std::string out_dir;  // run folder; empty: write nothing
+  bool quiet = false;
+};
+
+// "--quick": two small sizes and fewer configurations, for tests and CI (seconds, not minutes).
+StudyOptions quick_study_options();
+
+struct SizeResult {
+  int64_t size = 0;
+  std::vector<double> temperatures, p_ordered, p_error;  // mean network output per temperature
+  CrossingResult crossing;
+  std::vector<train::EpochStats> history;
+  double test_accuracy = 0;  // on held-out configurations outside the critical band
+  std::vector<TemperatureSummary> monte_carlo;
+  double generate_seconds = 0, train_seconds = 0;
+};
+
+struct StudyResult {
+  std::vector<SizeResult> sizes;
+  ExtrapolationResult extrapolation;
+  double deviation_percent = 0, deviation_sigma = 0;
+  double seconds = 0;
+};
+
+StudyResult run_study(const StudyOptions& options);
+// "T_c = 2.27x ± 0.00y  (Onsager 2.269185, deviation z.zz%, z.z σ)"
+std::string format_result_line(const StudyResult& result);
+
+}  // namespace physcnn::physics::ising
