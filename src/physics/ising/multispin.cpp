@@ -71,63 +71,96 @@ Lattice MultiSpinLattice::replica(int replica) const {
   return lat;
 }
 
-// s: the spins of one site in 64 replicas, n0..n3 its neighbours. Returns the replicas that flip.
-template <bool kField>
-inline uint64_t MultiSpinLattice::flip_mask(uint64_t s, uint64_t n0, uint64_t n1, uint64_t n2,
-                                            uint64_t n3) {
-  // k = number of antiparallel neighbours per bit, summed bit-sliced into (b2 b1 b0).
-  const uint64_t a0 = s ^ n0, a1 = s ^ n1, a2 = s ^ n2, a3 = s ^ n3;
-  const uint64_t s01 = a0 ^ a1, c01 = a0 & a1, s23 = a2 ^ a3, c23 = a2 & a3;
-  const uint64_t b0 = s01 ^ s23, carry = s01 & s23;
-  const uint64_t b1 = c01 ^ c23 ^ carry, b2 = c01 & c23;  // k = 4 only when all four carry
-  const uint64_t k_mask[5] = {~(b0 | b1 | b2), b0 & ~b1, ~b0 & b1, b0 & b1, b2};
-  constexpr int kClasses = kField ? 10 : 5;
-  uint64_t cls[kClasses];
-  for (int k = 0; k < 5; ++k) {
-    if constexpr (kField) {
-      cls[k] = k_mask[k] & ~s;
-      cls[k + 5] = k_mask[k] & s;
-    } else {
-      cls[k] = k_mask[k];  // with h = 0 the class does not depend on the spin
-    }
+namespace {
+
+// Per-site acceptance tables, copied to the stack for a sweep: the spin words are uint64 too,
+// so members reached through `this` would have to be reloaded after every store.
+struct Thresholds {
+  std::array<bool, 10> certain;
+  std::array<std::array<uint64_t, 10>, 32> bits;
+};
+
+// k = number of antiparallel neighbours per bit, summed bit-sliced into (b2 b1 b0).
+struct NeighbourCount {
+  uint64_t b0, b1, b2;
+  NeighbourCount(uint64_t s, uint64_t n0, uint64_t n1, uint64_t n2, uint64_t n3) {
+    const uint64_t a0 = s ^ n0, a1 = s ^ n1, a2 = s ^ n2, a3 = s ^ n3;
+    const uint64_t s01 = a0 ^ a1, c01 = a0 & a1, s23 = a2 ^ a3, c23 = a2 & a3;
+    const uint64_t carry = s01 & s23;
+    b0 = s01 ^ s23;
+    b1 = c01 ^ c23 ^ carry;
+    b2 = c01 & c23;  // k = 4 only when both pairs carry
   }
-  uint64_t accept = 0, undecided = 0;
-  for (int c = 0; c < kClasses; ++c) {
-    // Without a field, classes 0-4 use the thresholds of an up spin (5-9); they are the same.
-    const size_t tc = kField ? size_t(c) : size_t(c + 5);
-    if (certain_[tc]) {
-      accept |= cls[c];
-    } else {
-      undecided |= cls[c];
-    }
-  }
-  // Bitwise "r < p" for 64 independent uniforms r, one random word per binary digit, most
-  // significant first; stops when every replica is decided (~log2(64) + 2 words on average).
+};
+
+// Bitwise "r < p" for 64 independent uniforms r, one random word per binary digit, most
+// significant first, stopping when every replica is decided (~log2(64) + 2 words on average).
+// `threshold(j)` gives bit j of each replica's p as a mask.
+template <class ThresholdBit>
+inline uint64_t bernoulli_accept(uint64_t accept, uint64_t undecided, Xoshiro256& rng,
+                                 ThresholdBit&& threshold) {
   for (int j = 0; j < 32 && undecided; ++j) {
-    const uint64_t u = rng_.next();
-    const auto& bits = threshold_bits_[size_t(j)];
-    uint64_t t = 0;
-    for (int c = 0; c < kClasses; ++c) t |= cls[c] & bits[kField ? size_t(c) : size_t(c + 5)];
+    const uint64_t u = rng.next(), t = threshold(j);
     accept |= undecided & ~u & t;
     undecided &= ~(u ^ t);
   }
   return accept;
 }
 
+// h = 0: k >= 2 means dE <= 0 (always accepted); only k = 0 (dE = 8) and k = 1 (dE = 4) draw.
+inline uint64_t flip_mask_no_field(const NeighbourCount& n, Xoshiro256& rng,
+                                   const uint64_t (*p8_p4)[2]) {
+  const uint64_t k0 = ~(n.b0 | n.b1 | n.b2), k1 = n.b0 & ~n.b1;
+  return bernoulli_accept(n.b1 | n.b2, k0 | k1, rng,
+                          [&](int j) { return (k0 & p8_p4[j][0]) | (k1 & p8_p4[j][1]); });
+}
+
+// h != 0: ten classes c = k + 5 s, the up-spin (s = 1) and down-spin costs differ by 4h.
+inline uint64_t flip_mask_field(uint64_t s, const NeighbourCount& n, Xoshiro256& rng,
+                                const Thresholds& th) {
+  const uint64_t k_mask[5] = {~(n.b0 | n.b1 | n.b2), n.b0 & ~n.b1, ~n.b0 & n.b1, n.b0 & n.b1, n.b2};
+  uint64_t cls[10], accept = 0, undecided = 0;
+  for (int k = 0; k < 5; ++k) {
+    cls[k] = k_mask[k] & ~s;
+    cls[k + 5] = k_mask[k] & s;
+  }
+  for (int c = 0; c < 10; ++c) (th.certain[size_t(c)] ? accept : undecided) |= cls[c];
+  return bernoulli_accept(accept, undecided, rng, [&](int j) {
+    uint64_t t = 0;
+    for (int c = 0; c < 10; ++c) t |= cls[c] & th.bits[size_t(j)][size_t(c)];
+    return t;
+  });
+}
+
+}  // namespace
+
 // Updates the sites with (row + col) % 2 == parity; they share no bond, so in-place is exact.
 template <bool kField>
 void MultiSpinLattice::sweep_sublattice(int parity) {
   const int64_t L = size_;
   uint64_t* s = spins_.data();
+  Xoshiro256 rng = rng_;
+  const Thresholds th{certain_, threshold_bits_};
+  uint64_t p8_p4[32][2];  // the k = 0 and k = 1 thresholds (classes 5 and 6) for h = 0
+  for (int j = 0; j < 32; ++j) {
+    p8_p4[j][0] = threshold_bits_[size_t(j)][5];
+    p8_p4[j][1] = threshold_bits_[size_t(j)][6];
+  }
   for (int64_t r = 0; r < L; ++r) {
     uint64_t* row = s + r * L;
     const uint64_t* up = s + ((r + L - 1) % L) * L;
     const uint64_t* down = s + ((r + 1) % L) * L;
     for (int64_t c = (r + parity) & 1; c < L; c += 2) {
       const int64_t cl = c == 0 ? L - 1 : c - 1, cr = c == L - 1 ? 0 : c + 1;
-      row[c] ^= flip_mask<kField>(row[c], up[c], down[c], row[cl], row[cr]);
+      const NeighbourCount n(row[c], up[c], down[c], row[cl], row[cr]);
+      if constexpr (kField) {
+        row[c] ^= flip_mask_field(row[c], n, rng, th);
+      } else {
+        row[c] ^= flip_mask_no_field(n, rng, p8_p4);
+      }
     }
   }
+  rng_ = rng;
 }
 
 void MultiSpinLattice::metropolis_sweep() {

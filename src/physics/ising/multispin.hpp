@@ -72,8 +72,6 @@ class MultiSpinLattice {
  private:
   template <bool kField>
   void sweep_sublattice(int parity);
-  template <bool kField>
-  uint64_t flip_mask(uint64_t s, uint64_t n0, uint64_t n1, uint64_t n2, uint64_t n3);
 
   int64_t size_;
   std::vector<uint64_t> spins_;  // L*L words
