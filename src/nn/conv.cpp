@@ -76,7 +76,7 @@ Conv2d::Conv2d(const Conv2dOptions& o, Rng rng) : o_(o), rng_(rng) {
                     "Conv2d: padding \"same\" needs stride 1 (as PyTorch), got stride ", o.stride.h,
                     "x", o.stride.w);
   register_parameter("weight", &weight_);
-  register_parameter("bias", &bias_);
+  if (o.bias) register_parameter("bias", &bias_);  // absent, not missing, when disabled
   if (o.in > 0) materialise(o.in, DType::F32);
 }
 
@@ -143,7 +143,7 @@ Conv1d::Conv1d(const Conv1dOptions& o, Rng rng) : o_(o), rng_(rng) {
   PHYSCNN_CHECK_ARG(o.padding.kind != PadSpec::Kind::Same || o.stride == 1,
                     "Conv1d: padding \"same\" needs stride 1, got ", o.stride);
   register_parameter("weight", &weight_);
-  register_parameter("bias", &bias_);
+  if (o.bias) register_parameter("bias", &bias_);  // absent, not missing, when disabled
   if (o.in > 0) materialise(o.in, DType::F32);
 }
 
@@ -195,7 +195,7 @@ ConvTranspose2d::ConvTranspose2d(const ConvTranspose2dOptions& o, Rng rng) : o_(
                     "ConvTranspose2d: output_padding ", o.output_padding.h, "x", o.output_padding.w,
                     " must be smaller than stride or dilation (as PyTorch)");
   register_parameter("weight", &weight_);
-  register_parameter("bias", &bias_);
+  if (o.bias) register_parameter("bias", &bias_);  // absent, not missing, when disabled
   if (o.in > 0) materialise(o.in, DType::F32);
 }
 

@@ -12,7 +12,7 @@ Linear::Linear(const LinearOptions& o, Rng rng) : o_(o), rng_(rng) {
   PHYSCNN_CHECK_ARG(o.out > 0, "Linear: out features must be > 0, got ", o.out);
   PHYSCNN_CHECK_ARG(o.in >= 0, "Linear: in features must be >= 0 (0 = infer), got ", o.in);
   register_parameter("weight", &weight_);
-  register_parameter("bias", &bias_);
+  if (o.bias) register_parameter("bias", &bias_);  // absent, not missing, when disabled
   if (o.in > 0) materialise(o.in, DType::F32);
 }
 
@@ -44,11 +44,15 @@ BatchNorm::BatchNorm(const BatchNormOptions& o, std::vector<int64_t> ranks)
   PHYSCNN_CHECK_ARG(o.eps > 0, "BatchNorm: eps must be > 0, got ", o.eps);
   PHYSCNN_CHECK_ARG(!o.momentum || (*o.momentum >= 0 && *o.momentum <= 1),
                     "BatchNorm: momentum must be in [0, 1], got ", o.momentum.value_or(0));
-  register_parameter("weight", &weight_);
-  register_parameter("bias", &bias_);
-  register_buffer("running_mean", &running_mean_);
-  register_buffer("running_var", &running_var_);
-  register_buffer("num_batches_tracked", &num_batches_tracked_);
+  if (o.affine) {
+    register_parameter("weight", &weight_);
+    register_parameter("bias", &bias_);
+  }
+  if (o.track_running_stats) {
+    register_buffer("running_mean", &running_mean_);
+    register_buffer("running_var", &running_var_);
+    register_buffer("num_batches_tracked", &num_batches_tracked_);
+  }
   if (o.features > 0) materialise(o.features, DType::F32);
 }
 

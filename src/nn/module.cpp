@@ -149,7 +149,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     auto it = state.find(name);
     if (it == state.end()) {
       missing.push_back(name);
-    } else if (current->defined() && !(it->second.shape() == current->shape())) {
+    } else if (current && current->defined() && !(it->second.shape() == current->shape())) {
       mismatched.push_back(name + ": checkpoint has " + it->second.shape().str() + ", model has " +
                            current->shape().str());
     }

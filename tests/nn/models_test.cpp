@@ -1,0 +1,141 @@
+// The model zoo's geometry through Module::summary: per-layer output shapes (TinyVGG's as in
+// design.md W5), parameter and multiply-add totals, and the formatted table.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "nn/models/models.hpp"
+
+using namespace physcnn;
+
+namespace {
+std::vector<Shape> shapes_of(const nn::Summary& s, const std::vector<std::string>& types = {}) {
+  std::vector<Shape> out;
+  for (const auto& r : s.rows)
+    if (types.empty() || std::find(types.begin(), types.end(), r.type) != types.end())
+      out.push_back(r.output);
+  return out;
+}
+
+// Multiply-adds of a convolution: output elements x (input channels/groups) x KH x KW.
+int64_t conv_macs(int64_t oc, int64_t oh, int64_t ow, int64_t icg, int64_t k) {
+  return oc * oh * ow * icg * k * k;
+}
+}  // namespace
+
+TEST(Models, TinyVggSummary) {
+  auto m = nn::models::tinyvgg();
+  const nn::Summary s = m->summary({3, 64, 64});
+  // design.md W5: conv, conv, pool, conv, conv, pool, linear.
+  EXPECT_EQ(shapes_of(s, {"Conv2d", "MaxPool2d", "Linear"}), (std::vector<Shape>{{10, 62, 62},
+                                                                                 {10, 60, 60},
+                                                                                 {10, 30, 30},
+                                                                                 {10, 28, 28},
+                                                                                 {10, 26, 26},
+                                                                                 {10, 13, 13},
+                                                                                 {10}}));
+  // Every leaf row, ReLUs and Flatten included, in execution order.
+  EXPECT_EQ(shapes_of(s), (std::vector<Shape>{{10, 62, 62},
+                                              {10, 62, 62},
+                                              {10, 60, 60},
+                                              {10, 60, 60},
+                                              {10, 30, 30},
+                                              {10, 28, 28},
+                                              {10, 28, 28},
+                                              {10, 26, 26},
+                                              {10, 26, 26},
+                                              {10, 13, 13},
+                                              {1690},
+                                              {10}}));
+  ASSERT_EQ(s.rows.size(), 12u);
+  EXPECT_EQ(s.rows[0].path, "conv_block_1.0");
+  EXPECT_EQ(s.rows[0].type, "Conv2d");
+  EXPECT_EQ(s.rows[0].params, 3 * 10 * 9 + 10);
+  EXPECT_EQ(s.rows[11].path, "classifier.1");
+  EXPECT_EQ(s.rows[11].params, 1690 * 10 + 10);
+  EXPECT_EQ(s.output, (Shape{10}));
+  const int64_t params = (3 * 90 + 10) + 3 * (10 * 90 + 10) + (16900 + 10);
+  EXPECT_EQ(s.total_params, params);
+  EXPECT_EQ(s.trainable_params, params);
+  EXPECT_EQ(s.total_macs, conv_macs(10, 62, 62, 3, 3) + conv_macs(10, 60, 60, 10, 3) +
+                              conv_macs(10, 28, 28, 10, 3) + conv_macs(10, 26, 26, 10, 3) + 16900);
+
+  const std::string table = nn::format_summary(s);
+  EXPECT_NE(table.find("conv_block_1.0 (Conv2d)"), std::string::npos) << table;
+  EXPECT_NE(table.find("(10, 62, 62)"), std::string::npos) << table;
+  EXPECT_NE(table.find("Total params: 19,920"), std::string::npos) << table;
+  EXPECT_NE(table.find("Multiply-adds per sample: 5,608,780"), std::string::npos) << table;
+}
+
+TEST(Models, LeNet5Geometry) {
+  auto m = nn::models::lenet5();
+  const nn::Summary s = m->summary({1, 28, 28});
+  EXPECT_EQ(shapes_of(s), (std::vector<Shape>{{6, 28, 28},
+                                              {6, 28, 28},
+                                              {6, 14, 14},
+                                              {16, 10, 10},
+                                              {16, 10, 10},
+                                              {16, 5, 5},
+                                              {400},
+                                              {120},
+                                              {120},
+                                              {84},
+                                              {84},
+                                              {10}}));
+  EXPECT_EQ(s.total_params, 61706);
+}
+
+TEST(Models, FmnistBnGeometry) {
+  auto m = nn::models::fmnist_bn();
+  const nn::Summary s = m->summary({1, 28, 28});
+  EXPECT_EQ(shapes_of(s, {"MaxPool2d", "Flatten", "Linear"}),
+            (std::vector<Shape>{{32, 14, 14}, {64, 7, 7}, {3136}, {128}, {10}}));
+  EXPECT_EQ(s.total_params,
+            (9 * 32 + 32) + 64 + (32 * 64 * 9 + 64) + 128 + (3136 * 128 + 128) + (128 * 10 + 10));
+}
+
+TEST(Models, IsingCnnGeometry) {
+  auto m = nn::models::ising_cnn();
+  const nn::Summary s = m->summary({1, 32, 32});
+  EXPECT_EQ(shapes_of(s, {"Conv2d", "MaxPool2d", "GlobalAvgPool2d", "Linear"}),
+            (std::vector<Shape>{{16, 32, 32}, {16, 16, 16}, {32, 16, 16}, {32, 1, 1}, {2}}));
+  // Any lattice size: the global pool removes the spatial extent.
+  EXPECT_EQ(m->build({1, 16, 16}), (Shape{2}));
+}
+
+TEST(Models, UNetSmallGeometry) {
+  auto m = nn::models::unet_small();
+  const nn::Summary s = m->summary({1, 64, 64});
+  EXPECT_EQ(s.output, (Shape{2, 64, 64}));
+  EXPECT_EQ(shapes_of(s, {"MaxPool2d", "ConvTranspose2d"}),
+            (std::vector<Shape>{{16, 32, 32}, {32, 16, 16}, {32, 32, 32}, {16, 64, 64}}));
+  // The shared pool runs twice and has two rows.
+  int pools = 0;
+  for (const auto& r : s.rows) pools += r.path == "pool";
+  EXPECT_EQ(pools, 2);
+  EXPECT_EQ(s.rows.back().path, "head");
+  EXPECT_THROW(m->build({1, 30, 30}), ShapeError);  // not divisible by 4
+}
+
+TEST(Models, VggAndResNetSmall) {
+  auto vgg = nn::models::vgg_small();
+  const nn::Summary sv = vgg->summary({3, 32, 32});
+  EXPECT_EQ(sv.output, (Shape{10}));
+  EXPECT_EQ(shapes_of(sv, {"MaxPool2d", "Flatten"}),
+            (std::vector<Shape>{{32, 16, 16}, {64, 8, 8}, {128, 4, 4}, {2048}}));
+  EXPECT_EQ(vgg->state_dict().at("classifier.1.weight").shape(), (Shape{256, 2048}));
+
+  auto resnet = nn::models::resnet_small();
+  const nn::Summary sr = resnet->summary({3, 32, 32});
+  EXPECT_EQ(sr.output, (Shape{10}));
+  const auto sd = resnet->state_dict();
+  EXPECT_TRUE(sd.count("layer2.0.shortcut.0.weight"));   // downsampling block
+  EXPECT_FALSE(sd.count("layer1.0.shortcut.0.weight"));  // identity shortcut
+  EXPECT_EQ(sd.at("layer3.1.body.3.weight").shape(), (Shape{64, 64, 3, 3}));
+  EXPECT_EQ(shapes_of(sr, {"GlobalAvgPool2d"}), (std::vector<Shape>{{64, 1, 1}}));
+  // Training mode forward and backward run through every block.
+  Rng rng(1);
+  auto y = (*resnet)(autograd::Var(Tensor::uniform({2, 3, 16, 16}, -1, 1, rng)));
+  autograd::sum(y).backward();
+  for (const auto& [name, p] : resnet->named_parameters()) EXPECT_TRUE(p.grad().defined()) << name;
+}
