@@ -90,13 +90,26 @@ State Optimizer::state() const {
 
 void Optimizer::load_state(const State& s) {
   const std::vector<std::string> buffers = buffer_names();
-  std::set<std::string> used_scalars{"lr"}, used_tensors;
+  // Unknown entries first: they usually mean the state of another optimizer or model.
+  std::set<std::string> known_scalars{"lr"}, known_tensors;
+  for (const std::string& n : names_) {
+    known_scalars.insert(n + ".step");
+    for (const std::string& b : buffers) known_tensors.insert(n + "." + b);
+  }
+  for (const auto& [key, v] : s.scalars)
+    PHYSCNN_CHECK_ARG(known_scalars.count(key), name_, ".load_state: unexpected scalar '", key,
+                      "' (no such parameter, or the state of another optimizer)");
+  for (const auto& [key, t] : s.tensors)
+    PHYSCNN_CHECK_ARG(known_tensors.count(key), name_, ".load_state: unexpected tensor '", key,
+                      "' (shape ", t.defined() ? t.shape().str() : "undefined",
+                      "; no such parameter or buffer, or the state of another optimizer)");
   auto lr_it = s.scalars.find("lr");
   PHYSCNN_CHECK_ARG(lr_it != s.scalars.end(), name_, ".load_state: the state has no 'lr'");
   PHYSCNN_CHECK_ARG(std::isfinite(lr_it->second) && lr_it->second >= 0.0, name_,
                     ".load_state: 'lr' must be finite and >= 0, got ", lr_it->second);
 
   std::vector<ParamState> loaded(params_.size());
+  size_t used_tensors = 0;
   for (size_t i = 0; i < params_.size(); ++i) {
     const std::string step_key = names_[i] + ".step";
     auto it = s.scalars.find(step_key);
@@ -104,7 +117,6 @@ void Optimizer::load_state(const State& s) {
     const double step = it->second;
     PHYSCNN_CHECK_ARG(step >= 1 && step <= 9.007199254740992e15 && step == std::floor(step), name_,
                       ".load_state: '", step_key, "' must be a positive integer, got ", step);
-    used_scalars.insert(step_key);
     loaded[i].step = static_cast<int64_t>(step);
     const Tensor& value = params_[i].value();
     for (const std::string& b : buffers) {
@@ -119,17 +131,13 @@ void Optimizer::load_state(const State& s) {
                           t->second.defined() ? dtype_name(t->second.dtype()) : "", ", parameter '",
                           names_[i], "' has shape ", value.shape().str(), " ",
                           dtype_name(value.dtype()));
-      used_tensors.insert(key);
+      ++used_tensors;
       loaded[i].buffers.push_back(t->second.clone());  // our own copy: the caller keeps theirs
     }
   }
-  for (const auto& [key, v] : s.scalars)
-    PHYSCNN_CHECK_ARG(used_scalars.count(key), name_, ".load_state: unexpected scalar '", key,
-                      "' (no such parameter, or state of another optimizer)");
-  for (const auto& [key, t] : s.tensors)
-    PHYSCNN_CHECK_ARG(used_tensors.count(key), name_, ".load_state: unexpected tensor '", key,
-                      "' (shape ", t.defined() ? t.shape().str() : "undefined",
-                      "; no such parameter or buffer, or state of another optimizer)");
+  PHYSCNN_CHECK_ARG(used_tensors == s.tensors.size(), name_, ".load_state: the state has ",
+                    s.tensors.size() - used_tensors,
+                    " buffer(s) of parameters without a '<name>.step' entry");
   lr_ = lr_it->second;
   param_state_ = std::move(loaded);
 }
