@@ -115,21 +115,29 @@ Var gelu(const Var& x, GeluApprox approximate) {
 }
 
 Var sigmoid(const Var& x) {
-  // Split by sign so that exp never overflows.
+  // Split by sign so that exp never overflows. The derivative s(1-s) = e/(1+e)^2 with
+  // e = exp(-|x|) is taken from x: from a float32 output, 1 - s cancels for large x.
   return unary_op(
-      "sigmoid", x, true,
+      "sigmoid", x, false,
       [](auto v) {
         const double d = double(v);
         const double e = std::exp(-std::abs(d));
         return decltype(v)(d >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));
       },
-      [](auto gy, auto y) { return decltype(gy)(gy * y * (1 - y)); });
+      [](auto gy, auto v) {
+        const double e = std::exp(-std::abs(double(v)));
+        return decltype(gy)(double(gy) * e / ((1.0 + e) * (1.0 + e)));
+      });
 }
 
 Var tanh(const Var& x) {
+  // 1 - tanh^2 = 1 / cosh^2 from x, for the same reason (1 - y*y cancels when |y| -> 1).
   return unary_op(
-      "tanh", x, true, [](auto v) { return decltype(v)(std::tanh(v)); },
-      [](auto gy, auto y) { return decltype(gy)(gy * (1 - y * y)); });
+      "tanh", x, false, [](auto v) { return decltype(v)(std::tanh(v)); },
+      [](auto gy, auto v) {
+        const double c = std::cosh(double(v));
+        return decltype(gy)(double(gy) / (c * c));
+      });
 }
 
 namespace {
