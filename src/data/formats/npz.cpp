@@ -95,7 +95,9 @@ std::vector<Entry> parse_central_directory(std::span<const uint8_t> zip,
     PHYSCNN_CHECK(disk == 0 && cd_disk == 0, IoError, source,
                   ": multi-disk zip archives are not supported");
   }
-  PHYSCNN_CHECK(n_disk == n, IoError, source, ": multi-disk zip archives are not supported");
+  PHYSCNN_CHECK(n_disk == n, IoError, source, ": EOCD counts ", n_disk,
+                " entries on this disk but ", n,
+                " in total (multi-disk zip archives are not supported)");
   PHYSCNN_CHECK(cd_offset <= zip.size() && cd_size <= zip.size() - cd_offset, IoError, source,
                 ": central directory [", cd_offset, ", +", cd_size, ") lies outside the ",
                 zip.size(), "-byte archive (truncated?)");

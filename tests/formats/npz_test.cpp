@@ -1,0 +1,180 @@
+// .npz: archives written by np.savez / np.savez_compressed, round trips (stored and deflated),
+// and broken archives (bad CRC, corrupt or truncated deflate, lying sizes, not a zip).
+#include <random>
+
+#include "common.hpp"
+#include "data/formats/npy.hpp"
+#include "data/formats/npz.hpp"
+
+using namespace physcnn;
+using namespace physcnn::data;
+using physcnn::test::format_fixture;
+using physcnn::test::throws_with;
+
+namespace {
+
+void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
+}
+uint32_t get32(const std::vector<uint8_t>& b, size_t at) {
+  return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 |
+         uint32_t{b[at + 3]} << 24;
+}
+// Offset of the (only) central directory, read from the EOCD at the end (no comment).
+size_t central_offset(const std::vector<uint8_t>& zip) {
+  return get32(zip, zip.size() - 22 + 16);
+}
+
+Array one_array() {
+  std::vector<float> v(256);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i % 17);
+  return Array::from_vector(v, Shape{16, 16});
+}
+
+void check_numpy_archive(const std::string& file) {
+  NpzReader r(format_fixture(file));
+  EXPECT_EQ(r.names(), (std::vector<std::string>{"images", "labels", "spins", "x", "mask"}))
+      << file;
+  Array images = r.read("images");
+  EXPECT_EQ(images.type, ElemType::U8);
+  EXPECT_EQ(images.shape, (Shape{2, 3, 3}));
+  for (int64_t i = 0; i < 18; ++i)
+    EXPECT_EQ(images.values<uint8_t>()[static_cast<size_t>(i)], i * 14);
+  EXPECT_EQ(r.read("labels").to_int64(), (std::vector<int64_t>{3, 0, 9, int64_t{1} << 40}));
+  Array spins = r.read("spins");
+  EXPECT_EQ(spins.type, ElemType::I8);
+  for (int64_t i = 0; i < 16; ++i)
+    EXPECT_EQ(spins.values<int8_t>()[static_cast<size_t>(i)], (i * 7) % 3 == 0 ? 1 : -1);
+  Array x = r.read("x");
+  EXPECT_EQ(x.shape, (Shape{2, 3, 4}));
+  for (int64_t i = 0; i < 24; ++i) EXPECT_EQ(x.value_f64(i), (i - 5) * 0.25);
+  EXPECT_EQ(r.read("mask").to_int64(), (std::vector<int64_t>{1, 0, 1, 0, 1, 0}));
+}
+
+}  // namespace
+
+TEST(Npz, ReadsNumpySavez) {
+  check_numpy_archive("savez.npz");
+}
+
+TEST(Npz, ReadsNumpySavezCompressed) {
+  check_numpy_archive("savez_compressed.npz");
+  auto all = read_npz(format_fixture("savez_compressed.npz"));
+  EXPECT_EQ(all.size(), 5u);
+  EXPECT_EQ(all.at("labels").type, ElemType::I64);
+}
+
+TEST(Npz, RoundTripsStoredAndDeflated) {
+  physcnn::test::ScratchDir dir;
+  std::mt19937 gen(3);
+  NamedArrays arrays;
+  const ElemType types[] = {ElemType::Bool, ElemType::U8,  ElemType::I8,  ElemType::I16,
+                            ElemType::I32,  ElemType::I64, ElemType::F32, ElemType::F64};
+  const Shape shapes[] = {Shape{}, Shape{7}, Shape{3, 4}, Shape{2, 2, 3}, Shape{1, 2, 3, 2}};
+  int k = 0;
+  for (ElemType t : types) {
+    for (const Shape& s : shapes) {
+      Array a = Array::zeros(t, s);
+      for (auto& b : a.bytes) b = static_cast<uint8_t>(t == ElemType::Bool ? gen() % 2 : gen() % 4);
+      arrays.emplace_back("a" + std::to_string(k++), std::move(a));
+    }
+  }
+  for (bool compress : {false, true}) {
+    const std::string p = dir.file(compress ? "c.npz" : "s.npz");
+    write_npz(p, arrays, {.compress = compress});
+    NpzReader r(p);
+    ASSERT_EQ(r.names().size(), arrays.size());
+    for (const auto& [name, a] : arrays) {
+      const Array b = r.read(name);
+      EXPECT_EQ(b.type, a.type) << name;
+      EXPECT_EQ(b.shape, a.shape) << name;
+      EXPECT_EQ(b.bytes, a.bytes) << name;
+    }
+  }
+  // Small random values compress; the deflated archive must be the smaller one.
+  EXPECT_LT(std::filesystem::file_size(dir.file("c.npz")),
+            std::filesystem::file_size(dir.file("s.npz")));
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"c.npz", "s.npz"}));
+}
+
+TEST(Npz, WriterRejectsBadNames) {
+  NamedArrays dup = {{"a", one_array()}, {"a", one_array()}};
+  EXPECT_TRUE(throws_with<UsageError>([&] { encode_npz(dup); }, {"'a'", "twice"}));
+  NamedArrays empty = {{"", one_array()}};
+  EXPECT_TRUE(throws_with<UsageError>([&] { encode_npz(empty); }, {"non-empty"}));
+}
+
+TEST(NpzBroken, MissingEntryListsWhatExists) {
+  NpzReader r(format_fixture("savez.npz"));
+  EXPECT_FALSE(r.contains("nope"));
+  EXPECT_TRUE(
+      throws_with<IoError>([&] { r.read("nope"); }, {"savez.npz", "'nope'", "images, labels"}));
+}
+
+TEST(NpzBroken, BadCrcIsDetected) {
+  auto zip = encode_npz({{"a", one_array()}});
+  const size_t npy_size = encode_npy(one_array()).size();
+  zip[30 + 5 + npy_size - 1] ^= 0x01;  // last data byte of the stored entry
+  NpzReader r(zip, "crc.npz");
+  EXPECT_TRUE(
+      throws_with<IoError>([&] { r.read("a"); }, {"crc.npz", "'a.npy'", "CRC-32 mismatch"}));
+}
+
+TEST(NpzBroken, CorruptDeflateStream) {
+  auto zip = encode_npz({{"a", one_array()}}, {.compress = true});
+  zip[30 + 5] = 0xff;  // BFINAL=1, BTYPE=11: a reserved block type
+  NpzReader r(zip, "bad.npz");
+  EXPECT_TRUE(throws_with<IoError>([&] { r.read("a"); }, {"bad.npz", "corrupt deflate stream"}));
+}
+
+TEST(NpzBroken, TruncatedDeflateStream) {
+  auto zip = encode_npz({{"a", one_array()}}, {.compress = true});
+  const size_t cd = central_offset(zip);
+  put32(zip, cd + 20, get32(zip, cd + 20) / 2);  // central compressed size halved
+  NpzReader r(zip, "cut.npz");
+  EXPECT_TRUE(throws_with<IoError>([&] { r.read("a"); }, {"cut.npz", "truncated deflate stream"}));
+}
+
+TEST(NpzBroken, DeclaredSizesBeyondTheArchive) {
+  auto zip = encode_npz({{"a", one_array()}}, {.compress = true});
+  const size_t cd = central_offset(zip);
+  auto lie = zip;
+  put32(lie, cd + 24, 0x7fffffff);  // uncompressed size: 2 GiB from a few hundred bytes
+  NpzReader r(lie, "bomb.npz");
+  EXPECT_TRUE(throws_with<IoError>([&] { r.read("a"); }, {"bomb.npz", "2147483647", "1032:1"}));
+  lie = zip;
+  put32(lie, cd + 20, 0x7fffffff);  // compressed size past the end of the file
+  NpzReader r2(lie, "long.npz");
+  EXPECT_TRUE(throws_with<IoError>([&] { r2.read("a"); }, {"long.npz", "truncated", "2147483647"}));
+  lie = zip;
+  put32(lie, cd + 42, 0x7ffffff0);  // local header offset
+  NpzReader r3(lie, "off.npz");
+  EXPECT_TRUE(throws_with<IoError>([&] { r3.read("a"); }, {"off.npz", "local header offset"}));
+  lie = zip;
+  lie[lie.size() - 22 + 8] = 0x60;  // EOCD claims 24672 entries (on this disk and in total)
+  lie[lie.size() - 22 + 10] = 0x60;
+  EXPECT_TRUE(
+      throws_with<IoError>([&] { NpzReader(lie, "n.npz"); }, {"n.npz", "entries cannot fit"}));
+}
+
+TEST(NpzBroken, NotAZipOrTruncated) {
+  std::vector<uint8_t> junk(100, 0x42);
+  EXPECT_TRUE(throws_with<IoError>([&] { NpzReader(junk, "j.npz"); },
+                                   {"j.npz", "end-of-central-directory"}));
+  auto zip = encode_npz({{"a", one_array()}});
+  zip.resize(zip.size() - 10);
+  EXPECT_TRUE(throws_with<IoError>([&] { NpzReader(zip, "t.npz"); }, {"t.npz", "truncated"}));
+  EXPECT_TRUE(throws_with<IoError>([] { NpzReader(format_fixture("f4_2x3x4.npy")); },
+                                   {"f4_2x3x4.npy", "not a zip"}));
+}
+
+TEST(NpzBroken, UnsupportedMethodAndEncryption) {
+  auto zip = encode_npz({{"a", one_array()}});
+  const size_t cd = central_offset(zip);
+  auto m = zip;
+  m[cd + 10] = 12;  // bzip2
+  EXPECT_TRUE(throws_with<IoError>([&] { NpzReader(m, "m.npz").read("a"); }, {"method 12"}));
+  auto e = zip;
+  e[cd + 8] |= 1;
+  EXPECT_TRUE(throws_with<IoError>([&] { NpzReader(e, "e.npz").read("a"); }, {"encrypted"}));
+}
