@@ -29,6 +29,7 @@ void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, 
       double s1 = 0, s2 = 0;
       for (int64_t n = 0; n < d.N; ++n) {
         const T* row = x + n * CS + c * d.S;
+#pragma omp simd reduction(+ : s1, s2)
         for (int64_t s = 0; s < d.S; ++s) {
           const double v = double(row[s]) - shift;
           s1 += v;
@@ -81,6 +82,7 @@ void batch_norm_backward(const T* gy, const T* x, const T* weight, const double*
       for (int64_t n = 0; n < d.N; ++n) {
         const T* g = gy + n * CS + c * d.S;
         const T* xr = x + n * CS + c * d.S;
+#pragma omp simd reduction(+ : sum_gy, sum_gy_xmu)
         for (int64_t s = 0; s < d.S; ++s) {
           sum_gy += double(g[s]);
           sum_gy_xmu += double(g[s]) * (double(xr[s]) - mu);

@@ -117,7 +117,7 @@ Var cross_entropy(const Var& logits, const Tensor& target, const CrossEntropyArg
                         ", expected [", L.C, "] for logits ", ls.str());
     w = args.class_weights.to_vector();
   }
-  const std::vector<int64_t> t = read_targets(target, ls, L, args.ignore_index);
+  std::vector<int64_t> t = read_targets(target, ls, L, args.ignore_index);
 
   // Fused forward: log-softmax over C, then the per-position terms.
   const DType dt = logits.dtype();
@@ -165,7 +165,8 @@ Var cross_entropy(const Var& logits, const Tensor& target, const CrossEntropyArg
   for (double v : w) w_sum += v;
   const Reduction red = args.reduction;
   return make_op(
-      "cross_entropy", out, {logits}, [lp, t, w, w_sum, W, L, a_scale, b_scale, red](Grads& g) {
+      "cross_entropy", out, {logits},
+      [lp, t = std::move(t), w = std::move(w), w_sum, W, L, a_scale, b_scale, red](Grads& g) {
         const Tensor go = g.out.contiguous();
         Tensor gx = Tensor::empty(lp.shape(), lp.dtype());
         PHYSCNN_DISPATCH(lp.dtype(), T, {
@@ -187,7 +188,7 @@ Var cross_entropy(const Var& logits, const Tensor& target, const CrossEntropyArg
                     const double gi = double(red == Reduction::None ? pgo[i] : pgo[0]) * norm;
                     const double a = gi * a_scale * w[size_t(k)], b = gi * b_scale;
                     for (int64_t c = 0; c < L.C; ++c) {
-                      const double p = std::exp(double(plp[base + c * L.S]));
+                      const double p = double(std::exp(plp[base + c * L.S]));
                       pgx[base + c * L.S] =
                           T(a * (p - (c == k ? 1.0 : 0.0)) + b * (p * w_sum - w[size_t(c)]));
                     }
