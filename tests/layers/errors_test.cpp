@@ -159,3 +159,10 @@ TEST(LayersEdges, BatchNormRunningStatsUseUnbiasedVariance) {
   const Tensor ye = ag::batch_norm(x, {}, {}, rm, rv, false, 0.5, 1e-12).value();
   EXPECT_NEAR(ye.at({3, 0}), (4.0 - rm.item()) / std::sqrt(rv.item()), 1e-9);
 }
+
+TEST(LayersEdges, SoftmaxOfScalarIsOne) {
+  ag::Var x(Tensor::scalar(3.0, DType::F64));
+  EXPECT_EQ(ag::softmax(x, 0).item(), 1.0);
+  EXPECT_EQ(ag::log_softmax(x, -1).item(), 0.0);
+  EXPECT_THROW(ag::softmax(x, 1), ShapeError);
+}

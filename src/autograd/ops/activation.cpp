@@ -1,5 +1,6 @@
 // Activations: elementwise ones with tiny backward lambdas (derivative from the saved input or
 // output), and softmax / log_softmax with hand-written backward through kernels/softmax.
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/functional.hpp"
@@ -146,13 +147,17 @@ namespace {
 Var softmax_impl(const char* name, const Var& x, int64_t dim, bool log) {
   PHYSCNN_CHECK_ARG(x.defined(), name, ": undefined input");
   const Shape& s = x.shape();
-  PHYSCNN_CHECK_SHAPE(s.rank() >= 1 && dim >= -s.rank() && dim < s.rank(), name, ": dim ", dim,
-                      " out of range for input ", s.str(), " of rank ", s.rank());
-  const int64_t d = s.normalize(dim);
-  int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < d; ++i) outer *= s[i];
-  for (int64_t i = d + 1; i < s.rank(); ++i) inner *= s[i];
-  const int64_t D = s[d];
+  // A 0-d tensor behaves as rank 1 of length 1 (dim 0 or -1), as PyTorch.
+  const int64_t rank = std::max<int64_t>(1, s.rank());
+  PHYSCNN_CHECK_SHAPE(dim >= -rank && dim < rank, name, ": dim ", dim, " out of range for input ",
+                      s.str(), " of rank ", s.rank());
+  int64_t outer = 1, inner = 1, D = 1;
+  if (s.rank() > 0) {
+    const int64_t d = s.normalize(dim);
+    for (int64_t i = 0; i < d; ++i) outer *= s[i];
+    for (int64_t i = d + 1; i < s.rank(); ++i) inner *= s[i];
+    D = s[d];
+  }
   const Tensor xv = x.value().contiguous();
   Tensor y = Tensor::empty(s, xv.dtype());
   PHYSCNN_DISPATCH(xv.dtype(), T, {
