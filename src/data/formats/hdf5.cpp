@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include "data/formats/file_io.hpp"
 
@@ -39,19 +40,49 @@ void quiet_hdf5() {
   std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
 }
 
-// The innermost message on HDF5's error stack, for the exception text.
+// The outermost and innermost messages on HDF5's error stack, for the exception text
+// (e.g. "unable to open file: truncated file: eof = 5000, ... stored_eof = 9784").
 std::string hdf5_reason() {
-  std::string msg;
+  std::vector<std::string> msgs;
   H5Ewalk2(
       H5E_DEFAULT, H5E_WALK_DOWNWARD,
       [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
-        auto* s = static_cast<std::string*>(out);
-        if (s->empty() && e->desc) *s = e->desc;
+        if (e->desc && *e->desc) static_cast<std::vector<std::string>*>(out)->push_back(e->desc);
         return 0;
       },
-      &msg);
+      &msgs);
   H5Eclear2(H5E_DEFAULT);
-  return msg.empty() ? "" : " (HDF5: " + msg + ")";
+  if (msgs.empty()) return "";
+  std::string m = msgs.front();
+  if (msgs.size() > 1 && msgs.back() != msgs.front()) m += ": " + msgs.back();
+  return " (HDF5: " + m + ")";
+}
+
+const char* class_name(H5T_class_t c) {
+  switch (c) {
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "float";
+    case H5T_STRING:
+      return "string";
+    case H5T_BITFIELD:
+      return "bitfield";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_REFERENCE:
+      return "reference";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_VLEN:
+      return "variable-length";
+    case H5T_ARRAY:
+      return "array";
+    default:
+      return "unknown";
+  }
 }
 
 [[noreturn]] void fail(const std::string& file, const std::string& what) {
@@ -146,8 +177,8 @@ ElemType elem_type_of_dataset(hid_t type, const std::string& where) {
   }
   if (cls == H5T_FLOAT && (size == 4 || size == 8))
     return size == 4 ? ElemType::F32 : ElemType::F64;
-  throw IoError(::physcnn::detail::cat(where, ": dataset element type (HDF5 class ",
-                                       static_cast<int>(cls), ", ", size,
+  throw IoError(::physcnn::detail::cat(where, ": dataset element type (HDF5 ", class_name(cls),
+                                       ", ", size,
                                        " bytes) is not supported; expected an integer of 1/2/4/8 "
                                        "bytes, float32/float64 or an h5py bool"));
 }

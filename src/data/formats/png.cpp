@@ -62,6 +62,11 @@ Tensor decode_png(std::span<const uint8_t> bytes, const std::string& source) {
                 ": PNG of ", w, "x", h, " pixels exceeds the limit of ", kMaxPixels, " pixels");
   const int keep = stored >= 3 ? 3 : 1;  // gray(+alpha) → 1, RGB(A) → 3
   const bool sixteen = stbi_is_16_bit_from_memory(buf, len);
+  // The pixels come from deflated IDAT chunks: refuse sizes the file cannot hold (1032:1).
+  const uint64_t raw = uint64_t(w) * uint64_t(h) * uint64_t(stored) * (sixteen ? 2 : 1);
+  PHYSCNN_CHECK(raw <= bytes.size() * detail::kMaxDeflateRatio, IoError, source, ": PNG header ",
+                "declares ", w, "x", h, "x", stored, " samples (", raw, " bytes), more than its ",
+                bytes.size(), " bytes can hold (deflate expands at most 1032:1)");
   int w2 = 0, h2 = 0, c2 = 0;
   std::unique_ptr<void, StbFree> px(
       sixteen ? static_cast<void*>(stbi_load_16_from_memory(buf, len, &w2, &h2, &c2, 0))
