@@ -153,13 +153,18 @@ Key make_key(const Conv2dDesc& d, Kind kind, bool with_bias) {
       d.N,     d.IC,    d.IH,    d.IW, d.OC, d.KH, d.KW, d.SH, d.SW,          d.PH[0],
       d.PH[1], d.PW[0], d.PW[1], d.DH, d.DW, d.G,  d.OH, d.OW, int64_t(kind), int64_t(with_bias)};
 }
+constexpr size_t kMaxPlans = 256;
 std::mutex g_mutex;
 std::map<Key, std::unique_ptr<Plan>> g_plans;
 
 // Runs the cached plan for (d, kind) on the caller's buffers, given in the plan's arg order.
 void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const float*>& ptrs) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  std::unique_ptr<Plan>& slot = g_plans[make_key(d, kind, with_bias)];
+  // Bounded: a run with many geometries (varying batch sizes) must not grow without limit;
+  // dropping everything is simple and re-creating a primitive costs well under a millisecond.
+  const Key key = make_key(d, kind, with_bias);
+  if (g_plans.size() >= kMaxPlans && g_plans.find(key) == g_plans.end()) g_plans.clear();
+  std::unique_ptr<Plan>& slot = g_plans[key];
   try {
     if (!slot) slot = std::make_unique<Plan>(make_plan(d, kind, with_bias));
     Plan& p = *slot;
@@ -180,7 +185,7 @@ void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const
       if (a.output && a.internal) a.convert.execute(s, a.internal, a.user);
     s.wait();
   } catch (const dnnl::error& e) {
-    if (!slot) g_plans.erase(make_key(d, kind, with_bias));
+    if (!slot) g_plans.erase(key);
     throw Error(
         detail::cat("conv2d (oneDNN): ", e.what(), " (status ", int(e.status), ") for ", d.str()));
   }
