@@ -123,7 +123,7 @@ TEST(UpsampleErrors, BadSizeScaleAndMode) {
       [] {
         ag::upsample2d(zeros({1, 1, 4, 4}), {.scale = {0.1, 1.0}});
       },
-      {"upsample2d", "output size 0x4", "[1,1,4,4]"});
+      {"upsample2d", "scale 0.1x1", "output size 0x4", "[1,1,4,4]"});
   expect_error<UsageError>(
       [] {
         ag::upsample2d(zeros({1, 1, 4, 4}), {.align_corners = true});

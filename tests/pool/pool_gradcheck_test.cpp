@@ -155,3 +155,26 @@ TEST(UpsampleValues, ScaleFactorUsesReciprocalRatio) {
   ag::Var z = ag::upsample2d(x, {.size = {1, 7}, .mode = ag::UpsampleMode::Bilinear});
   EXPECT_NEAR(z.value().at({0, 0, 0, 6}), 4.0, 1e-12);  // 4.1429 clamps to the last pixel
 }
+
+TEST(PoolValues, ViewsAndNoGradGiveSameValues) {
+  // A transposed (non-contiguous) input pools like its packed copy; under NoGradGuard max
+  // pooling skips the argmax bookkeeping but returns the same values.
+  Rng rng(7);
+  const Tensor base = Tensor::uniform({2, 3, 6, 5}, -1, 1, rng, DType::F32);
+  const Tensor view = base.transpose(2, 3);  // (2,3,5,6), strided
+  const Tensor packed = view.contiguous();
+  const ag::Pool2dArgs args{.kernel = {3, 2}, .stride = {2, 2}, .padding = {1, 0}};
+  for (auto backend : {kernels::Backend::Reference, kernels::Backend::Fast}) {
+    kernels::BackendGuard guard(backend);
+    const Tensor want = ag::max_pool2d(ag::Var(packed, true), args).value();
+    EXPECT_EQ(ag::max_pool2d(ag::Var(view, true), args).value().to_vector(), want.to_vector());
+    ag::NoGradGuard no_grad;
+    EXPECT_EQ(ag::max_pool2d(ag::Var(packed, true), args).value().to_vector(), want.to_vector());
+    EXPECT_EQ(ag::upsample2d(ag::Var(view), {.size = {7, 9}, .mode = ag::UpsampleMode::Bilinear})
+                  .value()
+                  .to_vector(),
+              ag::upsample2d(ag::Var(packed), {.size = {7, 9}, .mode = ag::UpsampleMode::Bilinear})
+                  .value()
+                  .to_vector());
+  }
+}

@@ -36,6 +36,9 @@ kernels::UpsampleDesc upsample_desc(const Var& x, const UpsampleArgs& a) {
     d.OW = static_cast<int64_t>(std::floor(static_cast<double>(d.IW) * a.scale[1]));
     d.scale_h = a.scale[0];
     d.scale_w = a.scale[1];
+    PHYSCNN_CHECK_SHAPE(d.OH > 0 && d.OW > 0, "upsample2d: scale ", a.scale[0], "x", a.scale[1],
+                        " gives output size ", d.OH, "x", d.OW, " (floor(I*scale)) for input ",
+                        x.shape().str());
   }
   kernels::upsample2d_validate(d, "upsample2d");
   return d;
