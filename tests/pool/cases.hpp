@@ -123,6 +123,7 @@ inline std::vector<PoolCase> pool_cases() {
       {"nearest_size_5to7", PoolOp::Upsample, {1, 2, 5, 5}, {}, {.size = {7, 7}, .mode = nearest}},
       {"nearest_s1_5", PoolOp::Upsample, {1, 2, 5, 6}, {}, {.scale = {1.5, 2.5}, .mode = nearest}},
       {"nearest_down", PoolOp::Upsample, {1, 2, 7, 8}, {}, {.size = {3, 5}, .mode = nearest}},
+      {"nearest_s1_7", PoolOp::Upsample, {1, 2, 4, 5}, {}, {.scale = {1.7, 1.3}, .mode = nearest}},
       {"bilinear_s2", PoolOp::Upsample, {2, 2, 4, 5}, {}, {.scale = {2.0, 2.0}, .mode = bilinear}},
       {"bilinear_s2_ac",
        PoolOp::Upsample,
@@ -146,6 +147,11 @@ inline std::vector<PoolCase> pool_cases() {
        {},
        {.scale = {1.5, 2.5}, .mode = bilinear, .align_corners = true}},
       {"bilinear_down", PoolOp::Upsample, {1, 2, 7, 8}, {}, {.size = {3, 5}, .mode = bilinear}},
+      {"bilinear_s0_7",
+       PoolOp::Upsample,
+       {1, 2, 8, 9},
+       {},
+       {.scale = {0.7, 0.6}, .mode = bilinear}},
   };
 }
 

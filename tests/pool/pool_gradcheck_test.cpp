@@ -154,6 +154,11 @@ TEST(UpsampleValues, ScaleFactorUsesReciprocalRatio) {
   EXPECT_NEAR(y.value().at({0, 0, 0, 6}), 6.5 / 1.5 - 0.5, 1e-12);
   ag::Var z = ag::upsample2d(x, {.size = {1, 7}, .mode = ag::UpsampleMode::Bilinear});
   EXPECT_NEAR(z.value().at({0, 0, 0, 6}), 4.0, 1e-12);  // 4.1429 clamps to the last pixel
+  // Nearest, 4 -> floor(4 * 1.7) = 6: floor(o / 1.7) = 0,0,1,1,2,2 (PyTorch 1.13; with the
+  // ratio 4/6 it would be 0,0,1,2,2,3).
+  ag::Var x4(ramp({1, 1, 1, 4}));
+  ag::Var n = ag::upsample2d(x4, {.scale = {1.0, 1.7}});
+  EXPECT_EQ(n.value().to_vector(), (std::vector<double>{0, 0, 1, 1, 2, 2}));
 }
 
 TEST(PoolValues, ViewsAndNoGradGiveSameValues) {

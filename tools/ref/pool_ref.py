@@ -42,6 +42,7 @@ ROWS = [
     ("nearest_size_5to7", "nearest", (1, 2, 5, 5), dict(size=(7, 7))),
     ("nearest_s1_5", "nearest", (1, 2, 5, 6), dict(scale=(1.5, 2.5))),
     ("nearest_down", "nearest", (1, 2, 7, 8), dict(size=(3, 5))),
+    ("nearest_s1_7", "nearest", (1, 2, 4, 5), dict(scale=(1.7, 1.3))),
     ("bilinear_s2", "bilinear", (2, 2, 4, 5), dict(scale=(2.0, 2.0), ac=False)),
     ("bilinear_s2_ac", "bilinear", (2, 2, 4, 5), dict(scale=(2.0, 2.0), ac=True)),
     ("bilinear_size", "bilinear", (1, 2, 5, 6), dict(size=(7, 11), ac=False)),
@@ -49,6 +50,7 @@ ROWS = [
     ("bilinear_s1_5", "bilinear", (1, 2, 5, 6), dict(scale=(1.5, 2.5), ac=False)),
     ("bilinear_s1_5_ac", "bilinear", (1, 2, 5, 6), dict(scale=(1.5, 2.5), ac=True)),
     ("bilinear_down", "bilinear", (1, 2, 7, 8), dict(size=(3, 5), ac=False)),
+    ("bilinear_s0_7", "bilinear", (1, 2, 8, 9), dict(scale=(0.7, 0.6), ac=False)),
 ]
 
 
