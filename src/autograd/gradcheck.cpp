@@ -28,10 +28,14 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Var>& inputs,
     PHYSCNN_CHECK_ARG(!v.defined() || !v.requires_grad() || v.dtype() == DType::F64,
                       "gradcheck wants float64 inputs (float32 differences are too noisy)");
 
-  // Fresh leaves so that earlier gradients do not leak in.
-  std::vector<Var> leaves;
-  for (const Var& v : inputs)
-    leaves.push_back(v.defined() ? Var(v.value().clone(), v.requires_grad()) : Var());
+  // The inputs themselves are perturbed (and restored), so a model's own parameters can be
+  // checked; their previous gradients are cleared first.
+  std::vector<Var> leaves = inputs;
+  for (Var& v : leaves)
+    if (v.defined()) {
+      v.zero_grad();
+      if (v.requires_grad()) v.value() = v.value().contiguous();
+    }
   const Var out = f(leaves);
   const Tensor g = Tensor::uniform(out.shape(), -1.0, 1.0, rng, out.dtype());
   if (out.requires_grad()) out.backward(g);

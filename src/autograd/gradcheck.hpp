@@ -1,6 +1,8 @@
 // Generic gradient check (dlib's test_layer idea): for a random output direction g, compare
 // d<g, f(x)>/dx by central differences with backward(g), for every input that requires a
 // gradient, sampling at most max_coords coordinates of large inputs. Run it in float64.
+// The inputs are perturbed in place and restored, so f may read them through other handles
+// (a model's own parameters); their gradients are reset.
 #pragma once
 
 #include <functional>

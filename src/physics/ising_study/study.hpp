@@ -18,6 +18,7 @@ struct StudyOptions {
   std::vector<int64_t> sizes{8, 16, 32, 64};
   TemperatureGrid grid{
       .start = 1.0, .stop = 3.5, .count = 26, .extra_near_tc = 12, .extra_width = 0.3};
+  std::vector<double> temperatures;  // explicit list; replaces the grid when not empty
   int64_t configs_per_temperature = 240;
   double test_fraction = 0.5;         // per temperature, held out to measure P(ordered)(T)
   double validation_fraction = 0.15;  // of the training part, to watch overtraining

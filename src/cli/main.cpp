@@ -1,0 +1,52 @@
+// Entry point of the `physcnn` command: the only place that catches every error. Exit codes:
+// 0 ok, 2 usage or configuration error, 3 data or I/O error, 4 numerical failure.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "physcnn: convolutional neural networks on physics data.\n"
+      "Run `physcnn ising` for the Ising phase-transition study (no data needed)."};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "threads to use (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  std::vector<physcnn::cli::Run> runs{physcnn::cli::add_ising(app), physcnn::cli::add_generate(app),
+                                      physcnn::cli::add_summary(app),
+                                      physcnn::cli::add_gradcheck(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  try {
+    if (threads > 0) physcnn::set_num_threads(threads);
+    size_t i = 0;
+    for (CLI::App* sub : app.get_subcommands({})) {
+      if (sub->parsed()) return runs.at(i)();
+      ++i;
+    }
+    return 2;
+  } catch (const physcnn::Error& e) {
+    std::fprintf(stderr, "physcnn: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "physcnn: error: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "physcnn: error: out of memory\n");
+    return 3;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "physcnn: internal error: %s\n", e.what());
+    return 1;
+  }
+}
