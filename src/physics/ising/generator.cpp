@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <exception>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -172,11 +173,20 @@ IsingDataset generate(const GeneratorOptions& o) {
   // Workers take temperatures from a shared counter (near-T_c points cost more); each result
   // depends only on its index, so the assignment does not matter.
   std::atomic<size_t> next{0};
+  std::exception_ptr failure;  // an exception must not escape an OpenMP region (terminate)
+  std::atomic<bool> failed{false};
   parallel_for(0, num_threads(), 1, [&](int64_t lo, int64_t hi) {
     for (int64_t w = lo; w < hi; ++w) {
-      for (size_t i = next++; i < n_t; i = next++) run_temperature(o, i, out);
+      for (size_t i = next++; i < n_t && !failed; i = next++) {
+        try {
+          run_temperature(o, i, out);
+        } catch (...) {
+          if (!failed.exchange(true)) failure = std::current_exception();
+        }
+      }
     }
   });
+  if (failure) std::rethrow_exception(failure);
   return out;
 }
 

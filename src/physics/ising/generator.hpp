@@ -43,7 +43,7 @@ struct GeneratorOptions {
   int64_t pilot_sweeps = 128;
   int64_t max_pilot_sweeps = 8192;
   // The production run (where the summary means are measured) lasts at least this many sweeps.
-  int64_t min_measurement_sweeps = 256;
+  int64_t min_measurement_sweeps = 1024;
 };
 
 struct TemperatureSummary {
