@@ -3,6 +3,8 @@
 // through the float64 reference path.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "conv/conv_cases.hpp"
 #include "kernels/backend.hpp"
 #include "support/fixture.hpp"
@@ -25,10 +27,16 @@ Result run_case(const test::ConvCase& c, const test::Fixture& fx, DType dt) {
   return {y.value(), x.grad(), w.grad(), c.bias ? b.grad() : Tensor()};
 }
 
+// Largest |actual - expected| / max|expected| seen by the current test, printed at its end.
+double g_worst = 0;
+std::string g_worst_what;
+
 // Relative 1e-5 with an absolute floor on the tensor's own scale (sums of many terms cancel).
 void expect_close(const Tensor& actual, const Tensor& expected, const std::string& what) {
-  const double atol = 1e-5 * max_abs(expected);
-  EXPECT_TRUE(test::tensors_close(actual.to(DType::F32), expected, 1e-5, atol, what));
+  const double scale = max_abs(expected);
+  EXPECT_TRUE(test::tensors_close(actual.to(DType::F32), expected, 1e-5, 1e-5 * scale, what));
+  const double err = max_abs_diff(actual.to(DType::F64), expected.to(DType::F64)) / scale;
+  if (err > g_worst) g_worst = err, g_worst_what = what;
 }
 
 void check_row(const test::ConvCase& c, const test::Fixture& fx, DType dt, const char* path) {
@@ -50,18 +58,26 @@ void check_row(const test::ConvCase& c, const test::Fixture& fx, DType dt, const
 TEST(ConvParity, FastFloat32MatchesPyTorch) {
   const test::Fixture fx = test::load_fixture("conv_parity");
   kernels::BackendGuard fast(kernels::Backend::Fast);
+  g_worst = 0;
   for (const test::ConvCase& c : test::conv_cases()) check_row(c, fx, DType::F32, "fast float32");
+  std::cout << "largest error / scale, fast float32: " << g_worst << " (" << g_worst_what << ")\n";
 }
 
 TEST(ConvParity, ReferenceFloat32MatchesPyTorch) {
   const test::Fixture fx = test::load_fixture("conv_parity");
   kernels::BackendGuard ref(kernels::Backend::Reference);
+  g_worst = 0;
   for (const test::ConvCase& c : test::conv_cases())
     check_row(c, fx, DType::F32, "reference float32");
+  std::cout << "largest error / scale, reference float32: " << g_worst << " (" << g_worst_what
+            << ")\n";
 }
 
 TEST(ConvParity, ReferenceFloat64MatchesPyTorch) {
   const test::Fixture fx = test::load_fixture("conv_parity");
+  g_worst = 0;
   for (const test::ConvCase& c : test::conv_cases())
     check_row(c, fx, DType::F64, "reference float64");
+  std::cout << "largest error / scale, reference float64: " << g_worst << " (" << g_worst_what
+            << ")\n";
 }
