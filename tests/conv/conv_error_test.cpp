@@ -87,6 +87,15 @@ TEST(ConvErrors, GroupsAndBias) {
       {"conv2d: stride must be positive"});
 }
 
+TEST(ConvErrors, PaddingModeLargerThanImage) {
+  expect_error<ShapeError>(
+      [] {
+        ag::conv2d(zeros({1, 1, 3, 8}), zeros({1, 1, 3, 3}), ag::Var(),
+                   {.padding = {3, 3, 1, 1}, .padding_mode = PadMode::Reflect});
+      },
+      {"conv2d: ", "reflect padding", "(input [1,1,3,8], weight [1,1,3,3])"});
+}
+
 TEST(ConvErrors, RankAndDtype) {
   expect_error<ShapeError>(
       [] {

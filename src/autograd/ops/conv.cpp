@@ -74,7 +74,11 @@ Var conv2d_impl(const char* op, const Var& x, const Var& weight, const Var& bias
       pads.push_back(a.padding[0]);
       pads.push_back(a.padding[1]);
     }
-    xp = pad(x, pads, a.padding_mode);
+    try {
+      xp = pad(x, pads, a.padding_mode);
+    } catch (const ShapeError& e) {  // e.g. reflect padding not smaller than the image
+      throw ShapeError(detail::cat(op, ": ", e.what(), " (", shapes_str(x, weight), ")"));
+    }
     d.IH = xp.size(2);
     d.IW = xp.size(3);
     d.PH = {0, 0};
