@@ -24,25 +24,26 @@ const SgdOptions& validated(const SgdOptions& o) {
   return o;
 }
 
-// p, grad, buf (n) — buf unused when momentum == 0. Scalars are rounded to T first, as
-// PyTorch does for the alpha/value arguments of its in-place ops.
-template <class T>
+// p, grad, buf (n); buf is used when momentum != 0. Scalars are rounded to T first, as PyTorch
+// does for the alpha/value arguments of its in-place ops. Whether buf is written is a template
+// parameter so that the body is branch-free and vectorizes.
+template <class T, bool kMomentum>
 void sgd_update(T* p, const T* grad, T* buf, int64_t n, const SgdOptions& o, bool first) {
   const T lr = static_cast<T>(-o.lr), wd = static_cast<T>(o.weight_decay);
   const T mom = static_cast<T>(o.momentum), keep = static_cast<T>(1.0 - o.dampening);
-  const bool use_wd = o.weight_decay != 0.0, use_mom = o.momentum != 0.0;
-  const bool nesterov = o.nesterov, maximize = o.maximize;
-  parallel_for(0, n, kUpdateGrain, [&](int64_t lo, int64_t hi) {
+  const bool use_wd = o.weight_decay != 0.0, nesterov = o.nesterov, maximize = o.maximize;
+  parallel_for(0, n, kUpdateGrain, [=](int64_t lo, int64_t hi) {
     for (int64_t j = lo; j < hi; ++j) {
       T d = maximize ? -grad[j] : grad[j];
-      if (use_wd) d = d + wd * p[j];
-      if (use_mom) {
+      const T pj = p[j];
+      if (use_wd) d = d + wd * pj;
+      if constexpr (kMomentum) {
         // PyTorch's first step: the buffer is a copy of d, not (1 - dampening) * d.
         const T b = first ? d : buf[j] * mom + keep * d;
         buf[j] = b;
         d = nesterov ? d + mom * b : b;
       }
-      p[j] = p[j] + lr * d;
+      p[j] = pj + lr * d;
     }
   });
 }
@@ -66,7 +67,10 @@ void Sgd::update(Tensor& param, const Tensor& grad, ParamState& st) {
   const bool first = st.step == 1;
   PHYSCNN_DISPATCH(param.dtype(), T, {
     T* buf = st.buffers.empty() ? nullptr : st.buffers[0].data<T>();
-    sgd_update<T>(param.data<T>(), grad.data<T>(), buf, param.numel(), o, first);
+    if (buf)
+      sgd_update<T, true>(param.data<T>(), grad.data<T>(), buf, param.numel(), o, first);
+    else
+      sgd_update<T, false>(param.data<T>(), grad.data<T>(), buf, param.numel(), o, first);
   });
 }
 
