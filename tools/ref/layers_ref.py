@@ -129,6 +129,10 @@ def losses():
         ((2, 4, 3, 5), -100, 0.0, "none", True, 5),
         ((2, 4, 6), -100, 0.15, "none", False, 4),
         ((2, 4, 6), -1, 0.0, "sum", False, 4),
+        # Unweighted mean with ignored targets and smoothing: PyTorch 1.13 divides the smoothing
+        # term by the count of non-ignored targets too.
+        ((8, 5), -100, 0.25, "mean", False, 3),
+        ((2, 3, 4, 4), -100, 0.1, "mean", False, 6),
     ]
     for i, (shape, ignore, ls, red, weighted, n_ignored) in enumerate(ce):
         gen = seeded(300 + i)
