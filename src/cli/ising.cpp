@@ -19,7 +19,7 @@ Run add_ising(CLI::App& app) {
   struct Args {
     bool quick = false, quiet = false, no_augment = false;
     std::vector<int64_t> sizes;
-    std::string temps, out;
+    std::string temps, out, exclude;
     int64_t per_temp = 0;
     int epochs = 0;
     uint64_t seed = 1;
@@ -38,6 +38,9 @@ Run add_ising(CLI::App& app) {
   cmd->add_option("--seed", a->seed,
                   "random seed (results are reproducible per seed and thread count)");
   cmd->add_option("--out", a->out, "run folder (default runs/ising-<date>-<time>)");
+  cmd->add_option(
+      "--exclude", a->exclude,
+      "critical band LOW:HIGH left out of training (default 2.2:2.35; must contain T_c)");
   cmd->add_flag("--no-augment", a->no_augment,
                 "do not augment with lattice symmetries and spin flip");
   cmd->add_flag("--quiet", a->quiet, "no progress output");
@@ -47,6 +50,11 @@ Run add_ising(CLI::App& app) {
     if (!a->sizes.empty()) o.sizes = a->sizes;
     if (!a->temps.empty()) {
       o.temperatures = parse_range(a->temps, "--temps");
+    }
+    if (!a->exclude.empty()) {
+      const auto band = parse_range(a->exclude + ":2", "--exclude");
+      o.exclude_low = band.front();
+      o.exclude_high = band.back();
     }
     if (a->per_temp) o.configs_per_temperature = a->per_temp;
     if (a->epochs) o.epochs = a->epochs;

@@ -22,7 +22,7 @@ struct StudyOptions {
   int64_t configs_per_temperature = 240;
   double test_fraction = 0.5;         // per temperature, held out to measure P(ordered)(T)
   double validation_fraction = 0.15;  // of the training part, to watch overtraining
-  double exclude_low = 2.0, exclude_high = 2.5;  // critical band left out of training
+  double exclude_low = 2.2, exclude_high = 2.35;  // critical band left out of training
   int epochs = 6;
   int64_t batch_size = 64;
   double learning_rate = 2e-3;
