@@ -130,7 +130,12 @@ TEST(IsingAnalysis, CrossingBadInput) {
   const std::vector<double> T = {1, 2, 3}, P = {0.9, 0.8, 0.7}, E = {0.1, 0.1, 0.1};
   EXPECT_THROW(find_crossing(T, P, E), UsageError);  // never crosses 1/2
   EXPECT_THROW(find_crossing(T, {0.9, 0.1}, E), UsageError);
-  EXPECT_THROW(find_crossing(T, {0.9, 0.5, 0.1}, {0.1, 0.0, 0.1}), UsageError);
+  EXPECT_THROW(find_crossing(T, {0.9, 0.5, 0.1}, {0.1, -0.1, 0.1}), UsageError);
+  EXPECT_THROW(find_crossing(T, {0.9, NAN, 0.1}, E), UsageError);
+  // Saturated points with zero error are accepted (raised to min_error).
+  const CrossingResult r = find_crossing({1, 2, 3, 4}, {1.0, 0.8, 0.2, 0.0}, {0, 0.05, 0.05, 0},
+                                         {.bootstrap_samples = 0});
+  EXPECT_NEAR(r.temperature, 2.5, 1e-6);  // symmetric data cross in the middle
   EXPECT_THROW(find_crossing({3, 2, 1}, {0.9, 0.5, 0.1}, E), UsageError);
 }
 

@@ -1,6 +1,7 @@
 // Exact 2D Ising results, crossing fits with a bootstrap, and the finite-size extrapolation.
 #include "physics/ising/analysis.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -118,12 +119,15 @@ CrossingResult find_crossing(const std::vector<double>& temperatures, const std:
   const size_t n = temperatures.size();
   PHYSCNN_CHECK_ARG(p.size() == n && error.size() == n, "find_crossing: ", n, " temperatures, ",
                     p.size(), " values, ", error.size(), " errors (must be equal)");
-  PHYSCNN_CHECK_ARG(options.bootstrap_samples >= 0 && options.window >= 0.0,
-                    "find_crossing: bootstrap_samples and window must be >= 0");
+  PHYSCNN_CHECK_ARG(
+      options.bootstrap_samples >= 0 && options.window >= 0.0 && options.min_error > 0.0,
+      "find_crossing: bootstrap_samples and window must be >= 0, min_error > 0 (got ",
+      options.bootstrap_samples, ", ", options.window, ", ", options.min_error, ")");
   for (size_t i = 0; i < n; ++i) {
-    PHYSCNN_CHECK_ARG(error[i] > 0.0 && std::isfinite(p[i]) && std::isfinite(temperatures[i]),
+    PHYSCNN_CHECK_ARG(error[i] >= 0.0 && std::isfinite(error[i]) && std::isfinite(p[i]) &&
+                          std::isfinite(temperatures[i]),
                       "find_crossing: point ", i, " (T=", temperatures[i], ", P=", p[i],
-                      ", error=", error[i], ") needs finite values and error > 0");
+                      ", error=", error[i], ") needs finite values and error >= 0");
     PHYSCNN_CHECK_ARG(i == 0 || temperatures[i] > temperatures[i - 1],
                       "find_crossing: temperatures must increase (point ", i, ")");
   }
@@ -144,7 +148,7 @@ CrossingResult find_crossing(const std::vector<double>& temperatures, const std:
     if (options.window > 0.0 && std::fabs(temperatures[i] - t0) > options.window) continue;
     T.push_back(temperatures[i]);
     P.push_back(p[i]);
-    E.push_back(error[i]);
+    E.push_back(std::max(error[i], options.min_error));
   }
   PHYSCNN_CHECK_ARG(T.size() >= 3, "find_crossing: only ", T.size(), " points within window ",
                     options.window, " of T_0=", t0, " (need >= 3)");

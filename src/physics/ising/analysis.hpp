@@ -23,6 +23,9 @@ struct CrossingOptions {
   double window = 0.0;  // fit only points with |T - T_0| <= window (0: all points)
   int64_t bootstrap_samples = 200;
   uint64_t seed = 0;  // for the bootstrap
+  // Errors below this are raised to it: a mean of saturated network outputs can have a standard
+  // error of exactly 0, which would give that point infinite weight.
+  double min_error = 1e-4;
 };
 
 struct CrossingResult {
@@ -34,7 +37,7 @@ struct CrossingResult {
   int64_t points = 0;  // points used in the fit
 };
 
-// The crossing of P(T) (per-point standard errors `error`, all > 0) with 1/2. Model:
+// The crossing of P(T) (per-point standard errors `error`, all >= 0) with 1/2. Model:
 // P(T) = (1 - tanh((T - T*) / w)) / 2, fitted by weighted least squares (Levenberg-Marquardt),
 // started from linear interpolation at the first sign change of P - 1/2 (T_0). It is the shape
 // a softmax output takes across a transition, and fits its two tails symmetrically. The error is
