@@ -1,0 +1,377 @@
+// The benchmark runner: W1-W5 with random float32 data, timed as medians over repetitions; the
+// procedure (warm-up, calibration, repetitions) is mirrored line for line by
+// bench/torch_workloads.py so that the two halves of bench/compare.py measure the same thing.
+#include "cli/bench_workloads.hpp"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "autograd/functional.hpp"
+#include "core/error.hpp"
+#include "nn/models/models.hpp"
+#include "optim/adam.hpp"
+#include "optim/sgd.hpp"
+
+namespace physcnn::bench {
+
+namespace ag = autograd;
+using autograd::Var;
+
+const std::vector<Workload>& workloads() {
+  using O = OptimizerKind;
+  static const std::vector<Workload> list{{.id = "w1",
+                                           .model = "lenet5",
+                                           .input = {1, 28, 28},
+                                           .train_batches = {32, 128},
+                                           .infer_batch = 256,
+                                           .classes = 10,
+                                           .optimizer = O::SgdMomentum,
+                                           .lr = 0.01},
+                                          {.id = "w2",
+                                           .model = "fmnist_bn",
+                                           .input = {1, 28, 28},
+                                           .train_batches = {32, 128},
+                                           .infer_batch = 256,
+                                           .classes = 10,
+                                           .optimizer = O::Adam,
+                                           .lr = 1e-3},
+                                          {.id = "w3",
+                                           .model = "ising_cnn",
+                                           .input = {1, 32, 32},
+                                           .train_batches = {32, 128},
+                                           .infer_batch = 256,
+                                           .classes = 2,
+                                           .spins = true,
+                                           .optimizer = O::SgdMomentum,
+                                           .lr = 0.01},
+                                          {.id = "w4",
+                                           .model = "unet_small",
+                                           .input = {1, 64, 64},
+                                           .train_batches = {8, 32},
+                                           .infer_batch = 32,
+                                           .classes = 2,
+                                           .per_pixel = true,
+                                           .optimizer = O::Adam,
+                                           .lr = 1e-3},
+                                          {.id = "w5",
+                                           .model = "tinyvgg",
+                                           .input = {3, 64, 64},
+                                           .train_batches = {32, 128},
+                                           .infer_batch = 256,
+                                           .classes = 10,
+                                           .optimizer = O::Sgd,
+                                           .lr = 0.01}};
+  return list;
+}
+
+std::vector<Workload> parse_workloads(const std::string& list) {
+  std::vector<Workload> out;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::transform(item.begin(), item.end(), item.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (item.empty()) continue;
+    if (item == "all") {
+      for (const auto& w : workloads()) out.push_back(w);
+      continue;
+    }
+    auto it = std::find_if(workloads().begin(), workloads().end(),
+                           [&](const Workload& w) { return w.id == item || w.model == item; });
+    PHYSCNN_CHECK_ARG(it != workloads().end(), "bench: unknown workload '", item,
+                      "'; known: w1 (lenet5), w2 (fmnist_bn), w3 (ising_cnn), w4 (unet_small), "
+                      "w5 (tinyvgg), all");
+    out.push_back(*it);
+  }
+  PHYSCNN_CHECK_ARG(!out.empty(), "bench: --workloads '", list, "' names no workload");
+  return out;
+}
+
+BenchOptions quick_options() {
+  return {.reps = 3, .warmup = 1, .min_rep_seconds = 0.0};
+}
+
+Stat make_stat(std::vector<double> samples) {
+  Stat s;
+  s.samples = samples;
+  if (samples.empty()) return s;
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  s.median = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+  s.min = samples.front();
+  s.max = samples.back();
+  return s;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Seconds per call of step over options.reps repetitions. Warm-up calls are untimed; one more
+// call calibrates how many calls a repetition needs to last min_rep_seconds.
+struct Series {
+  int64_t calls_per_rep = 1;
+  std::vector<double> seconds_per_call;
+};
+template <class F>
+Series time_series(F&& step, const BenchOptions& o) {
+  for (int i = 0; i < o.warmup; ++i) step();
+  auto t0 = Clock::now();
+  step();
+  const double once = std::max(seconds_since(t0), 1e-9);
+  Series s;
+  s.calls_per_rep =
+      std::clamp<int64_t>(static_cast<int64_t>(std::ceil(o.min_rep_seconds / once)), 1, 100000);
+  for (int r = 0; r < o.reps; ++r) {
+    t0 = Clock::now();
+    for (int64_t i = 0; i < s.calls_per_rep; ++i) step();
+    s.seconds_per_call.push_back(seconds_since(t0) / static_cast<double>(s.calls_per_rep));
+  }
+  return s;
+}
+
+// A value of /proc/self/status ("VmHWM", "VmRSS") in MiB; 0 when unavailable.
+double status_mib(const std::string& key) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1024.0;
+  }
+  return 0.0;
+}
+
+// Hands freed heap back to the kernel and resets the peak resident size to the current one
+// (Linux >= 4.0, "5" in clear_refs), so that the next VmHWM is this workload's own peak.
+bool reset_peak_rss() {
+  malloc_trim(0);
+  std::ofstream f("/proc/self/clear_refs");
+  if (!f) return false;
+  f << "5";
+  f.flush();
+  return static_cast<bool>(f);
+}
+
+}  // namespace
+
+nn::ModulePtr make_workload_model(const Workload& w, uint64_t seed) {
+  namespace m = nn::models;
+  if (w.model == "lenet5") return m::lenet5(seed);
+  if (w.model == "fmnist_bn") return m::fmnist_bn(seed);
+  if (w.model == "ising_cnn") return m::ising_cnn(seed);
+  if (w.model == "unet_small") return m::unet_small(seed);
+  if (w.model == "tinyvgg") return m::tinyvgg(seed);
+  throw UsageError("bench: workload " + w.id + " names unknown model '" + w.model + "'");
+}
+
+std::unique_ptr<optim::Optimizer> make_workload_optimizer(const Workload& w,
+                                                          const std::vector<Var>& params) {
+  switch (w.optimizer) {
+    case OptimizerKind::Sgd:
+      return std::make_unique<optim::Sgd>(params, optim::SgdOptions{.lr = w.lr});
+    case OptimizerKind::SgdMomentum:
+      return std::make_unique<optim::Sgd>(params, optim::SgdOptions{.lr = w.lr, .momentum = 0.9});
+    case OptimizerKind::Adam:
+      return std::make_unique<optim::Adam>(params, optim::AdamOptions{.lr = w.lr});
+  }
+  throw UsageError("bench: unknown optimizer");
+}
+
+namespace {
+Shape batched(const Shape& sample, int64_t batch) {
+  std::vector<int64_t> dims{batch};
+  dims.insert(dims.end(), sample.begin(), sample.end());
+  return Shape(dims);
+}
+}  // namespace
+
+Batch make_batch(const Workload& w, int64_t n, Rng& rng) {
+  Batch b;
+  b.x = Tensor::normal(batched(w.input, n), 0.0, 1.0, rng);
+  if (w.spins) {
+    float* p = b.x.data<float>();
+    for (int64_t i = 0; i < b.x.numel(); ++i) p[i] = p[i] < 0 ? -1.0f : 1.0f;
+  }
+  const Shape ys = w.per_pixel ? Shape{n, w.input[1], w.input[2]} : Shape{n};
+  b.y = Tensor::empty(ys);
+  float* t = b.y.data<float>();
+  for (int64_t i = 0; i < b.y.numel(); ++i) {
+    t[i] = static_cast<float>(rng.below(static_cast<uint64_t>(w.classes)));
+  }
+  return b;
+}
+
+WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
+  PHYSCNN_CHECK_ARG(o.reps >= 1 && o.warmup >= 0 && o.min_rep_seconds >= 0, "bench: reps ", o.reps,
+                    " must be >= 1, warmup ", o.warmup, " >= 0, min time ", o.min_rep_seconds,
+                    " >= 0");
+  WorkloadResult r;
+  r.workload = w;
+  r.peak_reset = reset_peak_rss();
+  r.rss_before_mib = status_mib("VmRSS");
+
+  auto model = make_workload_model(w, o.seed);
+  const nn::Summary summary = model->summary(w.input);  // also materialises lazy layers
+  r.params = summary.total_params;
+  r.macs_per_sample = summary.total_macs;
+  auto opt = make_workload_optimizer(w, model->parameters());
+  Rng rng(o.seed, 1);
+
+  model->train();
+  for (int64_t n : w.train_batches) {
+    const Batch b = make_batch(w, n, rng);
+    double loss = 0;
+    auto step = [&] {
+      opt->zero_grad();
+      Var out = (*model)(Var(b.x));
+      Var l = ag::cross_entropy(out, b.y);
+      l.backward();
+      opt->step();
+      loss = l.item();
+    };
+    const Series s = time_series(step, o);
+    PHYSCNN_CHECK(std::isfinite(loss), NumericalError, "bench ", w.id, ": training loss became ",
+                  loss, " at batch ", n);
+    TrainFigure f{.batch = n, .steps_per_rep = s.calls_per_rep};
+    std::vector<double> ips;
+    for (double t : s.seconds_per_call) ips.push_back(static_cast<double>(n) / t);
+    f.images_per_s = make_stat(ips);
+    r.train.push_back(f);
+  }
+  opt->zero_grad();  // inference should not carry the gradients in memory
+
+  model->eval();
+  ag::NoGradGuard no_grad;
+  {
+    const Batch b = make_batch(w, w.infer_batch, rng);
+    auto step = [&] { (*model)(Var(b.x)); };
+    const Series s = time_series(step, o);
+    r.infer_steps_per_rep = s.calls_per_rep;
+    std::vector<double> ips;
+    for (double t : s.seconds_per_call) ips.push_back(static_cast<double>(w.infer_batch) / t);
+    r.infer_images_per_s = make_stat(ips);
+  }
+  {
+    const Batch b = make_batch(w, 1, rng);
+    auto step = [&] { (*model)(Var(b.x)); };
+    const Series s = time_series(step, o);
+    r.latency_steps_per_rep = s.calls_per_rep;
+    std::vector<double> ms;
+    for (double t : s.seconds_per_call) ms.push_back(1e3 * t);
+    r.latency_ms = make_stat(ms);
+  }
+  r.peak_rss_mib = status_mib("VmHWM");
+  return r;
+}
+
+double forward_flops(const WorkloadResult& r) {
+  return 2.0 * static_cast<double>(r.macs_per_sample);
+}
+
+namespace {
+
+nlohmann::json stat_json(const Stat& s) {
+  return {{"median", s.median}, {"min", s.min}, {"max", s.max}, {"samples", s.samples}};
+}
+
+std::string optimizer_name(OptimizerKind k) {
+  switch (k) {
+    case OptimizerKind::Sgd:
+      return "sgd";
+    case OptimizerKind::SgdMomentum:
+      return "sgd_momentum";
+    case OptimizerKind::Adam:
+      return "adam";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string results_json(const std::vector<WorkloadResult>& results, const BenchOptions& o,
+                         int threads) {
+  nlohmann::json doc;
+  doc["framework"] = "physcnn";
+  doc["threads"] = threads;
+  doc["options"] = {{"reps", o.reps},
+                    {"warmup", o.warmup},
+                    {"min_rep_seconds", o.min_rep_seconds},
+                    {"seed", o.seed}};
+  doc["workloads"] = nlohmann::json::array();
+  for (const auto& r : results) {
+    const double fwd = forward_flops(r);
+    nlohmann::json j;
+    j["id"] = r.workload.id;
+    j["model"] = r.workload.model;
+    j["input"] = std::vector<int64_t>(r.workload.input.begin(), r.workload.input.end());
+    j["optimizer"] = optimizer_name(r.workload.optimizer);
+    j["params"] = r.params;
+    j["macs_per_sample"] = r.macs_per_sample;
+    j["train"] = nlohmann::json::array();
+    for (const auto& f : r.train) {
+      j["train"].push_back({{"batch", f.batch},
+                            {"steps_per_rep", f.steps_per_rep},
+                            {"images_per_s", stat_json(f.images_per_s)},
+                            {"gflops", 3.0 * fwd * f.images_per_s.median * 1e-9}});
+    }
+    j["infer"] = {{"batch", r.workload.infer_batch},
+                  {"steps_per_rep", r.infer_steps_per_rep},
+                  {"images_per_s", stat_json(r.infer_images_per_s)},
+                  {"gflops", fwd * r.infer_images_per_s.median * 1e-9}};
+    j["latency_ms"] = stat_json(r.latency_ms);
+    j["latency_steps_per_rep"] = r.latency_steps_per_rep;
+    j["rss_before_mib"] = r.rss_before_mib;
+    j["peak_rss_mib"] = r.peak_rss_mib;
+    j["peak_reset"] = r.peak_reset;
+    doc["workloads"].push_back(j);
+  }
+  return doc.dump(1) + "\n";
+}
+
+namespace {
+std::string fmt(const char* f, double a, double b = 0, double c = 0) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, f, a, b, c);
+  return buf;
+}
+}  // namespace
+
+std::string format_results(const std::vector<WorkloadResult>& results, int threads) {
+  std::string s = "physcnn bench, " + std::to_string(threads) +
+                  " thread(s); medians with [min - max] over the repetitions\n";
+  for (const auto& r : results) {
+    const double fwd = forward_flops(r);
+    std::string in;
+    for (int64_t d : r.workload.input) in += (in.empty() ? "" : "x") + std::to_string(d);
+    s += "\n" + r.workload.id + " " + r.workload.model + " (" + in + "), " +
+         std::to_string(r.params) + " parameters, " +
+         fmt("%.2f MFLOP/sample forward\n", fwd * 1e-6);
+    for (const auto& f : r.train) {
+      s += fmt("  train   batch %4.0f %10.1f img/s", static_cast<double>(f.batch),
+               f.images_per_s.median) +
+           fmt(" [%.1f - %.1f]", f.images_per_s.min, f.images_per_s.max) +
+           fmt("  %6.2f GFLOP/s\n", 3.0 * fwd * f.images_per_s.median * 1e-9);
+    }
+    s += fmt("  infer   batch %4.0f %10.1f img/s", static_cast<double>(r.workload.infer_batch),
+             r.infer_images_per_s.median) +
+         fmt(" [%.1f - %.1f]", r.infer_images_per_s.min, r.infer_images_per_s.max) +
+         fmt("  %6.2f GFLOP/s\n", fwd * r.infer_images_per_s.median * 1e-9);
+    s += fmt("  latency batch    1 %10.3f ms    [%.3f - %.3f]\n", r.latency_ms.median,
+             r.latency_ms.min, r.latency_ms.max);
+    s += fmt("  peak resident memory %.1f MiB (%.1f MiB before the workload)\n", r.peak_rss_mib,
+             r.rss_before_mib) +
+         (r.peak_reset ? "" : "  [peak not reset: lifetime peak of the process]\n");
+  }
+  return s;
+}
+
+}  // namespace physcnn::bench
