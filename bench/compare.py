@@ -48,7 +48,7 @@ def stat(samples):
             "min": s[0], "max": s[-1]}
 
 
-def figures(results):
+def figures(results, cpu):
     """Pools the rounds of one framework and workload into {figure: stat}."""
     pooled = {}
 
@@ -60,6 +60,11 @@ def figures(results):
             add(f"train b{t['batch']} img/s", t["images_per_s"]["samples"])
         add(f"infer b{r['infer']['batch']} img/s", r["infer"]["images_per_s"]["samples"])
         add("latency b1 ms", r["latency_ms"]["samples"])
+        if cpu:
+            for t in r["train"]:
+                add(f"train b{t['batch']} img/CPU-s", t["images_per_cpu_s"]["samples"])
+            add(f"infer b{r['infer']['batch']} img/CPU-s", r["infer"]["images_per_cpu_s"]["samples"])
+            add("latency b1 CPU-ms", r["latency_cpu_ms"]["samples"])
         add("peak RSS MiB", [r["peak_rss_mib"]])
         add("RSS growth MiB", [r["peak_rss_mib"] - r["rss_before_mib"]])
     return {k: stat(v) for k, v in pooled.items()}
@@ -96,6 +101,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="repeat the interleaved sequence")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", help="write the raw results of both frameworks here")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="also rows per second of process CPU time (all threads, spinning included): "
+                         "robust to other processes' load, meaningful mainly at --threads 1")
     a = ap.parse_args()
     ids = IDS if a.workloads == "all" else [s.strip().lower() for s in a.workloads.split(",")]
     for i in ids:
@@ -134,13 +142,13 @@ def main():
             print(f"warning: {i} parameter counts differ: physcnn {p0['params']}, "
                   f"PyTorch {raw[i]['pytorch'][0]['params']}", file=sys.stderr)
         fwd = 2.0 * p0["macs_per_sample"]
-        fp, ft = figures(raw[i]["physcnn"]), figures(raw[i]["pytorch"])
+        fp, ft = figures(raw[i]["physcnn"], a.cpu_time), figures(raw[i]["pytorch"], a.cpu_time)
         name = f"{i} {p0['model']}"
         for key in fp:
             p, t = fp[key], ft[key]
             ratio = p["median"] / t["median"] if t["median"] else float("nan")
             gp = gt = ""
-            if key.endswith("img/s"):
+            if "img/" in key:
                 mult = 3.0 if key.startswith("train") else 1.0
                 gp, gt = fmt(mult * fwd * p["median"] * 1e-9), fmt(mult * fwd * t["median"] * 1e-9)
             print(f"| {name} | {key} | {cell(p)} | {cell(t)} | {ratio:.2f} | {gp} | {gt} |")

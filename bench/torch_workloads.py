@@ -94,20 +94,22 @@ def reset_peak_rss():
 
 
 def time_series(step, reps, warmup, min_rep_seconds):
-    """Seconds per call over reps repetitions; the same procedure as physcnn's time_series."""
+    """Wall and CPU seconds per call over reps repetitions; physcnn's time_series, line for line."""
     for _ in range(warmup):
         step()
     t0 = time.perf_counter()
     step()
     once = max(time.perf_counter() - t0, 1e-9)
     calls = min(max(int(math.ceil(min_rep_seconds / once)), 1), 100000)
-    per_call = []
+    per_call, cpu_per_call = [], []
     for _ in range(reps):
+        c0 = time.process_time()  # CPU time of every thread, as CLOCK_PROCESS_CPUTIME_ID
         t0 = time.perf_counter()
         for _ in range(calls):
             step()
         per_call.append((time.perf_counter() - t0) / calls)
-    return calls, per_call
+        cpu_per_call.append((time.process_time() - c0) / calls)
+    return calls, per_call, cpu_per_call
 
 
 def stat(samples):
@@ -154,22 +156,25 @@ def run_workload(wid, reps, warmup, min_time, seed):
             opt.step()
             last[0] = loss.item()
 
-        calls, per_call = time_series(step, reps, warmup, min_time)
+        calls, per_call, cpu = time_series(step, reps, warmup, min_time)
         if not math.isfinite(last[0]):
             raise RuntimeError(f"{wid}: training loss became {last[0]} at batch {n}")
         out["train"].append({"batch": n, "steps_per_rep": calls,
-                             "images_per_s": stat([n / t for t in per_call])})
+                             "images_per_s": stat([n / t for t in per_call]),
+                             "images_per_cpu_s": stat([n / t for t in cpu])})
     opt.zero_grad(set_to_none=True)
 
     model.eval()
     with torch.no_grad():
         x, _ = make_batch(w, infer_batch, g)
-        calls, per_call = time_series(lambda: model(x), reps, warmup, min_time)
+        calls, per_call, cpu = time_series(lambda: model(x), reps, warmup, min_time)
         out["infer"] = {"batch": infer_batch, "steps_per_rep": calls,
-                        "images_per_s": stat([infer_batch / t for t in per_call])}
+                        "images_per_s": stat([infer_batch / t for t in per_call]),
+                        "images_per_cpu_s": stat([infer_batch / t for t in cpu])}
         x, _ = make_batch(w, 1, g)
-        calls, per_call = time_series(lambda: model(x), reps, warmup, min_time)
+        calls, per_call, cpu = time_series(lambda: model(x), reps, warmup, min_time)
         out["latency_ms"] = stat([1e3 * t for t in per_call])
+        out["latency_cpu_ms"] = stat([1e3 * t for t in cpu])
         out["latency_steps_per_rep"] = calls
     out["rss_before_mib"] = before
     out["peak_rss_mib"] = status_mib("VmHWM")

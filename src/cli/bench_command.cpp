@@ -1,8 +1,8 @@
 // The benchmark's command line (shared by `physcnn bench` and bench/run_bench) and the per-layer
 // profile that shows where a training step's time goes.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 
 #include "autograd/functional.hpp"
@@ -76,22 +76,27 @@ int run_bench_command(const BenchArgs& a) {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 double median_ms(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0.0 : 1e3 * v[v.size() / 2];
 }
 
-// Median milliseconds of f() over iters calls after 2 untimed ones; before() runs untimed.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Median CPU milliseconds (process CPU time, so that other processes' load does not count) of
+// f() over iters calls after 2 untimed ones; before() runs untimed.
 template <class Before, class F>
 double time_ms(int iters, Before&& before, F&& f) {
   std::vector<double> t;
   for (int i = 0; i < iters + 2; ++i) {
     before();
-    const auto t0 = Clock::now();
+    const double t0 = cpu_seconds();
     f();
-    if (i >= 2) t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    if (i >= 2) t.push_back(cpu_seconds() - t0);
   }
   return median_ms(t);
 }
@@ -117,7 +122,7 @@ std::string profile_layers(const Workload& w, const BenchOptions& o) {
   const int64_t n = w.train_batches.front();
   Rng rng(o.seed, 2);
   Batch b = make_batch(w, n, rng);
-  const int iters = std::max(o.reps, 5);
+  const int iters = std::max(o.reps, 9);
   auto nothing = [] {};
 
   std::vector<ProfileRow> rows;
@@ -165,7 +170,7 @@ std::string profile_layers(const Workload& w, const BenchOptions& o) {
   for (const auto& r : rows) total += r.forward_ms + r.backward_ms;
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "%s %s: per-layer times at training batch %lld, median of %d (ms)\n"
+                "%s %s: per-layer CPU times at training batch %lld, median of %d (ms)\n"
                 "%-34s %10s %10s %7s\n",
                 w.id.c_str(), w.model.c_str(), static_cast<long long>(n), iters, "layer", "forward",
                 "backward", "share");

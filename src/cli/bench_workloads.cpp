@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -116,12 +117,20 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
+// CPU seconds of every thread of the process: on a loaded machine the wall clock also counts
+// the time other processes held the cores, CPU time only ours (spin-waiting threads included).
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 // Seconds per call of step over options.reps repetitions. Warm-up calls are untimed; one more
 // call calibrates how many calls a repetition needs to last min_rep_seconds.
 struct Series {
   int64_t calls_per_rep = 1;
   std::vector<double> seconds_per_call;
+  std::vector<double> cpu_seconds_per_call;
 };
 template <class F>
 Series time_series(F&& step, const BenchOptions& o) {
@@ -132,10 +141,13 @@ Series time_series(F&& step, const BenchOptions& o) {
   Series s;
   s.calls_per_rep =
       std::clamp<int64_t>(static_cast<int64_t>(std::ceil(o.min_rep_seconds / once)), 1, 100000);
+  const auto calls = static_cast<double>(s.calls_per_rep);
   for (int r = 0; r < o.reps; ++r) {
+    const double c0 = cpu_seconds();
     t0 = Clock::now();
     for (int64_t i = 0; i < s.calls_per_rep; ++i) step();
-    s.seconds_per_call.push_back(seconds_since(t0) / static_cast<double>(s.calls_per_rep));
+    s.seconds_per_call.push_back(seconds_since(t0) / calls);
+    s.cpu_seconds_per_call.push_back((cpu_seconds() - c0) / calls);
   }
   return s;
 }
@@ -159,6 +171,13 @@ bool reset_peak_rss() {
   f << "5";
   f.flush();
   return static_cast<bool>(f);
+}
+
+// value / t for every t.
+std::vector<double> per_second(double value, const std::vector<double>& seconds) {
+  std::vector<double> out;
+  for (double t : seconds) out.push_back(value / t);
+  return out;
 }
 
 }  // namespace
@@ -241,11 +260,11 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
     const Series s = time_series(step, o);
     PHYSCNN_CHECK(std::isfinite(loss), NumericalError, "bench ", w.id, ": training loss became ",
                   loss, " at batch ", n);
-    TrainFigure f{.batch = n, .steps_per_rep = s.calls_per_rep};
-    std::vector<double> ips;
-    for (double t : s.seconds_per_call) ips.push_back(static_cast<double>(n) / t);
-    f.images_per_s = make_stat(ips);
-    r.train.push_back(f);
+    const auto images = static_cast<double>(n);
+    r.train.push_back({.batch = n,
+                       .steps_per_rep = s.calls_per_rep,
+                       .images_per_s = make_stat(per_second(images, s.seconds_per_call)),
+                       .images_per_cpu_s = make_stat(per_second(images, s.cpu_seconds_per_call))});
   }
   opt->zero_grad();  // inference should not carry the gradients in memory
 
@@ -256,18 +275,21 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
     auto step = [&] { (*model)(Var(b.x)); };
     const Series s = time_series(step, o);
     r.infer_steps_per_rep = s.calls_per_rep;
-    std::vector<double> ips;
-    for (double t : s.seconds_per_call) ips.push_back(static_cast<double>(w.infer_batch) / t);
-    r.infer_images_per_s = make_stat(ips);
+    const auto images = static_cast<double>(w.infer_batch);
+    r.infer_images_per_s = make_stat(per_second(images, s.seconds_per_call));
+    r.infer_images_per_cpu_s = make_stat(per_second(images, s.cpu_seconds_per_call));
   }
   {
     const Batch b = make_batch(w, 1, rng);
     auto step = [&] { (*model)(Var(b.x)); };
     const Series s = time_series(step, o);
     r.latency_steps_per_rep = s.calls_per_rep;
-    std::vector<double> ms;
-    for (double t : s.seconds_per_call) ms.push_back(1e3 * t);
-    r.latency_ms = make_stat(ms);
+    auto ms = [](std::vector<double> v) {
+      for (double& t : v) t *= 1e3;
+      return make_stat(v);
+    };
+    r.latency_ms = ms(s.seconds_per_call);
+    r.latency_cpu_ms = ms(s.cpu_seconds_per_call);
   }
   r.peak_rss_mib = status_mib("VmHWM");
   return r;
@@ -321,13 +343,16 @@ std::string results_json(const std::vector<WorkloadResult>& results, const Bench
       j["train"].push_back({{"batch", f.batch},
                             {"steps_per_rep", f.steps_per_rep},
                             {"images_per_s", stat_json(f.images_per_s)},
+                            {"images_per_cpu_s", stat_json(f.images_per_cpu_s)},
                             {"gflops", 3.0 * fwd * f.images_per_s.median * 1e-9}});
     }
     j["infer"] = {{"batch", r.workload.infer_batch},
                   {"steps_per_rep", r.infer_steps_per_rep},
                   {"images_per_s", stat_json(r.infer_images_per_s)},
+                  {"images_per_cpu_s", stat_json(r.infer_images_per_cpu_s)},
                   {"gflops", fwd * r.infer_images_per_s.median * 1e-9}};
     j["latency_ms"] = stat_json(r.latency_ms);
+    j["latency_cpu_ms"] = stat_json(r.latency_cpu_ms);
     j["latency_steps_per_rep"] = r.latency_steps_per_rep;
     j["rss_before_mib"] = r.rss_before_mib;
     j["peak_rss_mib"] = r.peak_rss_mib;
@@ -347,7 +372,8 @@ std::string fmt(const char* f, double a, double b = 0, double c = 0) {
 
 std::string format_results(const std::vector<WorkloadResult>& results, int threads) {
   std::string s = "physcnn bench, " + std::to_string(threads) +
-                  " thread(s); medians with [min - max] over the repetitions\n";
+                  " thread(s); medians with [min - max] over the repetitions; img/CPU-s counts\n"
+                  "process CPU time (all threads) instead of the wall clock\n";
   for (const auto& r : results) {
     const double fwd = forward_flops(r);
     std::string in;
@@ -359,14 +385,17 @@ std::string format_results(const std::vector<WorkloadResult>& results, int threa
       s += fmt("  train   batch %4.0f %10.1f img/s", static_cast<double>(f.batch),
                f.images_per_s.median) +
            fmt(" [%.1f - %.1f]", f.images_per_s.min, f.images_per_s.max) +
-           fmt("  %6.2f GFLOP/s\n", 3.0 * fwd * f.images_per_s.median * 1e-9);
+           fmt("  %6.2f GFLOP/s  %10.1f img/CPU-s\n", 3.0 * fwd * f.images_per_s.median * 1e-9,
+               f.images_per_cpu_s.median);
     }
     s += fmt("  infer   batch %4.0f %10.1f img/s", static_cast<double>(r.workload.infer_batch),
              r.infer_images_per_s.median) +
          fmt(" [%.1f - %.1f]", r.infer_images_per_s.min, r.infer_images_per_s.max) +
-         fmt("  %6.2f GFLOP/s\n", fwd * r.infer_images_per_s.median * 1e-9);
-    s += fmt("  latency batch    1 %10.3f ms    [%.3f - %.3f]\n", r.latency_ms.median,
-             r.latency_ms.min, r.latency_ms.max);
+         fmt("  %6.2f GFLOP/s  %10.1f img/CPU-s\n", fwd * r.infer_images_per_s.median * 1e-9,
+             r.infer_images_per_cpu_s.median);
+    s += fmt("  latency batch    1 %10.3f ms    [%.3f - %.3f]", r.latency_ms.median,
+             r.latency_ms.min, r.latency_ms.max) +
+         fmt("  %.3f CPU-ms\n", r.latency_cpu_ms.median);
     s += fmt("  peak resident memory %.1f MiB (%.1f MiB before the workload)\n", r.peak_rss_mib,
              r.rss_before_mib) +
          (r.peak_reset ? "" : "  [peak not reset: lifetime peak of the process]\n");

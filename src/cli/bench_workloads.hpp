@@ -66,6 +66,7 @@ struct TrainFigure {
   int64_t batch = 0;
   int64_t steps_per_rep = 0;
   Stat images_per_s;
+  Stat images_per_cpu_s;  // per second of process CPU time (robust on a loaded machine)
 };
 
 struct WorkloadResult {
@@ -75,8 +76,10 @@ struct WorkloadResult {
   std::vector<TrainFigure> train;
   int64_t infer_steps_per_rep = 0;
   Stat infer_images_per_s;  // at workload.infer_batch, eval mode, no_grad
+  Stat infer_images_per_cpu_s;
   int64_t latency_steps_per_rep = 0;
   Stat latency_ms;  // batch 1, eval mode, no_grad
+  Stat latency_cpu_ms;
   // Resident memory in MiB: before the workload (after the peak was reset) and the peak while
   // it ran. Both include the process's own baseline (code, libraries, earlier workloads' heap).
   double rss_before_mib = 0, peak_rss_mib = 0;
