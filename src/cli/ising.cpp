@@ -6,9 +6,67 @@
 
 #include "cli/commands.hpp"
 #include "core/log.hpp"
+#include "physics/ising_study/protocols.hpp"
 #include "physics/ising_study/study.hpp"
 
 namespace physcnn::cli {
+
+namespace {
+
+template <class Args>
+int run_mehta_protocol(const Args& a, const physics::ising::StudyOptions& o) {
+  physics::ising::MehtaOptions m;
+  if (!a.sizes.empty()) m.lattice_size = a.sizes.front();
+  if (a.quick) {
+    m.lattice_size = 16;
+    m.configs_per_temperature = 64;
+    m.epochs = 3;
+  }
+  if (a.per_temp) m.configs_per_temperature = a.per_temp;
+  if (a.epochs) m.epochs = a.epochs;
+  m.seed = o.seed;
+  m.out_dir = o.out_dir;
+  m.quiet = o.quiet;
+  const auto r = physics::ising::run_mehta(m);
+  std::printf("\n%-6s %s\n", "T", "accuracy (held out)");
+  for (size_t i = 0; i < r.temperatures.size(); ++i)
+    std::printf("%-6.2f %.4f%s\n", r.temperatures[i], r.accuracy_per_temperature[i],
+                r.temperatures[i] >= 2.0 && r.temperatures[i] <= 2.5 ? "  (critical)" : "");
+  std::printf(
+      "\nMehta NB14 protocol, L = %lld: train %.4f, test %.4f, critical region %.4f "
+      "(the notebook reports 100%% and 80-92%%)\nrun folder: %s (%.0f s)\n",
+      (long long)m.lattice_size, r.train_accuracy, r.test_accuracy, r.critical_accuracy,
+      o.out_dir.c_str(), r.seconds);
+  return 0;
+}
+
+template <class Args>
+int run_regression_task(const Args& a, const physics::ising::StudyOptions& o) {
+  physics::ising::RegressionOptions g;
+  if (!a.sizes.empty()) g.lattice_size = a.sizes.front();
+  if (a.quick) {
+    g.lattice_size = 8;
+    g.configs_per_temperature = 64;
+    g.epochs = 4;
+  }
+  g.temperatures = o.temperatures;
+  if (a.per_temp) g.configs_per_temperature = a.per_temp;
+  if (a.epochs) g.epochs = a.epochs;
+  g.seed = o.seed;
+  g.out_dir = o.out_dir;
+  g.quiet = o.quiet;
+  const auto r = physics::ising::run_temperature_regression(g);
+  std::printf("\n%-6s %-12s %s\n", "T", "mean pred.", "RMSE");
+  for (size_t i = 0; i < r.temperatures.size(); ++i)
+    std::printf("%-6.2f %-12.4f %.4f\n", r.temperatures[i], r.mean_prediction[i], r.rmse[i]);
+  std::printf(
+      "\ntemperature regression, L = %lld: RMSE %.4f over the test split\nrun folder: "
+      "%s (%.0f s)\n",
+      (long long)g.lattice_size, r.overall_rmse, o.out_dir.c_str(), r.seconds);
+  return 0;
+}
+
+}  // namespace
 
 Run add_ising(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -19,7 +77,7 @@ Run add_ising(CLI::App& app) {
   struct Args {
     bool quick = false, quiet = false, no_augment = false;
     std::vector<int64_t> sizes;
-    std::string temps, out, exclude;
+    std::string temps, out, exclude, protocol = "carrasquilla", task = "phase";
     int64_t per_temp = 0;
     int epochs = 0;
     uint64_t seed = 1;
@@ -44,6 +102,15 @@ Run add_ising(CLI::App& app) {
   cmd->add_flag("--no-augment", a->no_augment,
                 "do not augment with lattice symmetries and spin flip");
   cmd->add_flag("--quiet", a->quiet, "no progress output");
+  cmd->add_option("--protocol", a->protocol,
+                  "carrasquilla (default: T_c by finite-size extrapolation) or mehta (NB14 of "
+                  "Mehta et al. 2019: L = 40, train on T < 2.0 and T > 2.5, accuracy on the "
+                  "critical region)")
+      ->check(CLI::IsMember({"carrasquilla", "mehta"}));
+  cmd->add_option("--task", a->task,
+                  "phase (classify ordered/disordered) or temperature (regress T, report the "
+                  "error per temperature)")
+      ->check(CLI::IsMember({"phase", "temperature"}));
   return [a] {
     physics::ising::StudyOptions o =
         a->quick ? physics::ising::quick_study_options() : physics::ising::StudyOptions{};
@@ -70,6 +137,8 @@ Run add_ising(CLI::App& app) {
       o.out_dir = std::string("runs/ising-") + stamp;
     }
     std::filesystem::create_directories(o.out_dir);
+    if (a->protocol == "mehta") return run_mehta_protocol(*a, o);
+    if (a->task == "temperature") return run_regression_task(*a, o);
     const auto r = physics::ising::run_study(o);
     std::printf("\n%-4s %-10s %-9s %-9s %s\n", "L", "T*(L)", "error", "test acc",
                 "seconds (MC + train)");

@@ -214,7 +214,8 @@ StudyResult run_study(const StudyOptions& o) {
                     "the excluded band [", o.exclude_low, ", ", o.exclude_high,
                     "] must contain T_c");
   const auto t0 = Clock::now();
-  const std::vector<double> temps = o.temperatures.empty() ? make_temperatures(o.grid) : o.temperatures;
+  const std::vector<double> temps =
+      o.temperatures.empty() ? make_temperatures(o.grid) : o.temperatures;
   StudyResult result;
   for (int64_t L : o.sizes) result.sizes.push_back(study_size(L, temps, o));
   std::vector<int64_t> sizes;
