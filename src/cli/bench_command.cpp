@@ -56,6 +56,12 @@ int run_bench_command(const BenchArgs& a) {
   BenchOptions o =
       a.quick ? quick_options()
               : BenchOptions{.reps = a.reps, .warmup = a.warmup, .min_rep_seconds = a.min_time};
+  // Open the output first: a wrong path should fail before minutes of measuring, not after.
+  std::ofstream json;
+  if (!a.json.empty()) {
+    json.open(a.json);
+    PHYSCNN_CHECK(json.good(), IoError, "bench: cannot open --json file '", a.json, "'");
+  }
   std::vector<WorkloadResult> results;
   for (const auto& w : list) {
     std::fprintf(stderr, "bench: %s %s ...\n", w.id.c_str(), w.model.c_str());
@@ -66,10 +72,9 @@ int run_bench_command(const BenchArgs& a) {
     for (const auto& w : list) std::printf("\n%s", profile_layers(w, o).c_str());
   }
   if (!a.json.empty()) {
-    std::ofstream f(a.json);
-    PHYSCNN_CHECK(f.good(), IoError, "bench: cannot open --json file '", a.json, "'");
-    f << results_json(results, o, num_threads());
-    PHYSCNN_CHECK(f.good(), IoError, "bench: writing '", a.json, "' failed");
+    json << results_json(results, o, num_threads());
+    json.flush();
+    PHYSCNN_CHECK(json.good(), IoError, "bench: writing '", a.json, "' failed");
   }
   return 0;
 }
