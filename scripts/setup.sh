@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
   libdnnl-dev zlib1g-dev libhdf5-dev libstb-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
+  libcairo2-dev fonts-dejavu-core
   python3-torch python3-numpy
   dataset-fashion-mnist
 )
