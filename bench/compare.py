@@ -28,8 +28,12 @@ def run_physcnn(binary, wid, a):
         cmd += ["--workloads", wid, "--threads", str(a.threads), "--json", f.name]
         cmd += ["--quick"] if a.quick else ["--reps", str(a.reps), "--warmup", str(a.warmup),
                                             "--min-time", str(a.min_time)]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        return json.load(open(f.name))["workloads"][0]
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL)
+        if done.returncode != 0:
+            sys.exit(f"compare.py: {' '.join(cmd)} failed with exit code {done.returncode} "
+                     "(an older physcnn without the bench subcommand? try build/bench/run_bench)")
+        with open(f.name) as j:
+            return json.load(j)["workloads"][0]
 
 
 def run_torch(wid, a):
