@@ -22,17 +22,21 @@ std::map<std::string, ScheduleFactory> schedule_configs() {
   return {
       {"step",
        [](Optimizer& o) {
-         return std::make_unique<StepLr>(o, StepLrOptions{3, 0.5});
+         return std::make_unique<StepLr>(o, StepLrOptions{.step_size = 3, .gamma = 0.5});
        }},
       {"multistep",
        [](Optimizer& o) {
-         return std::make_unique<MultiStepLr>(o, MultiStepLrOptions{{11, 2, 5, 5}, 0.3});
+         return std::make_unique<MultiStepLr>(
+             o, MultiStepLrOptions{.milestones = {11, 2, 5, 5}, .gamma = 0.3});
        }},
       {"exponential",
-       [](Optimizer& o) { return std::make_unique<ExponentialLr>(o, ExponentialLrOptions{0.9}); }},
+       [](Optimizer& o) {
+         return std::make_unique<ExponentialLr>(o, ExponentialLrOptions{.gamma = 0.9});
+       }},
       {"cosine",
        [](Optimizer& o) {
-         return std::make_unique<CosineAnnealingLr>(o, CosineAnnealingLrOptions{8, 0.001});
+         return std::make_unique<CosineAnnealingLr>(
+             o, CosineAnnealingLrOptions{.t_max = 8, .eta_min = 0.001});
        }},
       {"warmup_cosine",
        [](Optimizer& o) {
