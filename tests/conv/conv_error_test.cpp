@@ -97,6 +97,16 @@ TEST(ConvErrors, PaddingModeLargerThanImage) {
 }
 
 TEST(ConvErrors, RankAndDtype) {
+  expect_error<UsageError>(
+      [] {
+        ag::conv2d(ag::Var(), zeros({4, 3, 3, 3}), ag::Var(), {});
+      },
+      {"conv2d: input and weight must be defined"});
+  expect_error<UsageError>(
+      [] {
+        ag::conv_transpose2d(zeros({1, 4, 3, 3}), ag::Var(), ag::Var(), {});
+      },
+      {"conv_transpose2d: input and weight must be defined"});
   expect_error<ShapeError>(
       [] {
         ag::conv2d(zeros({2, 3, 32}), zeros({4, 3, 3, 3}), ag::Var(), {});

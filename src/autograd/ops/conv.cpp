@@ -14,9 +14,8 @@ std::string shapes_str(const Var& x, const Var& w) {
   return detail::cat("input ", x.shape().str(), ", weight ", w.shape().str());
 }
 
-// Checks shared by every conv flavour, once at entry: ranks, dtypes, bias.
-void check_operands(const char* op, const Var& x, const Var& w, const Var& b, int64_t rank,
-                    int64_t bias_size) {
+// Checks shared by every conv flavour, once at entry: defined, ranks, dtypes.
+void check_operands(const char* op, const Var& x, const Var& w, int64_t rank) {
   PHYSCNN_CHECK_ARG(x.defined() && w.defined(), op, ": input and weight must be defined");
   const char* layout = rank == 4 ? "(N,C,H,W)" : "(N,C,L)";
   PHYSCNN_CHECK_SHAPE(x.dim() == rank, op, ": input must be ", layout, ", got ", x.shape().str());
@@ -24,18 +23,21 @@ void check_operands(const char* op, const Var& x, const Var& w, const Var& b, in
                       w.shape().str(), " (", shapes_str(x, w), ")");
   PHYSCNN_CHECK_ARG(x.dtype() == w.dtype(), op, ": input is ", dtype_name(x.dtype()), ", weight ",
                     dtype_name(w.dtype()));
-  if (b.defined()) {
-    PHYSCNN_CHECK_SHAPE(b.dim() == 1 && b.size(0) == bias_size, op, ": bias ", b.shape().str(),
-                        " for ", bias_size, " output channels (", shapes_str(x, w), ")");
-    PHYSCNN_CHECK_ARG(b.dtype() == x.dtype(), op, ": bias is ", dtype_name(b.dtype()), ", input ",
-                      dtype_name(x.dtype()));
-  }
+}
+
+void check_bias(const char* op, const Var& x, const Var& w, const Var& b, int64_t out_channels) {
+  if (!b.defined()) return;
+  PHYSCNN_CHECK_SHAPE(b.dim() == 1 && b.size(0) == out_channels, op, ": bias ", b.shape().str(),
+                      " for ", out_channels, " output channels (", shapes_str(x, w), ")");
+  PHYSCNN_CHECK_ARG(b.dtype() == x.dtype(), op, ": bias is ", dtype_name(b.dtype()), ", input ",
+                    dtype_name(x.dtype()));
 }
 
 // The conv2d forward/backward on 4-d operands; `op` names the user-facing op in errors.
 Var conv2d_impl(const char* op, const Var& x, const Var& weight, const Var& bias,
                 const Conv2dArgs& a) {
-  check_operands(op, x, weight, bias, 4, weight.dim() == 4 ? weight.size(0) : 0);
+  check_operands(op, x, weight, 4);
+  check_bias(op, x, weight, bias, weight.size(0));
   const int64_t G = a.groups;
   PHYSCNN_CHECK_ARG(G > 0, op, ": groups must be positive, got ", G);
   PHYSCNN_CHECK_ARG(
@@ -131,7 +133,8 @@ Var conv2d(const Var& x, const Var& weight, const Var& bias, const Conv2dArgs& a
 }
 
 Var conv1d(const Var& x, const Var& weight, const Var& bias, const Conv1dArgs& args) {
-  check_operands("conv1d", x, weight, bias, 3, weight.dim() == 3 ? weight.size(0) : 0);
+  check_operands("conv1d", x, weight, 3);
+  check_bias("conv1d", x, weight, bias, weight.size(0));
   PHYSCNN_CHECK_ARG(args.groups > 0, "conv1d: groups must be positive, got ", args.groups);
   PHYSCNN_CHECK_SHAPE(x.size(1) == weight.size(1) * args.groups, "conv1d: input has ", x.size(1),
                       " channels, weight expects ", weight.size(1) * args.groups, " (",
@@ -153,7 +156,8 @@ Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias,
   const char* op = "conv_transpose2d";
   const int64_t G = a.groups;
   PHYSCNN_CHECK_ARG(G > 0, op, ": groups must be positive, got ", G);
-  check_operands(op, x, weight, bias, 4, weight.dim() == 4 ? weight.size(1) * G : 0);
+  check_operands(op, x, weight, 4);
+  check_bias(op, x, weight, bias, weight.size(1) * G);
   PHYSCNN_CHECK_SHAPE(x.size(1) == weight.size(0), op, ": input has ", x.size(1),
                       " channels, weight expects ", weight.size(0), " (", shapes_str(x, weight),
                       ")");
