@@ -98,7 +98,7 @@ Run add_ising(CLI::App& app) {
   cmd->add_option("--out", a->out, "run folder (default runs/ising-<date>-<time>)");
   cmd->add_option(
       "--exclude", a->exclude,
-      "critical band LOW:HIGH left out of training (default 2.2:2.35; must contain T_c)");
+      "critical band LOW:HIGH left out of training (default 2.0:2.5; must contain T_c)");
   cmd->add_flag("--no-augment", a->no_augment,
                 "do not augment with lattice symmetries and spin flip");
   cmd->add_flag("--quiet", a->quiet, "no progress output");

@@ -15,7 +15,7 @@
 #include "data/transforms.hpp"
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
-#include "nn/models/models.hpp"
+#include "nn/nn.hpp"
 #include "optim/adam.hpp"
 #include "tensor/ops.hpp"
 
@@ -72,10 +72,35 @@ std::vector<double> p_ordered(const Tensor& logits) {
   return p;
 }
 
+struct Curve {
+  std::vector<double> t, p, err;
+};
+
+// Mean and standard error of p over the configurations idx at each temperature.
+Curve mean_curve(const IsingDataset& d, const std::vector<int64_t>& idx,
+                 const std::vector<double>& p) {
+  std::map<double, std::vector<double>> by_t;
+  for (size_t i = 0; i < idx.size(); ++i) by_t[d.temperature[size_t(idx[i])]].push_back(p[i]);
+  Curve c;
+  for (const auto& [t, v] : by_t) {
+    double m = 0, m2 = 0;
+    for (double x : v) m += x;
+    m /= double(v.size());
+    for (double x : v) m2 += (x - m) * (x - m);
+    const double se = v.size() > 1 ? std::sqrt(m2 / double(v.size() - 1) / double(v.size())) : 1.0;
+    c.t.push_back(t);
+    c.p.push_back(m);
+    // A floor keeps the fit from trusting points where every configuration gave 0 or 1.
+    c.err.push_back(std::max(se, 1e-3));
+  }
+  return c;
+}
+
 void write_size_outputs(const std::string& dir, const IsingDataset& d, nn::Module& model) {
   std::filesystem::create_directories(dir);
-  io::save_safetensors(dir + "/model.safetensors", model.state_dict(),
-                       {{"model", "ising_cnn"}, {"lattice_size", std::to_string(d.lattice_size)}});
+  io::save_safetensors(
+      dir + "/model.safetensors", model.state_dict(),
+      {{"model", "ising_phase_cnn"}, {"lattice_size", std::to_string(d.lattice_size)}});
   const int64_t L = d.lattice_size;
   data::write_npz(dir + "/configurations.npz",
                   {{"spins", data::Array::from_vector(d.spins, Shape{d.count(), L, L})},
@@ -85,6 +110,27 @@ void write_size_outputs(const std::string& dir, const IsingDataset& d, nn::Modul
                    {"magnetisation", data::Array::from_vector(d.magnetisation, Shape{d.count()})}},
                   {.compress = true});
 }
+
+}  // namespace
+
+std::shared_ptr<nn::Sequential> ising_phase_cnn(uint64_t seed) {
+  Rng rng(seed, 0x50484153ull);  // "PHAS"
+  auto conv = [&](int64_t in, int64_t out) {
+    return std::make_shared<nn::Conv2d>(
+        nn::Conv2dOptions{
+            .in = in, .out = out, .kernel = 3, .padding = 1, .padding_mode = nn::Padding::Circular},
+        rng.fork(uint64_t(in * 1000 + out)));
+  };
+  return std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      conv(1, 16), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(), conv(16, 32),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::GlobalAvgPool2d>(),
+      std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 32, .out = 32}, rng.fork(1)),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 32, .out = 2}, rng.fork(2))});
+}
+
+namespace {
 
 nlohmann::json to_json(const SizeResult& r) {
   nlohmann::json j;
@@ -97,6 +143,7 @@ nlohmann::json to_json(const SizeResult& r) {
                    {"fit_error", r.crossing.fit_error},
                    {"chi2", r.crossing.chi2},
                    {"points", r.crossing.points}};
+  j["member_crossings"] = r.member_crossings;
   j["test_accuracy_outside_band"] = r.test_accuracy;
   j["generate_seconds"] = r.generate_seconds;
   j["train_seconds"] = r.train_seconds;
@@ -147,49 +194,66 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
     Tensor aug = data::augment_lattices(tr.x, {}, rng);
     tr = {concat({tr.x, aug}, 0), concat({tr.y, tr.y}, 0)};
   }
-  auto model = nn::models::ising_cnn(o.seed + uint64_t(L));
-  model->build(Shape{1, L, L});
-  optim::Adam adam(model->named_parameters(), {.lr = o.learning_rate});
-  r.history = train::fit(*model, adam, tr, &val,
-                         {.epochs = o.epochs,
-                          .batch_size = o.batch_size,
-                          .seed = o.seed + uint64_t(L),
-                          .quiet = o.quiet,
-                          .label = "L=" + std::to_string(L)});
+  // An ensemble of networks differing in initialisation and batch order: the spread of their
+  // crossings measures the training's share of the error, which the bootstrap over
+  // configurations alone would miss.
+  std::vector<std::shared_ptr<nn::Sequential>> models;
+  std::vector<double> p(s.test.size(), 0.0);
+  std::vector<double> member_crossings;
+  for (int k = 0; k < o.ensemble; ++k) {
+    const uint64_t member_seed = o.seed + uint64_t(L) + 7919 * uint64_t(k);
+    auto model = ising_phase_cnn(member_seed);
+    model->build(Shape{1, L, L});
+    optim::Adam adam(model->named_parameters(), {.lr = o.learning_rate});
+    auto history = train::fit(*model, adam, tr, &val,
+                              {.epochs = o.epochs,
+                               .batch_size = o.batch_size,
+                               .seed = member_seed,
+                               .quiet = o.quiet,
+                               .label = "L=" + std::to_string(L) + " net " + std::to_string(k + 1) +
+                                        "/" + std::to_string(o.ensemble)});
+    if (k == 0) r.history = std::move(history);
+    const std::vector<double> pk = p_ordered(train::predict(*model, test.x));
+    for (size_t i = 0; i < p.size(); ++i) p[i] += pk[i] / double(o.ensemble);
+    const Curve ck = mean_curve(d, s.test, pk);
+    member_crossings.push_back(
+        find_crossing(ck.t, ck.p, ck.err, {.bootstrap_samples = 0, .seed = member_seed})
+            .temperature);
+    models.push_back(model);
+  }
   r.train_seconds = seconds_since(t0);
 
-  // P(ordered) on the held-out configurations, per temperature.
-  const Tensor logits = train::predict(*model, test.x);
-  const std::vector<double> p = p_ordered(logits);
-  std::map<double, std::vector<double>> by_t;
+  // P(ordered) of the ensemble on the held-out configurations, per temperature.
   int64_t correct = 0, outside = 0;
   for (size_t i = 0; i < s.test.size(); ++i) {
     const double t = d.temperature[size_t(s.test[i])];
-    by_t[t].push_back(p[i]);
     if (t < o.exclude_low || t > o.exclude_high) {
       ++outside;
       correct += (p[i] > 0.5) == (d.label[size_t(s.test[i])] == 1);
     }
   }
   r.test_accuracy = outside ? double(correct) / double(outside) : 0.0;
-  for (const auto& [t, v] : by_t) {
-    double m = 0, m2 = 0;
-    for (double x : v) m += x;
-    m /= double(v.size());
-    for (double x : v) m2 += (x - m) * (x - m);
-    const double se = v.size() > 1 ? std::sqrt(m2 / double(v.size() - 1) / double(v.size())) : 1.0;
-    r.temperatures.push_back(t);
-    r.p_ordered.push_back(m);
-    // A floor keeps the fit from trusting points where every configuration gave 0 or 1 exactly.
-    r.p_error.push_back(std::max(se, 1e-3));
-  }
+  const Curve c = mean_curve(d, s.test, p);
+  r.temperatures = c.t;
+  r.p_ordered = c.p;
+  r.p_error = c.err;
   r.crossing = find_crossing(r.temperatures, r.p_ordered, r.p_error,
                              {.bootstrap_samples = 200, .seed = o.seed + uint64_t(L)});
+  r.member_crossings = member_crossings;
+  if (member_crossings.size() > 1) {
+    double m = 0, v = 0;
+    for (double x : member_crossings) m += x;
+    m /= double(member_crossings.size());
+    for (double x : member_crossings) v += (x - m) * (x - m);
+    v /= double(member_crossings.size() - 1);
+    r.crossing.error =
+        std::sqrt(r.crossing.error * r.crossing.error + v / double(member_crossings.size()));
+  }
   if (!o.quiet)
     log_info("L = ", L, ": T*(L) = ", r.crossing.temperature, " +- ", r.crossing.error,
              ", test accuracy outside ", o.exclude_low, "..", o.exclude_high, ": ",
              r.test_accuracy);
-  if (!o.out_dir.empty()) write_size_outputs(o.out_dir + "/L" + std::to_string(L), d, *model);
+  if (!o.out_dir.empty()) write_size_outputs(o.out_dir + "/L" + std::to_string(L), d, *models.front());
   return r;
 }
 
