@@ -14,7 +14,8 @@ using physcnn::test::throws_with;
 namespace {
 
 void put32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    b.at(at + static_cast<size_t>(i)) = static_cast<uint8_t>(v >> (8 * i));
 }
 uint32_t get32(const std::vector<uint8_t>& b, size_t at) {
   return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 |
@@ -23,6 +24,54 @@ uint32_t get32(const std::vector<uint8_t>& b, size_t at) {
 // Offset of the (only) central directory, read from the EOCD at the end (no comment).
 size_t central_offset(const std::vector<uint8_t>& zip) {
   return get32(zip, zip.size() - 22 + 16);
+}
+
+// Rewrites a one-entry archive from encode_npz into ZIP64 form: saturated 32-bit fields in the
+// central directory with a ZIP64 extra field, then a ZIP64 EOCD record and locator.
+std::vector<uint8_t> to_zip64(const std::vector<uint8_t>& zip) {
+  const size_t cd = central_offset(zip);
+  const uint32_t comp = get32(zip, cd + 20), size = get32(zip, cd + 24), off = get32(zip, cd + 42);
+  const size_t name_len = zip[cd + 28] | zip[cd + 29] << 8;
+  std::vector<uint8_t> out(zip.begin(), zip.begin() + static_cast<long>(cd));
+  std::vector<uint8_t> central(zip.begin() + static_cast<long>(cd),
+                               zip.begin() + static_cast<long>(cd + 46 + name_len));
+  put32(central, 20, 0xffffffff);
+  put32(central, 24, 0xffffffff);
+  put32(central, 42, 0xffffffff);
+  central[30] = 28;  // extra length: 4 + 3 × 8
+  auto add = [](std::vector<uint8_t>& b, uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  add(central, 1, 2);
+  add(central, 24, 2);
+  add(central, size, 8);  // order: uncompressed, compressed, offset
+  add(central, comp, 8);
+  add(central, off, 8);
+  const uint64_t cd64 = out.size();
+  out.insert(out.end(), central.begin(), central.end());
+  const uint64_t eocd64 = out.size();
+  add(out, 0x06064b50, 4);
+  add(out, 44, 8);
+  add(out, 45, 2);
+  add(out, 45, 2);
+  add(out, 0, 4);
+  add(out, 0, 4);
+  add(out, 1, 8);
+  add(out, 1, 8);
+  add(out, central.size(), 8);
+  add(out, cd64, 8);
+  add(out, 0x07064b50, 4);
+  add(out, 0, 4);
+  add(out, eocd64, 8);
+  add(out, 1, 4);
+  add(out, 0x06054b50, 4);
+  add(out, 0, 4);
+  add(out, 0xffff, 2);
+  add(out, 0xffff, 2);
+  add(out, 0xffffffff, 4);
+  add(out, 0xffffffff, 4);
+  add(out, 0, 2);
+  return out;
 }
 
 Array one_array() {
@@ -95,6 +144,18 @@ TEST(Npz, RoundTripsStoredAndDeflated) {
   EXPECT_LT(std::filesystem::file_size(dir.file("c.npz")),
             std::filesystem::file_size(dir.file("s.npz")));
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"c.npz", "s.npz"}));
+}
+
+TEST(Npz, ReadsZip64Directories) {
+  for (bool compress : {false, true}) {
+    NpzReader r(to_zip64(encode_npz({{"a", one_array()}}, {.compress = compress})), "z64.npz");
+    EXPECT_EQ(r.names(), (std::vector<std::string>{"a"}));
+    EXPECT_EQ(r.read("a").bytes, one_array().bytes) << compress;
+  }
+  auto bad = to_zip64(encode_npz({{"a", one_array()}}));
+  bad[bad.size() - 22 - 20 + 13] = 0x7f;  // locator points far beyond the file
+  EXPECT_TRUE(
+      throws_with<IoError>([&] { NpzReader(bad, "z.npz"); }, {"z.npz", "ZIP64 EOCD offset"}));
 }
 
 TEST(Npz, WriterRejectsBadNames) {

@@ -14,6 +14,12 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+// stb copies zero-length chunks from a null buffer (memcpy(nullptr, p, 0): undefined behaviour
+// that UBSan reports on fuzzed files); route its memcpy through a guard.
+static inline void* physcnn_stb_memcpy(void* dst, const void* src, size_t n) {
+  return n ? std::memcpy(dst, src, n) : dst;
+}
+#define memcpy(dst, src, n) physcnn_stb_memcpy(dst, src, n)
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
@@ -24,6 +30,7 @@
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_WRITE_NO_STDIO
 #include <stb_image_write.h>
+#undef memcpy
 #pragma GCC diagnostic pop
 
 namespace physcnn::data {
