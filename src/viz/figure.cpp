@@ -63,15 +63,11 @@ Color map_color(ColorMap map, double t) {
 
 namespace {
 
-// The nice number (1, 2, 5 or 10 times a power of ten) closest to x (round) or not below it.
-double nice_number(double x, bool round) {
+// The nice number (1, 2, 5 or 10 times a power of ten) closest to x.
+double nice_number(double x) {
   const double exponent = std::floor(std::log10(x));
   const double fraction = x / std::pow(10.0, exponent);
-  double nice;
-  if (round)
-    nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
-  else
-    nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10;
+  const double nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
   return nice * std::pow(10.0, exponent);
 }
 
@@ -91,8 +87,9 @@ Ticks nice_ticks(double lo, double hi, int target) {
     lo -= pad;
     hi += pad;
   }
-  const double range = nice_number(hi - lo, false);
-  const double step = nice_number(range / (target - 1), true);
+  // Heckbert first rounds the range up to a nice number, which can halve the tick count
+  // (1..3.5 gets steps of 1); rounding the raw step keeps the count near `target`.
+  const double step = nice_number((hi - lo) / (target - 1));
   Ticks t;
   t.step = step;
   // The small tolerance keeps 0.3/0.1 = 2.9999… from adding a spurious extra step.
@@ -197,13 +194,15 @@ void draw_error_bar(cairo_t* cr, double x, double y_low, double y_high, double c
 
 void draw_color_bar(cairo_t* cr, ColorMap map, double lo, double hi, double x, double y, double w,
                     double h) {
-  const int steps = 64;
-  for (int i = 0; i < steps; ++i) {
-    set_color(cr, map_color(map, (i + 0.5) / steps));
-    // Slight overlap so that no hairline gaps show between the bands.
-    cairo_rectangle(cr, x, y + h - (i + 1) * h / steps, w, h / steps + 0.5);
-    cairo_fill(cr);
+  cairo_pattern_t* gradient = cairo_pattern_create_linear(0, y + h, 0, y);
+  for (int i = 0; i <= 16; ++i) {
+    const Color c = map_color(map, i / 16.0);
+    cairo_pattern_add_color_stop_rgb(gradient, i / 16.0, c.r, c.g, c.b);
   }
+  cairo_set_source(cr, gradient);
+  cairo_rectangle(cr, x, y, w, h);
+  cairo_fill(cr);
+  cairo_pattern_destroy(gradient);
   cairo_set_line_width(cr, 1);
   set_color(cr, {0.3, 0.3, 0.3});
   cairo_rectangle(cr, x, y, w, h);

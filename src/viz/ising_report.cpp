@@ -185,7 +185,8 @@ void plot_crossing(const RunMetrics& m, const std::string& dir) {
 void plot_training(const RunMetrics& m, const std::string& dir) {
   LinePlot plot({.title = "Training (solid) and validation (dashed) loss",
                  .x_label = "epoch",
-                 .y_label = "cross-entropy loss (nats)"});
+                 .y_label = "cross-entropy loss (nats)",
+                 .integer_x = true});
   for (size_t k = 0; k < m.sizes.size(); ++k) {
     const auto& s = m.sizes[k];
     plot.add({.label = size_label(s.L) + " train", .x = s.epoch, .y = s.train_loss, .color = k});

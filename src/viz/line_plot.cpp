@@ -116,13 +116,26 @@ void LinePlot::draw(cairo_t* cr) const {
   f.log_y = log_y;
   f.x = nice_ticks(xr.lo, xr.hi, 7);
   f.y = log_y ? log_ticks(yr.lo, yr.hi) : nice_ticks(yr.lo, yr.hi, 6);
+  if (options_.integer_x && f.x.step < 1) {
+    f.x.step = 1;
+    f.x.lo = std::floor(xr.lo);
+    f.x.hi = std::max(std::ceil(xr.hi), f.x.lo + 1);
+    f.x.decimals = 0;
+    f.x.values.clear();
+    for (double v = f.x.lo; v <= f.x.hi; v += 1) f.x.values.push_back(v);
+  }
   if (options_.x_min) f.x.lo = *options_.x_min;
   if (options_.x_max) f.x.hi = *options_.x_max;
   if (options_.y_min && !log_y) f.y.lo = *options_.y_min;
   if (options_.y_max && !log_y) f.y.hi = *options_.y_max;
+  // Log axes label each decade with the digits it needs (0.01, 0.1, 1, 10).
+  const auto y_tick_label = [&](double v) {
+    return format_tick(
+        v, log_y ? std::max(0, -static_cast<int>(std::floor(std::log10(v) + 1e-9))) : f.y.decimals);
+  };
   double y_label_w = 0;
   for (double v : f.y.values)
-    y_label_w = std::max(y_label_w, detail::text_width(cr, format_tick(v, f.y.decimals)));
+    y_label_w = std::max(y_label_w, detail::text_width(cr, y_tick_label(v)));
   f.left = 30 + y_label_w + 14;
   f.top = options_.title.empty() ? 20 : 48;
   f.right = width() - 20 - legend_box;
@@ -161,8 +174,7 @@ void LinePlot::draw(cairo_t* cr) const {
     cairo_move_to(cr, f.left - 5, f.py(v));
     cairo_line_to(cr, f.left, f.py(v));
     cairo_stroke(cr);
-    detail::draw_text(cr, format_tick(v, f.y.decimals), f.left - 8, f.py(v), HAlign::Right,
-                      VAlign::Middle);
+    detail::draw_text(cr, y_tick_label(v), f.left - 8, f.py(v), HAlign::Right, VAlign::Middle);
   }
   detail::set_font(cr, 13);
   detail::draw_text(cr, options_.x_label, (f.left + f.right) / 2, height() - 10, HAlign::Center,
@@ -174,9 +186,9 @@ void LinePlot::draw(cairo_t* cr) const {
     detail::draw_text(cr, options_.title, (f.left + f.right) / 2, 14, HAlign::Center, VAlign::Top);
   }
 
-  // Data, clipped to the box.
+  // Data, clipped to the box widened by a marker so that points on the edge show whole.
   cairo_save(cr);
-  cairo_rectangle(cr, f.left, f.top, f.right - f.left, f.bottom - f.top);
+  cairo_rectangle(cr, f.left - 5, f.top - 5, f.right - f.left + 10, f.bottom - f.top + 10);
   cairo_clip(cr);
   for (const auto& r : references_) {
     detail::set_color(cr, kReferenceColor);

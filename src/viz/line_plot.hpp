@@ -31,6 +31,7 @@ struct ReferenceLine {
 struct PlotOptions {
   std::string title, x_label, y_label;  // labels carry their units, e.g. "temperature T (J/k_B)"
   bool log_y = false;
+  bool integer_x = false;  // x ticks on whole numbers only (epochs, sizes)
   int width = 800, height = 500;
   std::optional<double> x_min, x_max, y_min, y_max;  // default: from the data, widened to ticks
 };
