@@ -1,7 +1,17 @@
-// DataLoader: batches (N×C×H×W float32 + targets) in a per-epoch shuffled order, built ahead of
-// time on worker threads with a bounded queue so training does not wait on I/O. Every random
-// choice depends only on (seed, epoch, sample index): the same seed gives the same batches
-// whatever the number of workers or the timing.
+// DataLoader: batches (N×C×H×W float32 + targets) in a per-epoch shuffled order, built ahead on
+// worker threads with a bounded queue so training does not wait on I/O; every random choice
+// depends only on (seed, epoch, sample index), never on the number of workers or timing.
+//
+// Training from a file, in short:
+//   auto all = data::open_npz("ising.npz", "spins", "label");
+//   auto split = data::split_dataset(all, {.seed = 1, .stratify = true});
+//   data::DataLoader train(split.train, {.batch_size = 128, .seed = 1},
+//                          data::compose({data::random_d4(), data::random_translate(),
+//                                         data::random_sign_flip()}));
+//   for (int64_t epoch = 0; epoch < epochs; ++epoch) {
+//     train.start_epoch(epoch);
+//     while (auto batch = train.next()) step(batch->inputs, batch->labels);
+//   }
 #pragma once
 
 #include <cstdint>

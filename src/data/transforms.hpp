@@ -1,10 +1,6 @@
-// Per-sample transforms. For lattices: the 8 symmetries of the square (D4), periodic
-// translations and the global spin flip (Z2) map a configuration to another with the same energy
-// and |magnetisation|, so they are exact augmentations. For images: flips, small rotations,
-// padded crops, zero-fill shifts, noise, and per-channel normalisation.
-// Physics data is never standardised per image (that would erase the magnetisation a phase
-// classifier learns from): normalisation uses one mean/std per channel computed on the training
-// split only (channel_stats), and only when asked for.
+// Per-sample transforms: the lattice symmetries (D4, periodic translations, Z2 spin flip: exact
+// augmentations that keep energy and |magnetisation|), image augmentations (flips, small
+// rotations, padded crops, zero-fill shifts, noise) and per-channel normalisation.
 #pragma once
 
 #include <cstdint>
@@ -93,6 +89,9 @@ struct SignFlipOptions {
 Transform random_sign_flip(const SignFlipOptions& options = {});
 
 // --- normalisation --------------------------------------------------------------------------
+// Physics data is never standardised per image (that would erase the magnetisation a phase
+// classifier learns from): normalisation uses one mean/std per channel computed on the training
+// split only (channel_stats), and only when the user asks for it.
 // One mean and (population) standard deviation per channel; channels are the sample's first
 // axis when it has 3 or more (C×H×W), else the sample is one channel.
 struct ChannelStats {
