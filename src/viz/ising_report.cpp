@@ -50,6 +50,8 @@ struct RunMetrics {
   double t_c = kNaN, t_c_error = kNaN, slope = kNaN, onsager = kOnsagerTc;
   double deviation_percent = kNaN, deviation_sigma = kNaN, seconds = kNaN, seed = kNaN;
   std::vector<SizeMetrics> sizes;
+  // Any "config" object's entries, shown as they are (the study may add its options there).
+  std::vector<std::pair<std::string, std::string>> config;
 };
 
 double number(const nlohmann::json& j, const char* key) {
@@ -81,6 +83,9 @@ RunMetrics read_metrics(const std::string& path) {
     m.deviation_sigma = number(j, "deviation_sigma");
     m.seconds = number(j, "seconds");
     m.seed = number(j, "seed");
+    if (j.contains("config") && j.at("config").is_object())
+      for (const auto& [key, value] : j.at("config").items())
+        m.config.emplace_back(key, value.is_string() ? value.get<std::string>() : value.dump());
     for (const auto& s : j.at("sizes")) {
       SizeMetrics r;
       r.L = s.at("L").get<int64_t>();
@@ -304,7 +309,7 @@ std::string index_html(const RunMetrics& m, bool running) {
   row("epochs", m.sizes.empty() ? "n/a" : std::to_string(m.sizes[0].epoch.size()));
   row("seed", fmt("%.0f", m.seed));
   row("total time (s)", fmt("%.1f", m.seconds));
-  row("files", "metrics.json, p_ordered.csv");
+  for (const auto& [key, value] : m.config) row(key, value);
   h << "</table>\n<p>Data: <a href=\"metrics.json\">metrics.json</a>, "
        "<a href=\"p_ordered.csv\">p_ordered.csv</a>.</p>\n</body>\n</html>\n";
   return h.str();

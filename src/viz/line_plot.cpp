@@ -44,6 +44,12 @@ struct Frame {
   }
 };
 
+// Whether a tick lies on the axis, allowing for the rounding of lo + i * step.
+bool within(double v, double lo, double hi) {
+  const double tol = 1e-9 * (hi - lo);
+  return v >= lo - tol && v <= hi + tol;
+}
+
 void set_dash(cairo_t* cr, bool dashed) {
   static const double dash[] = {6.0, 4.0};
   cairo_set_dash(cr, dash, dashed ? 2 : 0, 0);
@@ -145,12 +151,12 @@ void LinePlot::draw(cairo_t* cr) const {
   cairo_set_line_width(cr, 1);
   detail::set_color(cr, {0.90, 0.90, 0.90});
   for (double v : f.x.values) {
-    if (v < f.x.lo || v > f.x.hi) continue;
+    if (!within(v, f.x.lo, f.x.hi)) continue;
     cairo_move_to(cr, f.px(v), f.top);
     cairo_line_to(cr, f.px(v), f.bottom);
   }
   for (double v : f.y.values) {
-    if (v < f.y.lo || v > f.y.hi) continue;
+    if (!within(v, f.y.lo, f.y.hi)) continue;
     cairo_move_to(cr, f.left, f.py(v));
     cairo_line_to(cr, f.right, f.py(v));
   }
@@ -162,7 +168,7 @@ void LinePlot::draw(cairo_t* cr) const {
   // Ticks and their labels.
   detail::set_font(cr, 12);
   for (double v : f.x.values) {
-    if (v < f.x.lo - 1e-12 || v > f.x.hi + 1e-12) continue;
+    if (!within(v, f.x.lo, f.x.hi)) continue;
     cairo_move_to(cr, f.px(v), f.bottom);
     cairo_line_to(cr, f.px(v), f.bottom + 5);
     cairo_stroke(cr);
@@ -170,7 +176,7 @@ void LinePlot::draw(cairo_t* cr) const {
                       VAlign::Top);
   }
   for (double v : f.y.values) {
-    if (v < f.y.lo * (1 - 1e-12) - 1e-12 || v > f.y.hi * (1 + 1e-12) + 1e-12) continue;
+    if (!within(v, f.y.lo, f.y.hi)) continue;
     cairo_move_to(cr, f.left - 5, f.py(v));
     cairo_line_to(cr, f.left, f.py(v));
     cairo_stroke(cr);

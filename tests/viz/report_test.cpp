@@ -33,6 +33,7 @@ nlohmann::json synthetic_metrics() {
   j["deviation_sigma"] = (2.271 - kTc) / 0.012;
   j["seconds"] = 12.5;
   j["seed"] = 1;
+  j["config"] = {{"configs_per_temperature", 96}, {"augment", true}};
   for (int L : {8, 16}) {
     nlohmann::json s;
     s["L"] = L;
@@ -116,6 +117,7 @@ TEST(IsingReport, WritesPlotsAndIndexFromMetrics) {
   EXPECT_EQ(html.find("https://"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("refresh"), std::string::npos);  // no RUNNING file: a final page
+  EXPECT_NE(html.find("<th>configs_per_temperature</th><td>96</td>"), std::string::npos);
   EXPECT_TRUE(dir.temp_files().empty());
 }
 
