@@ -13,6 +13,7 @@ Run add_ising(CLI::App& app);
 Run add_generate(CLI::App& app);
 Run add_summary(CLI::App& app);
 Run add_gradcheck(CLI::App& app);
+Run add_bench(CLI::App& app);
 
 // Parses "1.0:3.5:41" (start:stop:count) or "1.5,2.0,2.5" into temperatures.
 std::vector<double> parse_range(const std::string& text, const std::string& option);

@@ -15,9 +15,9 @@ int main(int argc, char** argv) {
   int threads = 0;
   app.add_option("--threads", threads, "threads to use (default: all cores)")
       ->check(CLI::NonNegativeNumber);
-  std::vector<physcnn::cli::Run> runs{physcnn::cli::add_ising(app), physcnn::cli::add_generate(app),
-                                      physcnn::cli::add_summary(app),
-                                      physcnn::cli::add_gradcheck(app)};
+  std::vector<physcnn::cli::Run> runs{
+      physcnn::cli::add_ising(app), physcnn::cli::add_generate(app), physcnn::cli::add_summary(app),
+      physcnn::cli::add_gradcheck(app), physcnn::cli::add_bench(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
