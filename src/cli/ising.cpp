@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "physics/ising_study/protocols.hpp"
 #include "physics/ising_study/study.hpp"
+#include "viz/ising_report.hpp"
 
 namespace physcnn::cli {
 
@@ -84,7 +85,7 @@ Run add_ising(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_flag("--quick", a->quick, "small run for tests and CI (two sizes, ~30 s)");
-  cmd->add_option("--sizes", a->sizes, "lattice sizes L (default 8 16 32 64)")
+  cmd->add_option("--sizes", a->sizes, "lattice sizes L (default 16,32,64)")
       ->check(CLI::Range(4, 512))
       ->delimiter(',');
   cmd->add_option("--temps", a->temps,
@@ -140,6 +141,7 @@ Run add_ising(CLI::App& app) {
     if (a->protocol == "mehta") return run_mehta_protocol(*a, o);
     if (a->task == "temperature") return run_regression_task(*a, o);
     const auto r = physics::ising::run_study(o);
+    viz::write_ising_report(o.out_dir);
     std::printf("\n%-4s %-10s %-9s %-9s %s\n", "L", "T*(L)", "error", "test acc",
                 "seconds (MC + train)");
     for (const auto& s : r.sizes)
@@ -147,7 +149,8 @@ Run add_ising(CLI::App& app) {
                   s.crossing.temperature, s.crossing.error, s.test_accuracy, s.generate_seconds,
                   s.train_seconds);
     std::printf("\n%s\n", physics::ising::format_result_line(r).c_str());
-    std::printf("run folder: %s (%.0f s)\n", o.out_dir.c_str(), r.seconds);
+    std::printf("run folder: %s (%.0f s); open %s/index.html for the plots\n", o.out_dir.c_str(),
+                r.seconds, o.out_dir.c_str());
     return 0;
   };
 }

@@ -265,6 +265,7 @@ StudyOptions quick_study_options() {
   o.grid = {.start = 1.0, .stop = 3.5, .count = 16, .extra_near_tc = 6, .extra_width = 0.3};
   o.configs_per_temperature = 96;
   o.epochs = 4;
+  o.ensemble = 2;
   return o;
 }
 

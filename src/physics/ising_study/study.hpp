@@ -16,7 +16,7 @@
 namespace physcnn::physics::ising {
 
 struct StudyOptions {
-  std::vector<int64_t> sizes{8, 16, 32, 64};
+  std::vector<int64_t> sizes{16, 32, 64};
   TemperatureGrid grid{
       .start = 1.0, .stop = 3.5, .count = 26, .extra_near_tc = 12, .extra_width = 0.3};
   std::vector<double> temperatures;  // explicit list; replaces the grid when not empty
