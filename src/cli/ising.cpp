@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 
 #include "cli/commands.hpp"
 #include "core/log.hpp"
@@ -140,7 +141,21 @@ Run add_ising(CLI::App& app) {
     std::filesystem::create_directories(o.out_dir);
     if (a->protocol == "mehta") return run_mehta_protocol(*a, o);
     if (a->task == "temperature") return run_regression_task(*a, o);
-    const auto r = physics::ising::run_study(o);
+    // Live view: while RUNNING exists the report page reloads itself; it is rebuilt after
+    // every lattice size and once more, without the marker, at the end.
+    const std::string marker = o.out_dir + "/RUNNING";
+    std::ofstream(marker) << "physcnn ising\n";
+    o.on_size_done = [&](const physics::ising::StudyResult&) {
+      viz::write_ising_report(o.out_dir);
+    };
+    physics::ising::StudyResult r;
+    try {
+      r = physics::ising::run_study(o);
+    } catch (...) {
+      std::filesystem::remove(marker);
+      throw;
+    }
+    std::filesystem::remove(marker);
     viz::write_ising_report(o.out_dir);
     std::printf("\n%-4s %-10s %-9s %-9s %s\n", "L", "T*(L)", "error", "test acc",
                 "seconds (MC + train)");

@@ -40,20 +40,18 @@ void Progress::update(int64_t done, const std::string& status) {
     std::fprintf(stderr, "\r%s [%s] %lld/%lld  %.0fs elapsed, ETA %.0fs  %s\x1b[K", label_.c_str(),
                  bar.c_str(), (long long)done, (long long)total_, elapsed, eta, status.c_str());
     std::fflush(stderr);
-  } else {
-    // Log lines at every 25% so that CI logs stay short.
-    const int percent = total_ > 0 ? int(100 * done / total_) : 100;
-    if (percent / 25 > last_percent_logged_ / 25 ||
-        (percent == 100 && last_percent_logged_ < 100)) {
-      last_percent_logged_ = percent;
-      std::fprintf(stderr, "%s %3d%% (%lld/%lld, %.1fs) %s\n", label_.c_str(), percent,
-                   (long long)done, (long long)total_, elapsed, status.c_str());
-    }
   }
+  // Not a terminal (a log file, CI): finish() writes one line, which keeps logs short.
 }
 
 void Progress::finish(const std::string& status) {
   if (finished_) return;
+  if (!tty_ && !quiet_) {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "%s: %lld steps in %.1fs  %s\n", label_.c_str(), (long long)total_,
+                 elapsed, status.c_str());
+  }
   update(total_, status);
   if (tty_ && !quiet_) std::fputc('\n', stderr);
   finished_ = true;

@@ -1,5 +1,5 @@
-// A progress bar on a terminal (label, bar, count, rate, ETA, a status text); plain log lines
-// when stderr is not a terminal; nothing when quiet.
+// A progress bar on a terminal (label, bar, count, rate, ETA, a status text); one log line
+// per finished bar when stderr is not a terminal; nothing when quiet.
 #pragma once
 
 #include <chrono>
@@ -21,7 +21,6 @@ class Progress {
   std::string label_;
   int64_t total_;
   bool quiet_, tty_, finished_ = false;
-  int last_percent_logged_ = -1;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -253,7 +253,8 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
     log_info("L = ", L, ": T*(L) = ", r.crossing.temperature, " +- ", r.crossing.error,
              ", test accuracy outside ", o.exclude_low, "..", o.exclude_high, ": ",
              r.test_accuracy);
-  if (!o.out_dir.empty()) write_size_outputs(o.out_dir + "/L" + std::to_string(L), d, *models.front());
+  if (!o.out_dir.empty())
+    write_size_outputs(o.out_dir + "/L" + std::to_string(L), d, *models.front());
   return r;
 }
 
@@ -261,13 +262,72 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
 
 StudyOptions quick_study_options() {
   StudyOptions o;
-  o.sizes = {8, 16};
-  o.grid = {.start = 1.0, .stop = 3.5, .count = 16, .extra_near_tc = 6, .extra_width = 0.3};
-  o.configs_per_temperature = 96;
-  o.epochs = 4;
-  o.ensemble = 2;
+  o.sizes = {16, 32};
+  o.grid = {.start = 1.0, .stop = 3.5, .count = 21, .extra_near_tc = 10, .extra_width = 0.3};
+  o.configs_per_temperature = 160;
+  o.epochs = 5;
+  o.ensemble = 3;
   return o;
 }
+
+namespace {
+
+void extrapolate(StudyResult& result) {
+  std::vector<int64_t> sizes;
+  std::vector<double> tstar, err;
+  for (const auto& s : result.sizes) {
+    sizes.push_back(s.size);
+    tstar.push_back(s.crossing.temperature);
+    err.push_back(s.crossing.error);
+  }
+  result.extrapolation = extrapolate_critical_temperature(sizes, tstar, err);
+  const double tc = result.extrapolation.critical_temperature;
+  result.deviation_percent = 100.0 * (tc - kCriticalTemperature) / kCriticalTemperature;
+  result.deviation_sigma = result.extrapolation.error > 0
+                               ? (tc - kCriticalTemperature) / result.extrapolation.error
+                               : 0.0;
+}
+
+// metrics.json and p_ordered.csv; T_c fields are null until two sizes are done.
+void write_metrics(const StudyOptions& o, const StudyResult& result) {
+  if (o.out_dir.empty()) return;
+  const bool have_tc = result.sizes.size() >= 2;
+  nlohmann::json j;
+  j["T_c"] = have_tc ? nlohmann::json(result.extrapolation.critical_temperature) : nlohmann::json();
+  j["T_c_error"] = have_tc ? nlohmann::json(result.extrapolation.error) : nlohmann::json();
+  j["slope"] = have_tc ? nlohmann::json(result.extrapolation.slope) : nlohmann::json();
+  j["chi2"] = have_tc ? nlohmann::json(result.extrapolation.chi2) : nlohmann::json();
+  j["onsager_T_c"] = kCriticalTemperature;
+  j["deviation_percent"] = have_tc ? nlohmann::json(result.deviation_percent) : nlohmann::json();
+  j["deviation_sigma"] = have_tc ? nlohmann::json(result.deviation_sigma) : nlohmann::json();
+  j["seconds"] = result.seconds;
+  j["seed"] = o.seed;
+  j["complete"] = result.sizes.size() == o.sizes.size();
+  j["config"] = {{"sizes", o.sizes},
+                 {"configs_per_temperature", o.configs_per_temperature},
+                 {"test_fraction", o.test_fraction},
+                 {"validation_fraction", o.validation_fraction},
+                 {"excluded_band", {o.exclude_low, o.exclude_high}},
+                 {"epochs", o.epochs},
+                 {"ensemble", o.ensemble},
+                 {"batch_size", o.batch_size},
+                 {"learning_rate", o.learning_rate},
+                 {"augment", o.augment},
+                 {"network", "ising_phase_cnn"},
+                 {"seed", o.seed}};
+  for (const auto& s : result.sizes) j["sizes"].push_back(to_json(s));
+  io::write_file_atomic(o.out_dir + "/metrics.json",
+                        [&](std::ostream& out) { out << j.dump(2) << "\n"; });
+  io::write_file_atomic(o.out_dir + "/p_ordered.csv", [&](std::ostream& out) {
+    out << "L,T,p_ordered,p_error\n";
+    for (const auto& s : result.sizes)
+      for (size_t i = 0; i < s.temperatures.size(); ++i)
+        out << s.size << "," << s.temperatures[i] << "," << s.p_ordered[i] << "," << s.p_error[i]
+            << "\n";
+  });
+}
+
+}  // namespace
 
 StudyResult run_study(const StudyOptions& o) {
   PHYSCNN_CHECK_ARG(o.sizes.size() >= 2,
@@ -282,42 +342,13 @@ StudyResult run_study(const StudyOptions& o) {
   const std::vector<double> temps =
       o.temperatures.empty() ? make_temperatures(o.grid) : o.temperatures;
   StudyResult result;
-  for (int64_t L : o.sizes) result.sizes.push_back(study_size(L, temps, o));
-  std::vector<int64_t> sizes;
-  std::vector<double> tstar, err;
-  for (const auto& s : result.sizes) {
-    sizes.push_back(s.size);
-    tstar.push_back(s.crossing.temperature);
-    err.push_back(s.crossing.error);
-  }
-  result.extrapolation = extrapolate_critical_temperature(sizes, tstar, err);
-  const double tc = result.extrapolation.critical_temperature;
-  result.deviation_percent = 100.0 * (tc - kCriticalTemperature) / kCriticalTemperature;
-  result.deviation_sigma = result.extrapolation.error > 0
-                               ? (tc - kCriticalTemperature) / result.extrapolation.error
-                               : 0.0;
-  result.seconds = seconds_since(t0);
-  if (!o.out_dir.empty()) {
-    nlohmann::json j;
-    j["T_c"] = tc;
-    j["T_c_error"] = result.extrapolation.error;
-    j["slope"] = result.extrapolation.slope;
-    j["chi2"] = result.extrapolation.chi2;
-    j["onsager_T_c"] = kCriticalTemperature;
-    j["deviation_percent"] = result.deviation_percent;
-    j["deviation_sigma"] = result.deviation_sigma;
-    j["seconds"] = result.seconds;
-    j["seed"] = o.seed;
-    for (const auto& s : result.sizes) j["sizes"].push_back(to_json(s));
-    io::write_file_atomic(o.out_dir + "/metrics.json",
-                          [&](std::ostream& out) { out << j.dump(2) << "\n"; });
-    io::write_file_atomic(o.out_dir + "/p_ordered.csv", [&](std::ostream& out) {
-      out << "L,T,p_ordered,p_error\n";
-      for (const auto& s : result.sizes)
-        for (size_t i = 0; i < s.temperatures.size(); ++i)
-          out << s.size << "," << s.temperatures[i] << "," << s.p_ordered[i] << "," << s.p_error[i]
-              << "\n";
-    });
+  for (int64_t L : o.sizes) {
+    result.sizes.push_back(study_size(L, temps, o));
+    // Partial results after every size, so that a report can show a long run as it goes.
+    if (result.sizes.size() >= 2) extrapolate(result);
+    result.seconds = seconds_since(t0);
+    write_metrics(o, result);
+    if (o.on_size_done) o.on_size_done(result);
   }
   return result;
 }

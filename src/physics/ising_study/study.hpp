@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ struct StudyOptions {
   uint64_t seed = 1;
   std::string out_dir;  // run folder; empty: write nothing
   bool quiet = false;
+  // Called after each lattice size with the results so far (metrics.json is already updated).
+  std::function<void(const struct StudyResult&)> on_size_done;
 };
 
 // "--quick": two small sizes and fewer configurations, for tests and CI (seconds, not minutes).
