@@ -49,9 +49,22 @@ case $case_name in
   ising_quick)
     expect_exit 0 "$bin" ising --quick --quiet --out "$tmp/run"
     grep -q "^T_c = " "$tmp/out" || { cat "$tmp/out"; fail "no T_c line"; }
-    for f in metrics.json p_ordered.csv L8/model.safetensors L16/configurations.npz; do
+    for f in metrics.json p_ordered.csv L16/model.safetensors L32/configurations.npz \
+             index.html p_ordered.png p_ordered.svg crossing.png training.png monte_carlo.png; do
       [[ -s "$tmp/run/$f" ]] || fail "run folder lacks $f"
     done
+    [[ -e "$tmp/run/RUNNING" ]] && fail "the live-view marker is left after the run"
+    grep -q 'http-equiv="refresh"' "$tmp/run/index.html" && fail "finished report still reloads"
+    expect_exit 2 "$bin" ising --quick --exclude 2.3:2.5 --out "$tmp/bad"
+    grep -q "must contain T_c" "$tmp/err" || fail "a band without T_c is explained"
+    ;;
+  ising_protocols)
+    expect_exit 0 "$bin" ising --protocol mehta --quick --quiet --out "$tmp/mehta"
+    grep -q "critical region" "$tmp/out" || fail "mehta prints the critical-region accuracy"
+    [[ -s "$tmp/mehta/mehta.json" ]] || fail "no mehta.json"
+    expect_exit 0 "$bin" ising --task temperature --quick --quiet --out "$tmp/temp"
+    grep -q "RMSE" "$tmp/out" || fail "regression prints the RMSE"
+    [[ -s "$tmp/temp/temperature_regression.json" ]] || fail "no temperature_regression.json"
     ;;
   *) fail "unknown case $case_name" ;;
 esac
