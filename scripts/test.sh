@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 if [[ "${PHYSCNN_SANITIZE:-0}" == "1" ]]; then
   build=build-asan
+  # fontconfig's process-lifetime caches are not our leaks.
+  export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHYSCNN_WERROR=ON \
     -DPHYSCNN_SANITIZE=ON -DPHYSCNN_BUILD_BENCH=OFF >/dev/null
 else
