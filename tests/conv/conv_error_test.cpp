@@ -2,6 +2,8 @@
 // numbers and both shapes, never an abort or an out-of-bounds read.
 #include <gtest/gtest.h>
 
+#include "support/throws.hpp"
+
 #include <string>
 
 #include "autograd/functional.hpp"
@@ -9,24 +11,13 @@
 
 using namespace physcnn;
 namespace ag = physcnn::autograd;
+using physcnn::test::expect_error;
 
 namespace {
 ag::Var zeros(const Shape& s) {
   return ag::Var(Tensor::zeros(s), true);
 }
 
-// Runs f, expects exception E whose message contains every fragment.
-template <class E, class F>
-void expect_error(F&& f, const std::vector<std::string>& fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const E& e) {
-    const std::string what = e.what();
-    for (const auto& frag : fragments)
-      EXPECT_NE(what.find(frag), std::string::npos) << "missing '" << frag << "' in: " << what;
-  }
-}
 }  // namespace
 
 TEST(ConvErrors, ChannelMismatchNamesBothShapes) {

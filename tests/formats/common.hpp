@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/throws.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -51,23 +53,6 @@ inline std::vector<uint8_t> read_bytes(const std::string& path) {
 inline void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {
   std::ofstream f(path, std::ios::binary);
   f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
-
-// Runs f, expects an exception of type E whose message contains every one of `words`.
-template <class E, class F>
-::testing::AssertionResult throws_with(F&& f, const std::vector<std::string>& words) {
-  try {
-    f();
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& w : words)
-      if (msg.find(w) == std::string::npos)
-        return ::testing::AssertionFailure() << "message lacks \"" << w << "\": " << msg;
-    return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "wrong exception type: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "no exception thrown";
 }
 
 }  // namespace physcnn::test

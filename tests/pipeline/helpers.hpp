@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/throws.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -75,22 +77,5 @@ class ProbeDataset : public data::Dataset {
   int sleep_ms_;
   int64_t fail_at_;
 };
-
-// Runs f and expects exception E whose message contains every word.
-template <class E, class F>
-::testing::AssertionResult throws_with(F&& f, const std::vector<std::string>& words) {
-  try {
-    f();
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& w : words)
-      if (msg.find(w) == std::string::npos)
-        return ::testing::AssertionFailure() << "message lacks '" << w << "': " << msg;
-    return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "wrong exception type: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "nothing thrown";
-}
 
 }  // namespace physcnn::test

@@ -2,6 +2,8 @@
 // shape, never an abort or an out-of-bounds read.
 #include <gtest/gtest.h>
 
+#include "support/throws.hpp"
+
 #include <cmath>
 #include <string>
 
@@ -9,24 +11,13 @@
 
 using namespace physcnn;
 namespace ag = physcnn::autograd;
+using physcnn::test::expect_error;
 
 namespace {
 ag::Var zeros(const Shape& s) {
   return ag::Var(Tensor::zeros(s), true);
 }
 
-// Runs f, expects exception E, and checks that the message contains every fragment.
-template <class E, class F>
-void expect_error(F&& f, const std::vector<std::string>& fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one mentioning " << fragments[0];
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& frag : fragments)
-      EXPECT_NE(msg.find(frag), std::string::npos) << "'" << frag << "' not in: " << msg;
-  }
-}
 }  // namespace
 
 TEST(PoolErrors, KernelLargerThanInput) {
