@@ -203,6 +203,23 @@ void add_(Tensor& a, const Tensor& b) {
   }
   PHYSCNN_CHECK_SHAPE(broadcast_shapes(a.shape(), b.shape()) == a.shape(),
                       "add_: ", b.shape().str(), " does not broadcast to ", a.shape().str());
+  // b repeated along leading dimensions (a bias row added to every sample): in place, no copy.
+  const int64_t inner = b.numel();
+  bool trailing = b.is_contiguous() && inner > 0 && a.numel() % inner == 0;
+  for (int64_t d = 1; trailing && d <= b.dim(); ++d)
+    trailing = d <= a.dim() && b.size(-d) == a.size(-d);
+  if (trailing) {
+    PHYSCNN_DISPATCH(a.dtype(), T, {
+      T* p = a.data<T>();
+      const T* q = b.data<T>();
+      parallel_for(0, a.numel() / inner, std::max<int64_t>(1, kGrain / inner),
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t r = lo; r < hi; ++r)
+                       for (int64_t i = 0; i < inner; ++i) p[r * inner + i] += q[i];
+                   });
+    });
+    return;
+  }
   a.copy_(add(a, b));
 }
 

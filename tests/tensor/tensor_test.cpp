@@ -93,3 +93,19 @@ TEST(Ops, PadModes) {
       pad_backward(Tensor::ones(p.shape(), DType::F64), l.shape(), {1, 1, 1, 1}, PadMode::Circular);
   EXPECT_EQ(g.to_vector(), (std::vector<double>{4, 4, 4, 4}));
 }
+
+TEST(Ops, InPlaceBroadcastAddMatchesOutOfPlace) {
+  Tensor a = seq({3, 2, 4});
+  const Tensor expect_row = add(a, seq({4}));
+  const Tensor expect_plane = add(a, seq({2, 4}));
+  const Tensor expect_col = add(a, seq({2, 1}));  // not a trailing block: the general path
+  Tensor r = a.clone(), p = a.clone(), c = a.clone();
+  add_(r, seq({4}));
+  add_(p, seq({2, 4}));
+  add_(c, seq({2, 1}));
+  EXPECT_EQ(max_abs_diff(r, expect_row), 0.0);
+  EXPECT_EQ(max_abs_diff(p, expect_plane), 0.0);
+  EXPECT_EQ(max_abs_diff(c, expect_col), 0.0);
+  Tensor small = seq({4});
+  EXPECT_THROW(add_(small, seq({3, 4})), ShapeError);
+}
