@@ -34,10 +34,9 @@ int64_t conv_output_extent(std::string_view op, const char* axis, int64_t in, in
                       " + 1 < 1: the kernel does not fit the padded input (", shapes, ")");
   return span / s + 1;
 }
-}  // namespace
-
-void conv2d_validate(Conv2dDesc& d, std::string_view op) {
-  const std::string shapes = detail::cat("input ", d.input_str(), ", weight ", d.weight_str());
+// Checks shared by convolution and transposed convolution descriptors (same field names).
+template <class Desc>
+void check_extents(const Desc& d, std::string_view op, const std::string& shapes) {
   PHYSCNN_CHECK_ARG(
       d.N >= 0 && d.IC > 0 && d.IH > 0 && d.IW > 0 && d.OC > 0 && d.KH > 0 && d.KW > 0, op,
       ": empty input, weight or channel count (", shapes, ")");
@@ -45,6 +44,12 @@ void conv2d_validate(Conv2dDesc& d, std::string_view op) {
                     ")");
   PHYSCNN_CHECK_ARG(d.DH > 0 && d.DW > 0, op, ": dilation must be positive, got (", d.DH, ",", d.DW,
                     ")");
+}
+}  // namespace
+
+void conv2d_validate(Conv2dDesc& d, std::string_view op) {
+  const std::string shapes = detail::cat("input ", d.input_str(), ", weight ", d.weight_str());
+  check_extents(d, op, shapes);
   PHYSCNN_CHECK_ARG(d.G > 0, op, ": groups must be positive, got ", d.G);
   PHYSCNN_CHECK_SHAPE(d.IC % d.G == 0, op, ": input channels ", d.IC, " not divisible by groups ",
                       d.G, " (", shapes, ")");
@@ -104,13 +109,7 @@ std::string ConvTranspose2dDesc::str() const {
 
 void conv_transpose2d_validate(ConvTranspose2dDesc& d, std::string_view op) {
   const std::string shapes = detail::cat("input ", d.input_str(), ", weight ", d.weight_str());
-  PHYSCNN_CHECK_ARG(
-      d.N >= 0 && d.IC > 0 && d.IH > 0 && d.IW > 0 && d.OC > 0 && d.KH > 0 && d.KW > 0, op,
-      ": empty input, weight or channel count (", shapes, ")");
-  PHYSCNN_CHECK_ARG(d.SH > 0 && d.SW > 0, op, ": stride must be positive, got (", d.SH, ",", d.SW,
-                    ")");
-  PHYSCNN_CHECK_ARG(d.DH > 0 && d.DW > 0, op, ": dilation must be positive, got (", d.DH, ",", d.DW,
-                    ")");
+  check_extents(d, op, shapes);
   PHYSCNN_CHECK_ARG(d.PH >= 0 && d.PW >= 0, op, ": padding must be >= 0, got (", d.PH, ",", d.PW,
                     ")");
   PHYSCNN_CHECK_ARG(d.G > 0, op, ": groups must be positive, got ", d.G);
