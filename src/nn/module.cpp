@@ -19,6 +19,10 @@ std::vector<SummaryRow>*& summary_recorder() {
   thread_local std::vector<SummaryRow>* recorder = nullptr;
   return recorder;
 }
+ForwardObserver*& forward_observer() {
+  thread_local ForwardObserver* observer = nullptr;
+  return observer;
+}
 }  // namespace detail
 
 std::string Module::context() const {
@@ -36,6 +40,7 @@ Var Module::operator()(const Var& x) {
   } catch (const UsageError& e) {
     throw ModuleUsageError(context() + ": " + e.what());
   }
+  if (auto* observer = detail::forward_observer()) y = (*observer)(*this, x, y);
   if (auto* rows = detail::summary_recorder(); rows && children_.empty()) {
     std::vector<int64_t> out(y.shape().dims().begin() + (y.dim() > 0 ? 1 : 0),
                              y.shape().dims().end());

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -130,5 +131,13 @@ class Module : public std::enable_shared_from_this<Module> {
 };
 
 using ModulePtr = std::shared_ptr<Module>;
+
+namespace detail {
+// Set by nn/inspect for the duration of one forward: Module::operator() calls it after every
+// module's forward with that module's input and output, and what it returns replaces the output
+// (feature-map capture; Grad-CAM's gradient tap). Null by default: one thread-local load a call.
+using ForwardObserver = std::function<Var(Module&, const Var& input, const Var& output)>;
+ForwardObserver*& forward_observer();
+}  // namespace detail
 
 }  // namespace physcnn::nn
