@@ -1,0 +1,34 @@
+// Models from TOML files: one [[layer]] per layer, option names equal to the C++ option-struct
+// fields, named nodes and blocks for residual and U-Net connections. The format is documented in
+// docs/model_files.md; every error names the file, the line and the layer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/shape.hpp"
+#include "nn/graph.hpp"
+
+namespace physcnn::io {
+
+struct ModelFile {
+  nn::ModulePtr model;  // an nn::Graph, built on `input` (lazy layers materialised)
+  Shape input;          // per sample, without the batch: {C, H, W}
+  std::string name;     // `name = ...` in the file, else the file's stem
+  std::string source;   // the path or source name the model came from
+};
+
+// Reads and builds a model file. IoError when the file cannot be read; UsageError (ShapeError for
+// a layer that does not fit its input) "FILE:LINE: [[layer]] 3 (conv2d): ..." for a bad file.
+// The seed fixes the initial weights (one stream per layer).
+ModelFile load_model_file(const std::string& path, uint64_t seed = 0);
+// The same from text; source_name stands for the file in messages.
+ModelFile parse_model_file(std::string_view text, const std::string& source_name,
+                           uint64_t seed = 0);
+
+// The layer types a model file accepts ("conv2d", "relu", ..., "add", "concat").
+std::vector<std::string> model_file_layer_types();
+
+}  // namespace physcnn::io
