@@ -1,0 +1,488 @@
+// Reading experiment files and turning them into datasets, optimizers, schedules and options.
+#include "train/experiment.hpp"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "io/toml_util.hpp"
+#include "optim/optim.hpp"
+
+namespace physcnn::train {
+
+namespace fs = std::filesystem;
+using io::get_bool;
+using io::get_double;
+using io::get_int;
+using io::get_string;
+
+namespace {
+
+const std::vector<std::string> kTopKeys{
+    "name",      "model",    "seed",           "threads",        "epochs", "batch_size",
+    "out",       "loss",     "top_k",          "clip_grad_norm", "data",   "transforms",
+    "optimizer", "schedule", "early_stopping", "checkpoint"};
+const std::vector<std::string> kDataKeys{
+    "format",     "root",          "train",    "test",    "train_x",    "train_y",
+    "test_x",     "test_y",        "x",        "y",       "mmap",       "scale_uint8",
+    "validation", "test_fraction", "stratify", "workers", "class_names"};
+const std::vector<std::string> kTransformKeys{"normalize", "flip",      "flip_vertical",  "d4",
+                                              "rot90",     "translate", "translate_fill", "rotate",
+                                              "crop",      "noise",     "sign_flip"};
+const std::vector<std::string> kEarlyKeys{"monitor", "patience", "min_delta", "restore_best"};
+const std::vector<std::string> kCheckpointKeys{"every", "best", "monitor"};
+
+// The sub-table `key` of root (an empty one when absent); a wrong type is a located error.
+const toml::table& section(const toml::table& root, const std::string& key) {
+  static const toml::table empty;
+  const toml::node* n = root.get(key);
+  if (!n) return empty;
+  if (!n->is_table()) io::throw_type_error(*n, key, "a table", "the experiment");
+  return *n->as_table();
+}
+
+template <class T>
+void read(std::optional<T> v, T& out) {
+  if (v) out = *v;
+}
+
+void apply_override(toml::table& root, const Override& o) {
+  std::vector<std::string> parts;
+  std::stringstream ss(o.first);
+  for (std::string p; std::getline(ss, p, '.');) {
+    PHYSCNN_CHECK_ARG(!p.empty(), "--set ", o.first, ": empty name in the key");
+    parts.push_back(p);
+  }
+  PHYSCNN_CHECK_ARG(!parts.empty(), "--set: empty key");
+  toml::table* t = &root;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    toml::node* n = t->get(parts[i]);
+    if (!n) {
+      t->insert(parts[i], toml::table{});
+      n = t->get(parts[i]);
+    }
+    PHYSCNN_CHECK_ARG(n->is_table(), "--set ", o.first, ": '", parts[i], "' is not a table");
+    t = n->as_table();
+  }
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + o.second);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{{"v", o.second}};
+  }
+  t->insert_or_assign(parts.back(), *parsed.get("v"));
+}
+
+std::string absolute(const std::string& base, const std::string& p) {
+  if (p.empty()) return p;
+  return fs::absolute(fs::path(base) / p).lexically_normal().string();
+}
+
+}  // namespace
+
+Override parse_override(const std::string& text) {
+  const size_t eq = text.find('=');
+  PHYSCNN_CHECK_ARG(eq != std::string::npos && eq > 0, "--set '", text,
+                    "' should be key=value (e.g. optimizer.lr=0.01)");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Experiment load_experiment(const std::string& path, const std::vector<Override>& overrides) {
+  if (!fs::is_regular_file(path)) throw IoError("experiment file " + path + " does not exist");
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in) throw IoError("cannot read experiment file " + path);
+  return parse_experiment(ss.str(), path, fs::absolute(path).parent_path().string(), overrides);
+}
+
+Experiment parse_experiment(const std::string& text, const std::string& source_name,
+                            const std::string& base_dir, const std::vector<Override>& overrides) {
+  toml::table root = io::parse_toml(text, source_name);
+  for (const auto& o : overrides) apply_override(root, o);
+  Experiment e;
+  e.source = source_name;
+  e.base_dir = base_dir;
+  const std::string top = "the experiment";
+  io::check_keys(root, kTopKeys, top);
+  read(get_string(root, "name", top), e.name);
+  if (e.name.empty()) e.name = fs::path(source_name).stem().string();
+  e.model = io::require_string(root, "model", top);
+  if (e.model.size() > 5 && e.model.substr(e.model.size() - 5) == ".toml") {
+    e.model_is_file = true;
+    e.model = absolute(base_dir, e.model);
+    root.insert_or_assign("model", e.model);
+  }
+  if (auto v = get_int(root, "seed", top)) {
+    PHYSCNN_CHECK_ARG(*v >= 0, source_name, ": seed must be >= 0, got ", *v);
+    e.seed = uint64_t(*v);
+  }
+  if (auto v = get_int(root, "threads", top)) e.threads = int(*v);
+  if (auto v = get_int(root, "epochs", top)) e.epochs = int(*v);
+  read(get_int(root, "batch_size", top), e.batch_size);
+  read(get_string(root, "out", top), e.out);
+  if (e.out.empty()) e.out = "runs/" + e.name;
+  if (auto v = get_string(root, "loss", top)) e.loss = parse_loss(*v);
+  read(get_int(root, "top_k", top), e.top_k);
+  read(get_double(root, "clip_grad_norm", top), e.clip_grad_norm);
+  PHYSCNN_CHECK_ARG(e.epochs >= 1, source_name, ": epochs must be >= 1, got ", e.epochs);
+  PHYSCNN_CHECK_ARG(e.batch_size >= 1, source_name, ": batch_size must be >= 1, got ",
+                    e.batch_size);
+  PHYSCNN_CHECK_ARG(e.threads >= 0, source_name, ": threads must be >= 0, got ", e.threads);
+
+  // [data]
+  {
+    const toml::table& t = section(root, "data");
+    const std::string ctx = "[data]";
+    io::check_keys(t, kDataKeys, ctx);
+    DataConfig& d = e.data;
+    d.format = io::require_string(t, "format", ctx);
+    const std::vector<std::string> formats{"idx", "npy", "npz", "hdf5", "png"};
+    if (std::find(formats.begin(), formats.end(), d.format) == formats.end())
+      io::throw_at(*t.get("format"), ctx,
+                   "unknown format '" + d.format + "' (known: idx, npy, npz, hdf5, png)" +
+                       io::did_you_mean(d.format, formats));
+    std::string root_dir = base_dir;
+    if (auto r = get_string(t, "root", ctx)) root_dir = absolute(base_dir, *r);
+    for (auto [key, slot] :
+         std::vector<std::pair<const char*, std::string*>>{{"train", &d.train},
+                                                           {"test", &d.test},
+                                                           {"train_x", &d.train_x},
+                                                           {"train_y", &d.train_y},
+                                                           {"test_x", &d.test_x},
+                                                           {"test_y", &d.test_y}})
+      if (auto v = get_string(t, key, ctx)) *slot = absolute(root_dir, *v);
+    read(get_string(t, "x", ctx), d.x);
+    read(get_string(t, "y", ctx), d.y);
+    read(get_bool(t, "mmap", ctx), d.mmap);
+    read(get_bool(t, "scale_uint8", ctx), d.scale_uint8);
+    read(get_double(t, "validation", ctx), d.validation);
+    read(get_double(t, "test_fraction", ctx), d.test_fraction);
+    read(get_bool(t, "stratify", ctx), d.stratify);
+    if (auto v = get_int(t, "workers", ctx)) d.workers = int(*v);
+    read(io::get_string_list(t, "class_names", ctx), d.class_names);
+    const bool pairs = d.format == "idx" || d.format == "npy";
+    if (pairs) {
+      PHYSCNN_CHECK_ARG(!d.train_x.empty() && !d.train_y.empty(), source_name, ": [data] format ",
+                        d.format, " needs train_x and train_y");
+      PHYSCNN_CHECK_ARG(d.test_x.empty() == d.test_y.empty(), source_name,
+                        ": [data] give both test_x and test_y, or neither");
+    } else {
+      PHYSCNN_CHECK_ARG(!d.train.empty(), source_name, ": [data] format ", d.format,
+                        " needs 'train' (a file, or a folder for png)");
+    }
+    PHYSCNN_CHECK_ARG(d.validation >= 0 && d.validation < 1 && d.test_fraction >= 0 &&
+                          d.test_fraction < 1 && d.validation + d.test_fraction < 1,
+                      source_name, ": [data] validation (", d.validation, ") and test_fraction (",
+                      d.test_fraction, ") must be fractions in [0, 1) with a sum below 1");
+    PHYSCNN_CHECK_ARG(d.workers >= 0, source_name, ": [data] workers must be >= 0");
+    auto& dt = *root["data"].as_table();
+    for (auto [key, slot] :
+         std::vector<std::pair<const char*, std::string*>>{{"train", &d.train},
+                                                           {"test", &d.test},
+                                                           {"train_x", &d.train_x},
+                                                           {"train_y", &d.train_y},
+                                                           {"test_x", &d.test_x},
+                                                           {"test_y", &d.test_y}})
+      if (!slot->empty()) dt.insert_or_assign(key, *slot);
+    dt.erase("root");
+  }
+  // [transforms]
+  {
+    const toml::table& t = section(root, "transforms");
+    const std::string ctx = "[transforms]";
+    io::check_keys(t, kTransformKeys, ctx);
+    TransformConfig& c = e.transforms;
+    read(get_bool(t, "normalize", ctx), c.normalize);
+    read(get_double(t, "flip", ctx), c.flip);
+    read(get_double(t, "flip_vertical", ctx), c.flip_vertical);
+    read(get_bool(t, "d4", ctx), c.d4);
+    read(get_bool(t, "rot90", ctx), c.rot90);
+    read(get_int(t, "translate", ctx), c.translate);
+    read(get_string(t, "translate_fill", ctx), c.translate_fill);
+    read(get_double(t, "rotate", ctx), c.rotate);
+    read(get_int(t, "crop", ctx), c.crop);
+    read(get_double(t, "noise", ctx), c.noise);
+    read(get_double(t, "sign_flip", ctx), c.sign_flip);
+    if (c.translate_fill != "zeros" && c.translate_fill != "periodic")
+      io::throw_at(*t.get("translate_fill"), ctx,
+                   "translate_fill must be 'zeros' or 'periodic', got '" + c.translate_fill + "'");
+  }
+  // [optimizer]
+  {
+    const toml::table& t = section(root, "optimizer");
+    const std::string ctx = "[optimizer]";
+    OptimizerConfig& o = e.optimizer;
+    read(get_string(t, "name", ctx), o.name);
+    std::vector<std::string> keys{"name", "lr", "weight_decay"};
+    if (o.name == "sgd" || o.name == "momentum" || o.name == "nesterov") {
+      keys.push_back("momentum");
+      o.momentum = o.name == "sgd" ? 0.0 : 0.9;
+    } else if (o.name == "rmsprop") {
+      keys.insert(keys.end(), {"alpha", "eps", "momentum", "centered"});
+      o.momentum = 0.0;
+      o.lr = 1e-2;
+    } else if (o.name == "adam" || o.name == "adamw") {
+      keys.insert(keys.end(), {"betas", "eps", "amsgrad"});
+      if (o.name == "adamw") o.weight_decay = 1e-2;
+    } else {
+      const std::vector<std::string> names{"sgd",     "momentum", "nesterov",
+                                           "rmsprop", "adam",     "adamw"};
+      io::throw_at(*t.get("name"), ctx,
+                   "unknown optimizer '" + o.name +
+                       "' (known: sgd, momentum, nesterov, rmsprop, adam, adamw)" +
+                       io::did_you_mean(o.name, names));
+    }
+    io::check_keys(t, keys, ctx + " (" + o.name + ")");
+    read(get_double(t, "lr", ctx), o.lr);
+    read(get_double(t, "momentum", ctx), o.momentum);
+    read(get_double(t, "weight_decay", ctx), o.weight_decay);
+    read(get_double(t, "eps", ctx), o.eps);
+    read(get_double(t, "alpha", ctx), o.alpha);
+    read(get_bool(t, "centered", ctx), o.centered);
+    read(get_bool(t, "amsgrad", ctx), o.amsgrad);
+    if (const toml::node* b = t.get("betas")) {
+      const toml::array* a = b->as_array();
+      if (!a || a->size() != 2 || !(*a)[0].is_number() || !(*a)[1].is_number())
+        io::throw_type_error(*b, "betas", "an array of two numbers", ctx);
+      o.betas = {(*a)[0].value<double>().value(), (*a)[1].value<double>().value()};
+    }
+    PHYSCNN_CHECK_ARG(o.lr > 0, source_name, ": [optimizer] lr must be positive, got ", o.lr);
+  }
+  // [schedule]
+  {
+    const toml::table& t = section(root, "schedule");
+    const std::string ctx = "[schedule]";
+    ScheduleConfig& s = e.schedule;
+    read(get_string(t, "name", ctx), s.name);
+    const std::vector<std::pair<std::string, std::vector<std::string>>> kinds{
+        {"none", {}},
+        {"step", {"step_size", "gamma"}},
+        {"multistep", {"milestones", "gamma"}},
+        {"exponential", {"gamma"}},
+        {"cosine", {"t_max", "eta_min"}},
+        {"warmup_cosine", {"warmup", "eta_min", "start_factor"}},
+        {"plateau", {"factor", "patience", "threshold", "cooldown", "min_lr", "mode"}}};
+    std::vector<std::string> names, keys{"name", "per"};
+    for (const auto& [n, k] : kinds) {
+      names.push_back(n);
+      if (n == s.name) keys.insert(keys.end(), k.begin(), k.end());
+    }
+    if (std::find(names.begin(), names.end(), s.name) == names.end())
+      io::throw_at(*t.get("name"), ctx,
+                   "unknown schedule '" + s.name +
+                       "' (known: none, step, multistep, exponential, cosine, warmup_cosine, "
+                       "plateau)" +
+                       io::did_you_mean(s.name, names));
+    io::check_keys(t, keys, ctx + " (" + s.name + ")");
+    read(get_string(t, "per", ctx), s.per);
+    if (s.per != "epoch" && s.per != "step")
+      io::throw_at(*t.get("per"), ctx, "per must be 'epoch' or 'step', got '" + s.per + "'");
+    read(get_int(t, "step_size", ctx), s.step_size);
+    read(get_double(t, "gamma", ctx), s.gamma);
+    read(io::get_int_list(t, "milestones", ctx), s.milestones);
+    read(get_int(t, "t_max", ctx), s.t_max);
+    read(get_double(t, "eta_min", ctx), s.eta_min);
+    read(get_int(t, "warmup", ctx), s.warmup);
+    read(get_double(t, "start_factor", ctx), s.start_factor);
+    read(get_double(t, "factor", ctx), s.factor);
+    read(get_int(t, "patience", ctx), s.patience);
+    read(get_double(t, "threshold", ctx), s.threshold);
+    read(get_int(t, "cooldown", ctx), s.cooldown);
+    read(get_double(t, "min_lr", ctx), s.min_lr);
+    read(get_string(t, "mode", ctx), s.mode);
+    PHYSCNN_CHECK_ARG(s.name != "plateau" || s.per == "epoch", source_name,
+                      ": [schedule] plateau is judged once per epoch (per = \"epoch\")");
+  }
+  // [early_stopping]
+  if (root.get("early_stopping")) {
+    const toml::table& t = section(root, "early_stopping");
+    const std::string ctx = "[early_stopping]";
+    io::check_keys(t, kEarlyKeys, ctx);
+    auto& s = e.early_stopping;
+    s.enabled = true;
+    read(get_string(t, "monitor", ctx), s.monitor);
+    if (auto v = get_int(t, "patience", ctx)) s.patience = int(*v);
+    read(get_double(t, "min_delta", ctx), s.min_delta);
+    read(get_bool(t, "restore_best", ctx), s.restore_best);
+    PHYSCNN_CHECK_ARG(s.patience >= 0, source_name, ": [early_stopping] patience must be >= 0");
+  }
+  // [checkpoint]
+  {
+    const toml::table& t = section(root, "checkpoint");
+    const std::string ctx = "[checkpoint]";
+    io::check_keys(t, kCheckpointKeys, ctx);
+    if (auto v = get_int(t, "every", ctx)) e.checkpoint_every = int(*v);
+    read(get_bool(t, "best", ctx), e.checkpoint_best);
+    read(get_string(t, "monitor", ctx), e.monitor);
+    PHYSCNN_CHECK_ARG(e.checkpoint_every >= 0, source_name,
+                      ": [checkpoint] every must be >= 0 (0: only the last epoch)");
+  }
+  std::ostringstream os;
+  os << "# The experiment as run (overrides applied, paths absolute).\n" << root << "\n";
+  e.resolved_toml = os.str();
+  return e;
+}
+
+// --- data -----------------------------------------------------------------------------------
+
+data::Transform eval_transform(const std::optional<data::ChannelStats>& stats) {
+  if (!stats) return {};
+  return data::normalize(*stats);
+}
+
+ExperimentData open_data(const Experiment& e) {
+  const DataConfig& d = e.data;
+  data::ArrayOptions ao{.scale_uint8 = d.scale_uint8};
+  auto open = [&](bool test) -> data::DatasetPtr {
+    const std::string& file = test ? d.test : d.train;
+    const std::string& xs = test ? d.test_x : d.train_x;
+    const std::string& ys = test ? d.test_y : d.train_y;
+    if (d.format == "idx") return xs.empty() ? nullptr : data::open_idx(xs, ys);
+    if (d.format == "npy") return xs.empty() ? nullptr : data::open_npy(xs, ys, ao, d.mmap);
+    if (file.empty()) return nullptr;
+    if (d.format == "npz") return data::open_npz(file, d.x, d.y, ao);
+    if (d.format == "hdf5") return data::open_hdf5(file, d.x, d.y, ao);
+    return data::open_image_folder(file);
+  };
+  const data::DatasetPtr train = open(false), test = open(true);
+  data::Splits s;
+  const bool stratify = d.stratify && train->target_kind() == data::TargetKind::Class;
+  if (test) {
+    s = data::split_from_files(train, test, d.validation, e.seed, stratify);
+  } else {
+    s = data::split_dataset(train, {.train = 1.0 - d.validation - d.test_fraction,
+                                    .validation = d.validation,
+                                    .test = d.test_fraction,
+                                    .seed = e.seed,
+                                    .stratify = stratify});
+  }
+  ExperimentData out;
+  out.train = s.train;
+  if (s.validation && s.validation->size() > 0) out.validation = s.validation;
+  if (s.test && s.test->size() > 0) out.test = s.test;
+  PHYSCNN_CHECK_ARG(out.train && out.train->size() > 0, e.source, ": the training split is empty");
+  out.class_names = d.class_names.empty() ? train->class_names() : d.class_names;
+  out.sample_shape = train->sample_shape();
+  const TransformConfig& c = e.transforms;
+  std::vector<data::Transform> augment;
+  if (c.flip > 0 || c.flip_vertical > 0)
+    augment.push_back(data::random_flip({.horizontal = c.flip, .vertical = c.flip_vertical}));
+  if (c.d4) augment.push_back(data::random_d4());
+  if (c.rot90) augment.push_back(data::random_rot90());
+  if (c.translate != 0)
+    augment.push_back(data::random_translate(
+        {.max_shift = c.translate,
+         .fill = c.translate_fill == "periodic" ? data::Fill::Periodic : data::Fill::Zeros}));
+  if (c.rotate > 0) augment.push_back(data::random_rotate({.max_degrees = c.rotate}));
+  if (c.crop > 0) augment.push_back(data::random_crop({.padding = c.crop}));
+  if (c.noise > 0) augment.push_back(data::gaussian_noise({.stddev = c.noise}));
+  if (c.sign_flip > 0) augment.push_back(data::random_sign_flip({.probability = c.sign_flip}));
+  if (c.normalize) {
+    out.stats = data::channel_stats(*out.train);
+    augment.push_back(data::normalize(*out.stats));
+  }
+  out.eval_transform = eval_transform(out.stats);
+  if (!augment.empty()) out.train_transform = data::compose(augment);
+  return out;
+}
+
+// --- optimizer, schedule, options -----------------------------------------------------------
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const Experiment& e, nn::Module& model) {
+  const OptimizerConfig& o = e.optimizer;
+  optim::NamedParams params = model.named_parameters();
+  PHYSCNN_CHECK_ARG(!params.empty(), "the model has no parameters to train");
+  if (o.name == "sgd" || o.name == "momentum" || o.name == "nesterov")
+    return std::make_unique<optim::Sgd>(params,
+                                        optim::SgdOptions{.lr = o.lr,
+                                                          .momentum = o.momentum,
+                                                          .weight_decay = o.weight_decay,
+                                                          .nesterov = o.name == "nesterov"});
+  if (o.name == "rmsprop")
+    return std::make_unique<optim::Rmsprop>(params,
+                                            optim::RmspropOptions{.lr = o.lr,
+                                                                  .alpha = o.alpha,
+                                                                  .eps = o.eps,
+                                                                  .weight_decay = o.weight_decay,
+                                                                  .momentum = o.momentum,
+                                                                  .centered = o.centered});
+  const std::array<double, 2> betas{o.betas[0], o.betas[1]};
+  if (o.name == "adamw")
+    return std::make_unique<optim::AdamW>(params,
+                                          optim::AdamWOptions{.lr = o.lr,
+                                                              .betas = betas,
+                                                              .eps = o.eps,
+                                                              .weight_decay = o.weight_decay,
+                                                              .amsgrad = o.amsgrad});
+  return std::make_unique<optim::Adam>(params, optim::AdamOptions{.lr = o.lr,
+                                                                  .betas = betas,
+                                                                  .eps = o.eps,
+                                                                  .weight_decay = o.weight_decay,
+                                                                  .amsgrad = o.amsgrad});
+}
+
+std::unique_ptr<optim::LrScheduler> make_scheduler(const Experiment& e, optim::Optimizer& opt) {
+  const ScheduleConfig& s = e.schedule;
+  // Counts are in the schedule's unit; per-step cosine spans the whole run.
+  const int64_t units = s.per == "step" ? 0 : e.epochs;
+  if (s.name == "none") return nullptr;
+  if (s.name == "step")
+    return std::make_unique<optim::StepLr>(
+        opt, optim::StepLrOptions{.step_size = s.step_size, .gamma = s.gamma});
+  if (s.name == "multistep")
+    return std::make_unique<optim::MultiStepLr>(
+        opt, optim::MultiStepLrOptions{.milestones = s.milestones, .gamma = s.gamma});
+  if (s.name == "exponential")
+    return std::make_unique<optim::ExponentialLr>(opt,
+                                                  optim::ExponentialLrOptions{.gamma = s.gamma});
+  if (s.name == "cosine") {
+    PHYSCNN_CHECK_ARG(s.t_max > 0 || units > 0, e.source,
+                      ": [schedule] cosine per step needs t_max (steps)");
+    return std::make_unique<optim::CosineAnnealingLr>(
+        opt, optim::CosineAnnealingLrOptions{.t_max = s.t_max > 0 ? s.t_max : units,
+                                             .eta_min = s.eta_min});
+  }
+  if (s.name == "warmup_cosine") {
+    PHYSCNN_CHECK_ARG(s.t_max > 0 || units > 0, e.source,
+                      ": [schedule] warmup_cosine per step needs t_max (total steps)");
+    return std::make_unique<optim::WarmupCosineLr>(
+        opt, optim::WarmupCosineLrOptions{.warmup_epochs = s.warmup,
+                                          .total_epochs = s.t_max > 0 ? s.t_max : units,
+                                          .start_factor = s.start_factor,
+                                          .eta_min = s.eta_min});
+  }
+  PHYSCNN_CHECK_ARG(s.mode == "min" || s.mode == "max", e.source,
+                    ": [schedule] mode must be 'min' or 'max', got '", s.mode, "'");
+  return std::make_unique<optim::ReduceLrOnPlateau>(
+      opt, optim::ReduceLrOnPlateauOptions{
+               .mode = s.mode == "min" ? optim::PlateauMode::Min : optim::PlateauMode::Max,
+               .factor = s.factor,
+               .patience = s.patience,
+               .threshold = s.threshold,
+               .cooldown = s.cooldown,
+               .min_lr = s.min_lr});
+}
+
+TrainerOptions trainer_options(const Experiment& e, const std::string& checkpoint_dir, bool quiet) {
+  TrainerOptions o;
+  o.epochs = e.epochs;
+  o.loss = e.loss;
+  o.top_k = e.top_k;
+  o.clip_grad_norm = e.clip_grad_norm;
+  o.schedule_per_step = e.schedule.per == "step";
+  o.seed = e.seed;
+  o.early_stopping = e.early_stopping;
+  o.checkpoint_dir = checkpoint_dir;
+  o.checkpoint_every = e.checkpoint_every;
+  o.checkpoint_best = e.checkpoint_best;
+  o.monitor = e.monitor;
+  o.quiet = quiet;
+  o.label = e.name;
+  return o;
+}
+
+}  // namespace physcnn::train
