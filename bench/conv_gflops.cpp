@@ -1,16 +1,18 @@
-// GFLOP/s of the fast float32 convolution on the W2 (fmnist_bn) and W4 (unet_small) conv
-// layers: forward alone and a full training step (forward, backward data, backward weight+bias),
-// beside an im2col + kernels::gemm forward as the alternative the fast path was chosen over.
+// GFLOP/s of the fast float32 convolution on the conv layers of W1-W5, pass by pass (forward,
+// backward data, backward weight+bias), so that a slow pass shows which kernel to work on.
+// Usage: conv_gflops [threads] [filter]  (filter: a substring of the row name, e.g. "W5").
 // Compare with tools/ref/conv_bench.py (PyTorch, same shapes, same thread count).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "kernels/conv.hpp"
-#include "kernels/gemm.hpp"
 #include "tensor/tensor.hpp"
 
 using namespace physcnn;
@@ -23,7 +25,7 @@ namespace {
 struct Timing {
   double best, median;
 };
-Timing time_it(const std::function<void()>& f, double budget = 1.0) {
+Timing time_it(const std::function<void()>& f, double budget = 0.5) {
   using clock = std::chrono::steady_clock;
   for (int i = 0; i < 3; ++i) f();  // warm-up: primitive creation, caches, thread pool
   std::vector<double> t;
@@ -44,86 +46,73 @@ std::vector<float> random_buffer(int64_t n, uint64_t seed) {
   return std::vector<float>(t.data<float>(), t.data<float>() + n);
 }
 
-// The alternative: per image, unfold x into columns (IC*KH*KW, OH*OW) and multiply by the
-// weight matrix (OC, IC*KH*KW) with oneDNN's sgemm. Groups = 1 only.
-void conv2d_forward_im2col(const k::Conv2dDesc& d, const float* x, const float* w, const float* b,
-                           float* y, std::vector<float>& cols) {
-  const int64_t K = d.IC * d.KH * d.KW, P = d.OH * d.OW;
-  cols.resize(static_cast<size_t>(K * P));
-  for (int64_t n = 0; n < d.N; ++n) {
-    const float* xn = x + n * d.IC * d.IH * d.IW;
-    for (int64_t ic = 0; ic < d.IC; ++ic)
-      for (int64_t kh = 0; kh < d.KH; ++kh)
-        for (int64_t kw = 0; kw < d.KW; ++kw) {
-          float* row = cols.data() + ((ic * d.KH + kh) * d.KW + kw) * P;
-          for (int64_t oh = 0; oh < d.OH; ++oh) {
-            const int64_t ih = oh * d.SH - d.PH[0] + kh * d.DH;
-            for (int64_t ow = 0; ow < d.OW; ++ow) {
-              const int64_t iw = ow * d.SW - d.PW[0] + kw * d.DW;
-              row[oh * d.OW + ow] = (ih >= 0 && ih < d.IH && iw >= 0 && iw < d.IW)
-                                        ? xn[(ic * d.IH + ih) * d.IW + iw]
-                                        : 0.0f;
-            }
-          }
-        }
-    float* yn = y + n * d.OC * P;
-    for (int64_t oc = 0; oc < d.OC; ++oc) std::fill(yn + oc * P, yn + (oc + 1) * P, b[oc]);
-    k::gemm<float>(false, false, d.OC, P, K, 1.0f, w, K, cols.data(), P, 1.0f, yn, P);
-  }
-}
-
+// One conv layer of a workload at its training batch: square input HW, square kernel K,
+// symmetric zero padding P (W3's circular padding is measured as the padded input, P = 0).
 struct Layer {
   const char* workload;
-  int64_t N, IC, OC, HW;
+  int64_t N, IC, OC, HW, K, P;
 };
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  const std::string filter = argc > 2 ? argv[2] : "";
+  set_num_threads(threads);
   const Layer layers[] = {
-      {"W2", 32, 1, 32, 28}, {"W2", 32, 32, 64, 14}, {"W4", 8, 1, 16, 64},  {"W4", 8, 16, 16, 64},
-      {"W4", 8, 16, 32, 32}, {"W4", 8, 32, 32, 32},  {"W4", 8, 32, 64, 16}, {"W4", 8, 64, 64, 16},
+      {"W1", 32, 1, 6, 28, 5, 2},   {"W1", 32, 6, 16, 14, 5, 0},   {"W2", 32, 1, 32, 28, 3, 1},
+      {"W2", 32, 32, 64, 14, 3, 1}, {"W3", 32, 1, 16, 34, 3, 0},   {"W3", 32, 16, 32, 18, 3, 0},
+      {"W3", 128, 1, 16, 34, 3, 0}, {"W3", 128, 16, 32, 18, 3, 0}, {"W4", 8, 1, 16, 64, 3, 1},
+      {"W4", 8, 16, 16, 64, 3, 1},  {"W4", 8, 16, 32, 32, 3, 1},   {"W4", 8, 32, 32, 32, 3, 1},
+      {"W4", 8, 32, 64, 16, 3, 1},  {"W4", 8, 64, 64, 16, 3, 1},   {"W5", 32, 3, 10, 64, 3, 0},
+      {"W5", 32, 10, 10, 62, 3, 0}, {"W5", 32, 10, 10, 30, 3, 0},  {"W5", 32, 10, 10, 28, 3, 0},
   };
   std::printf(
-      "GFLOP/s from the best of >= 20 runs (median in parentheses); step = forward +\n"
-      "backward data + backward weight/bias = 3x the forward FLOPs\n");
-  std::printf("%-4s %-22s %9s %18s %18s %9s %18s\n", "", "layer (3x3 pad 1)", "fwd ms", "fwd GF/s",
-              "im2col fwd GF/s", "step ms", "step GF/s");
+      "%d thread(s); GFLOP/s from the best of >= 20 runs (median in parentheses); each pass\n"
+      "has the forward's FLOPs (backward weight includes the bias sum)\n",
+      threads);
+  std::printf("%-4s %-26s %8s %15s %8s %15s %8s %15s\n", "", "layer (KxK pad P)", "fwd ms",
+              "fwd GF/s", "bwd-d ms", "bwd-d GF/s", "bwd-w ms", "bwd-w GF/s");
   for (const Layer& l : layers) {
+    char name[64];
+    std::snprintf(name, sizeof name, "N%ld %ld->%ld @%ld k%ld p%ld", long(l.N), long(l.IC),
+                  long(l.OC), long(l.HW), long(l.K), long(l.P));
+    if (!filter.empty() && (std::string(l.workload) + " " + name).find(filter) == std::string::npos)
+      continue;
     k::Conv2dDesc d{.N = l.N,
                     .IC = l.IC,
                     .IH = l.HW,
                     .IW = l.HW,
                     .OC = l.OC,
-                    .KH = 3,
-                    .KW = 3,
-                    .PH = {1, 1},
-                    .PW = {1, 1}};
+                    .KH = l.K,
+                    .KW = l.K,
+                    .PH = {l.P, l.P},
+                    .PW = {l.P, l.P}};
     k::conv2d_validate(d);
     const int64_t nx = d.N * d.IC * d.IH * d.IW, ny = d.N * d.OC * d.OH * d.OW;
-    const int64_t nw = d.OC * d.IC * 9;
+    const int64_t nw = d.OC * d.IC * d.KH * d.KW;
     auto x = random_buffer(nx, 1), w = random_buffer(nw, 2), b = random_buffer(d.OC, 3);
     auto dy = random_buffer(ny, 4);
-    std::vector<float> y(ny), dx(nx), dw(nw), db(d.OC), cols;
-    const double flops = 2.0 * double(ny) * double(d.IC * 9);  // one pass
+    std::vector<float> y(ny), dx(nx), dw(nw), db(d.OC);
+    const double flops = 2.0 * double(ny) * double(d.IC * d.KH * d.KW);  // one pass
 
-    const Timing t_fwd =
+    const Timing tf =
         time_it([&] { k::conv2d_forward_fast(d, x.data(), w.data(), b.data(), y.data()); });
-    const Timing t_im2col =
-        time_it([&] { conv2d_forward_im2col(d, x.data(), w.data(), b.data(), y.data(), cols); });
-    const Timing t_step = time_it([&] {
-      k::conv2d_forward_fast(d, x.data(), w.data(), b.data(), y.data());
-      k::conv2d_backward_data_fast(d, dy.data(), w.data(), dx.data());
-      k::conv2d_backward_weight_fast(d, x.data(), dy.data(), dw.data(), db.data());
-    });
-    char name[64];
-    std::snprintf(name, sizeof name, "N%ld %ld->%ld @%ldx%ld", long(l.N), long(l.IC), long(l.OC),
-                  long(l.HW), long(l.HW));
-    const auto rate = [](double f, double t) { return f / t * 1e-9; };
-    std::printf("%-4s %-22s %9.3f %8.1f (%7.1f) %8.1f (%7.1f) %9.3f %8.1f (%7.1f)\n", l.workload,
-                name, t_fwd.best * 1e3, rate(flops, t_fwd.best), rate(flops, t_fwd.median),
-                rate(flops, t_im2col.best), rate(flops, t_im2col.median), t_step.best * 1e3,
-                rate(3 * flops, t_step.best), rate(3 * flops, t_step.median));
+    const Timing td =
+        time_it([&] { k::conv2d_backward_data_fast(d, dy.data(), w.data(), dx.data()); });
+    const Timing tw = time_it(
+        [&] { k::conv2d_backward_weight_fast(d, x.data(), dy.data(), dw.data(), db.data()); });
+    const Timing tdg =
+        time_it([&] { k::conv2d_backward_data_gemm(d, dy.data(), w.data(), dx.data()); });
+    const Timing twg = time_it(
+        [&] { k::conv2d_backward_weight_gemm(d, x.data(), dy.data(), dw.data(), db.data()); });
+    const auto rate = [&](double t) { return flops / t * 1e-9; };
+    std::printf("%-4s %-26s %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f)\n",
+                l.workload, name, tf.best * 1e3, rate(tf.best), rate(tf.median), td.best * 1e3,
+                rate(td.best), rate(td.median), tw.best * 1e3, rate(tw.best), rate(tw.median));
+    std::printf("%-4s %-26s %8s %15s %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f)  im2col+gemm\n", "",
+                "", "", "", tdg.best * 1e3, rate(tdg.best), rate(tdg.median), twg.best * 1e3,
+                rate(twg.best), rate(twg.median));
   }
   return 0;
 }

@@ -1,19 +1,40 @@
-// Global backend selection (fast by default).
+// Global backend selection (fast by default) and the switches of individual fast paths.
 #include "kernels/backend.hpp"
 
 #include <atomic>
+#include <cstdlib>
+#include <string>
 
 namespace physcnn::kernels {
 
 namespace {
 std::atomic<Backend> g_backend{Backend::Fast};
+
+// PHYSCNN_FAST_DISABLE="conv_gemm,fusion" turns paths off at start-up: a diagnostic for
+// before/after measurements in one binary (bench/NOTES.md), never needed for correct results.
+FastPaths initial_paths() {
+  FastPaths p;
+  const char* env = std::getenv("PHYSCNN_FAST_DISABLE");
+  const std::string s = env ? env : "";
+  if (s.find("conv_gemm") != std::string::npos) p.conv_gemm = false;
+  if (s.find("fusion") != std::string::npos) p.fusion = false;
+  return p;
 }
+FastPaths g_paths = initial_paths();
+}  // namespace
 
 Backend backend() {
   return g_backend.load();
 }
 void set_backend(Backend b) {
   g_backend = b;
+}
+
+FastPaths fast_paths() {
+  return g_paths;
+}
+void set_fast_paths(const FastPaths& p) {
+  g_paths = p;
 }
 
 }  // namespace physcnn::kernels

@@ -17,6 +17,17 @@ bool use_fast() {
   return std::is_same_v<T, float> && backend() == Backend::Fast;
 }
 
+// Individual fast paths, all on by default; tests and benchmarks turn one off to compare
+// (the environment variable PHYSCNN_FAST_DISABLE="conv_gemm,fusion" does so at start-up).
+//   conv_gemm: im2col + sgemm convolution gradients for few-channel layers (conv_gemm.cpp)
+//   fusion:    nn::Sequential runs Conv2d -> ReLU as one fused op (autograd conv2d_relu)
+struct FastPaths {
+  bool conv_gemm = true;
+  bool fusion = true;
+};
+FastPaths fast_paths();
+void set_fast_paths(const FastPaths& p);  // not thread-safe: set before running models
+
 // Switches the backend for a scope (tests compare the two).
 class BackendGuard {
  public:

@@ -55,6 +55,13 @@ void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, co
 void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                                  float* db);
+// im2col + sgemm per image (conv_gemm.cpp), groups == 1 only: the fast path for few-channel
+// layers, where oneDNN's backward primitives are slow. Same shapes and contracts as above.
+void conv2d_backward_weight_gemm(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
+                                 float* db);
+void conv2d_backward_data_gemm(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
+// Whether the *_fast backward kernels use the gemm versions for this geometry (measured rule).
+bool conv2d_gemm_preferred(const Conv2dDesc& d, bool backward_data);
 // Number of cached oneDNN primitive sets (for tests and diagnostics).
 int64_t conv2d_fast_cache_size();
 

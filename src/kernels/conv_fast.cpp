@@ -202,11 +202,13 @@ void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, co
 }
 
 void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx) {
+  if (conv2d_gemm_preferred(d, true)) return conv2d_backward_data_gemm(d, dy, w, dx);
   run(d, Kind::BackwardData, false, {dy, w, dx});
 }
 
 void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                                  float* db) {
+  if (conv2d_gemm_preferred(d, false)) return conv2d_backward_weight_gemm(d, x, dy, dw, db);
   if (db)
     run(d, Kind::BackwardWeight, true, {x, dy, dw, db});
   else

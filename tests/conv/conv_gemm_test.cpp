@@ -1,0 +1,139 @@
+// The im2col + sgemm convolution gradients (kernels/conv_gemm.cpp) against the reference loops
+// over a grid of geometries (strides, dilations, asymmetric and large padding, 1x1 and 5x5
+// kernels, batch 1 and odd batches), and the fast dispatch on the shapes that pick them (W5).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/backend.hpp"
+#include "kernels/conv.hpp"
+#include "tensor/ops.hpp"
+
+using namespace physcnn;
+namespace k = physcnn::kernels;
+
+namespace {
+
+std::vector<float> random_buffer(int64_t n, uint64_t seed) {
+  Rng rng(seed);
+  const Tensor t = Tensor::uniform({n}, -1.0, 1.0, rng, DType::F32);
+  return std::vector<float>(t.data<float>(), t.data<float>() + n);
+}
+
+// max |a - b| <= 1e-5 * max |b|
+::testing::AssertionResult close_on_scale(const std::vector<float>& a, const std::vector<float>& b,
+                                          const char* what) {
+  double diff = 0, scale = 0;
+  size_t worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    scale = std::max(scale, double(std::fabs(b[i])));
+    const double d = std::fabs(double(a[i]) - double(b[i]));
+    if (d > diff) diff = d, worst = i;
+  }
+  if (diff <= 1e-5 * std::max(scale, 1e-30)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << what << ": max |gemm - reference| = " << diff << " at " << worst << " (gemm "
+         << a[worst] << ", reference " << b[worst] << "), scale " << scale;
+}
+
+enum class Path { Gemm, FastDispatch };
+
+void check_gradients(k::Conv2dDesc d, Path path) {
+  k::conv2d_validate(d);
+  SCOPED_TRACE(d.str());
+  const int64_t nx = d.N * d.IC * d.IH * d.IW, ny = d.N * d.OC * d.OH * d.OW;
+  const int64_t nw = d.OC * d.IC * d.KH * d.KW;
+  const auto x = random_buffer(nx, 11), w = random_buffer(nw, 12), dy = random_buffer(ny, 13);
+  // Garbage in the outputs: the kernels must write, not accumulate into, dx, dw and db.
+  std::vector<float> dx(nx, 7.0f), dx_ref(nx), dw(nw, 7.0f), dw_ref(nw), db(d.OC, 7.0f),
+      db_ref(d.OC);
+  if (path == Path::Gemm) {
+    k::conv2d_backward_data_gemm(d, dy.data(), w.data(), dx.data());
+    k::conv2d_backward_weight_gemm(d, x.data(), dy.data(), dw.data(), db.data());
+  } else {
+    k::conv2d_backward_data_fast(d, dy.data(), w.data(), dx.data());
+    k::conv2d_backward_weight_fast(d, x.data(), dy.data(), dw.data(), db.data());
+  }
+  k::conv2d_backward_data_reference<float>(d, dy.data(), w.data(), dx_ref.data());
+  k::conv2d_backward_weight_reference<float>(d, x.data(), dy.data(), dw_ref.data(), db_ref.data());
+  EXPECT_TRUE(close_on_scale(dx, dx_ref, "backward data"));
+  EXPECT_TRUE(close_on_scale(dw, dw_ref, "backward weight"));
+  EXPECT_TRUE(close_on_scale(db, db_ref, "backward bias"));
+
+  // Without a bias gradient the weight gradient is the same.
+  std::vector<float> dw2(nw, 7.0f);
+  k::conv2d_backward_weight_gemm(d, x.data(), dy.data(), dw2.data(), nullptr);
+  EXPECT_TRUE(close_on_scale(dw2, dw_ref, "backward weight without bias"));
+}
+
+}  // namespace
+
+TEST(ConvGemm, GridOfGeometriesMatchesReference) {
+  for (int64_t n : {1, 3})
+    for (int64_t ic : {1, 3, 10})
+      for (int64_t s : {1, 2})
+        for (int64_t dil : {1, 2})
+          for (int64_t p : {0, 1, 3})
+            check_gradients({.N = n,
+                             .IC = ic,
+                             .IH = 11,
+                             .IW = 9,
+                             .OC = 5,
+                             .KH = 3,
+                             .KW = 3,
+                             .SH = s,
+                             .SW = s,
+                             .PH = {p, p},
+                             .PW = {p, p},
+                             .DH = dil,
+                             .DW = dil},
+                            Path::Gemm);
+}
+
+TEST(ConvGemm, AsymmetricGeometriesMatchReference) {
+  // Asymmetric padding and strides, non-square kernels, 1x1, 5x5 (LeNet), padding wider than
+  // the kernel reach (rows of pure padding), a kernel as large as the padded input.
+  check_gradients({.N = 2,
+                   .IC = 4,
+                   .IH = 13,
+                   .IW = 10,
+                   .OC = 7,
+                   .KH = 2,
+                   .KW = 4,
+                   .SH = 3,
+                   .SW = 2,
+                   .PH = {2, 0},
+                   .PW = {1, 3}},
+                  Path::Gemm);
+  check_gradients({.N = 2, .IC = 6, .IH = 7, .IW = 8, .OC = 3, .KH = 1, .KW = 1}, Path::Gemm);
+  check_gradients(
+      {.N = 3, .IC = 1, .IH = 12, .IW = 12, .OC = 6, .KH = 5, .KW = 5, .PH = {2, 2}, .PW = {2, 2}},
+      Path::Gemm);
+  check_gradients(
+      {.N = 1, .IC = 2, .IH = 3, .IW = 4, .OC = 2, .KH = 3, .KW = 3, .PH = {4, 4}, .PW = {5, 5}},
+      Path::Gemm);
+  check_gradients({.N = 2, .IC = 3, .IH = 5, .IW = 6, .OC = 4, .KH = 5, .KW = 6}, Path::Gemm);
+}
+
+TEST(ConvGemm, FastDispatchOnFewChannelShapes) {
+  k::BackendGuard fast(k::Backend::Fast);
+  // W5 tinyvgg at batch 4 (the layers that pick the gemm path) and a W1-like 6->16 that
+  // stays on oneDNN.
+  const k::Conv2dDesc w5a{.N = 4, .IC = 3, .IH = 64, .IW = 64, .OC = 10, .KH = 3, .KW = 3};
+  const k::Conv2dDesc w5b{.N = 4, .IC = 10, .IH = 62, .IW = 62, .OC = 10, .KH = 3, .KW = 3};
+  const k::Conv2dDesc w1{.N = 4, .IC = 6, .IH = 14, .IW = 14, .OC = 16, .KH = 5, .KW = 5};
+  EXPECT_TRUE(k::conv2d_gemm_preferred(w5a, true));
+  EXPECT_FALSE(k::conv2d_gemm_preferred(w5a, false));
+  EXPECT_TRUE(k::conv2d_gemm_preferred(w5b, true));
+  EXPECT_TRUE(k::conv2d_gemm_preferred(w5b, false));
+  EXPECT_FALSE(k::conv2d_gemm_preferred(w1, true));
+  EXPECT_FALSE(k::conv2d_gemm_preferred(w1, false));
+  k::Conv2dDesc grouped = w5b;
+  grouped.IC = grouped.OC = 10;
+  grouped.G = 2;
+  EXPECT_FALSE(k::conv2d_gemm_preferred(grouped, false));
+  check_gradients(w5a, Path::FastDispatch);
+  check_gradients(w5b, Path::FastDispatch);
+  check_gradients(w1, Path::FastDispatch);
+}
