@@ -17,6 +17,7 @@ set(allowed_physics/ising_study "${allowed_train};physics/ising;physics/ising_st
 set(allowed_physics/nqs "${allowed_train};physics/nqs")
 set(allowed_dist "${allowed_train};dist")
 set(allowed_viz "${allowed_io};viz")
+set(allowed_report "${allowed_train};viz;report")
 
 file(GLOB_RECURSE files ${SRC}/*.hpp ${SRC}/*.cpp)
 set(bad "")
