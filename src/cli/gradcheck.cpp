@@ -1,5 +1,6 @@
-// `physcnn gradcheck MODEL`: the model in float64 on a small random input; compares the
-// backward pass with central differences for the input and every parameter.
+// `physcnn gradcheck MODEL` (a zoo name or a TOML model file): the model in float64 on a small
+// random input; compares the backward pass with central differences for the input and every
+// parameter.
 #include <cstdio>
 
 #include "autograd/functional.hpp"
@@ -18,7 +19,8 @@ Run add_gradcheck(CLI::App& app) {
     int64_t batch = 2, coords = 200;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("model", a->model, "a zoo model (see `physcnn summary --help`)")->required();
+  cmd->add_option("model", a->model, "a zoo model or a model file (see `physcnn summary --help`)")
+      ->required();
   cmd->add_option("--input", a->input, "input shape C,H,W (default: the model's)")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
@@ -26,10 +28,10 @@ Run add_gradcheck(CLI::App& app) {
   cmd->add_option("--coords", a->coords, "coordinates sampled per tensor")
       ->check(CLI::Range(1, 100000));
   return [a] {
-    const ZooEntry* entry = nullptr;
-    auto model = make_zoo_model(a->model, 0, &entry);
+    ResolvedModel resolved = resolve_model(a->model, 0);
+    auto model = resolved.model;
     std::vector<int64_t> dims{a->batch};
-    const Shape in = a->input.empty() ? entry->input : Shape(a->input);
+    const Shape in = a->input.empty() ? resolved.input : Shape(a->input);
     dims.insert(dims.end(), in.begin(), in.end());
     model->build(in);
     model->to(DType::F64);
@@ -43,7 +45,7 @@ Run add_gradcheck(CLI::App& app) {
         autograd::gradcheck([&](const std::vector<autograd::Var>& v) { return (*model)(v[0]); },
                             inputs, {.max_coords = a->coords});
     std::printf("%s: %lld coordinates checked, max |analytic - numeric| = %.3g: %s\n",
-                a->model.c_str(), (long long)r.coords_checked, r.max_abs_error,
+                resolved.name.c_str(), (long long)r.coords_checked, r.max_abs_error,
                 r.ok ? "ok" : "FAILED");
     if (!r.ok) std::printf("%s\n", r.message.c_str());
     return r.ok ? 0 : 4;

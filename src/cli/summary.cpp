@@ -1,4 +1,5 @@
-// `physcnn summary MODEL`: one row per layer with its output shape and parameter count.
+// `physcnn summary MODEL`: one row per layer with its output shape and parameter count; MODEL is
+// a zoo name or a TOML model file.
 #include <cstdio>
 #include <sstream>
 
@@ -16,18 +17,18 @@ Run add_summary(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("model", a->model,
-                  "a zoo model: lenet5 fmnist_bn ising_cnn unet_small tinyvgg "
-                  "vgg_small resnet_small")
+                  "a zoo model (lenet5 fmnist_bn ising_cnn unet_small tinyvgg "
+                  "vgg_small resnet_small) or a model file (.toml, docs/model_files.md)")
       ->required();
   cmd->add_option("--input", a->input, "input shape C,H,W without the batch (default: the model's)")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
   return [a] {
-    const ZooEntry* entry = nullptr;
-    auto model = make_zoo_model(a->model, 0, &entry);
-    const Shape input = a->input.empty() ? entry->input : Shape(a->input);
-    std::printf("%s (%s), input %s\n\n%s", a->model.c_str(), entry->description.c_str(),
-                nn::shape_tuple(input).c_str(), nn::format_summary(model->summary(input)).c_str());
+    ResolvedModel r = resolve_model(a->model, 0);
+    const Shape input = a->input.empty() ? r.input : Shape(a->input);
+    std::printf("%s (%s), input %s\n\n%s", r.name.c_str(), r.description.c_str(),
+                nn::shape_tuple(input).c_str(),
+                nn::format_summary(r.model->summary(input)).c_str());
     return 0;
   };
 }

@@ -1,6 +1,10 @@
 // The model zoo as the CLI names it.
 #include "cli/zoo.hpp"
 
+#include <filesystem>
+
+#include "io/model_file.hpp"
+#include "io/toml_util.hpp"
 #include "nn/models/models.hpp"
 
 namespace physcnn::cli {
@@ -31,8 +35,29 @@ nn::ModulePtr make_zoo_model(const std::string& name, uint64_t seed, const ZooEn
     if (name == "resnet_small") return m::resnet_small(seed);
   }
   std::string names;
-  for (const auto& e : zoo()) names += (names.empty() ? "" : ", ") + e.name;
-  throw UsageError("unknown model '" + name + "'; the zoo has: " + names);
+  std::vector<std::string> candidates;
+  for (const auto& e : zoo()) {
+    names += (names.empty() ? "" : ", ") + e.name;
+    candidates.push_back(e.name);
+  }
+  throw UsageError("unknown model '" + name + "'" + io::did_you_mean(name, candidates) +
+                   " (the zoo has: " + names + "; or give a model file, *.toml)");
+}
+
+ResolvedModel resolve_model(const std::string& name_or_path, uint64_t seed) {
+  const bool is_file = name_or_path.ends_with(".toml") ||
+                       (name_or_path.find('/') != std::string::npos) ||
+                       std::filesystem::is_regular_file(name_or_path);
+  if (is_file) {
+    io::ModelFile mf = io::load_model_file(name_or_path, seed);
+    std::string description = mf.description.empty() ? "model file " + name_or_path
+                                                     : mf.description + ", " + name_or_path;
+    return {mf.model, mf.input, mf.name, description};
+  }
+  const ZooEntry* entry = nullptr;
+  nn::ModulePtr model = make_zoo_model(name_or_path, seed, &entry);
+  model->build(entry->input);
+  return {model, entry->input, entry->name, entry->description};
 }
 
 }  // namespace physcnn::cli

@@ -521,7 +521,7 @@ ModelFile model_from_table(const toml::table& root, const std::string& source_na
   ModelFile mf;
   mf.source = source_name;
   mf.name = get_string(root, "name", top).value_or(file_stem(source_name));
-  get_string(root, "description", top);  // type-checked, informational only
+  mf.description = get_string(root, "description", top).value_or("");
   std::vector<int64_t> input = require_int_list(root, "input", top);
   if (input.empty() || input.size() > 3 ||
       std::any_of(input.begin(), input.end(), [](int64_t d) { return d <= 0; }))

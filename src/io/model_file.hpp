@@ -14,10 +14,11 @@
 namespace physcnn::io {
 
 struct ModelFile {
-  nn::ModulePtr model;  // an nn::Graph, built on `input` (lazy layers materialised)
-  Shape input;          // per sample, without the batch: {C, H, W}
-  std::string name;     // `name = ...` in the file, else the file's stem
-  std::string source;   // the path or source name the model came from
+  nn::ModulePtr model;      // an nn::Graph, built on `input` (lazy layers materialised)
+  Shape input;              // per sample, without the batch: {C, H, W}
+  std::string name;         // `name = ...` in the file, else the file's stem
+  std::string description;  // `description = ...`, may be empty
+  std::string source;       // the path or source name the model came from
 };
 
 // Reads and builds a model file. IoError when the file cannot be read; UsageError (ShapeError for
