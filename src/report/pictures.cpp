@@ -124,7 +124,7 @@ viz::ImageGrid filter_grid(const std::string& layer, const Tensor& weight, int64
   for (int64_t o = 0; o < OC; ++o)
     for (int64_t i = 0; i < IC; ++i)
       panels.push_back({IC == 1 ? "out " + std::to_string(o)
-                                : "out " + std::to_string(o) + ", in " + std::to_string(i),
+                                : "o" + std::to_string(o) + " i" + std::to_string(i),
                         weight.select(0, o).select(0, i)});
   std::string title = layer + ".weight " + shape_of(weight);
   if (OC < weight.size(0) || IC < weight.size(1))

@@ -26,9 +26,10 @@ std::optional<viz::LinePlot> throughput_plot(const RunMetrics& m);  // images pe
 // Counts, rows: true class, columns: predicted. ShapeError when there is no matrix.
 viz::Heatmap confusion_plot(const EvalResults& e);
 
-// A conv weight (OC, IC, KH, KW): the first max_out x max_in filters, diverging map centred on
-// zero, titled with the layer path and the full weight shape.
-viz::ImageGrid filter_grid(const std::string& layer, const Tensor& weight, int64_t max_out = 32,
+// A conv weight (OC, IC, KH, KW): the first max_out x max_in filters (one row per output
+// channel, captions "o3 i0" when IC > 1), diverging map centred on zero, titled with the layer
+// path and the full weight shape.
+viz::ImageGrid filter_grid(const std::string& layer, const Tensor& weight, int64_t max_out = 16,
                            int64_t max_in = 8);
 // One sample's output of a layer (C, H, W): the first max_channels channels.
 viz::ImageGrid feature_grid(const std::string& layer, const std::string& type, const Tensor& maps,

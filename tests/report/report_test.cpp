@@ -90,10 +90,10 @@ TEST(RunReport, FilterPictureHasTheGridGeometry) {
   const std::string path = test::fresh_dir("filters") + "/f.png";
   report::save_figure(grid, path);
   EXPECT_EQ(png_size(path), std::make_pair(grid.width(), grid.height()));
-  // A large layer is cut to the first 32 x 8 filters, and the title says so.
+  // A large layer is cut to the first 16 x 8 filters, one row per output channel.
   const auto big = report::filter_grid("big", Tensor::zeros({64, 16, 3, 3}));
   EXPECT_EQ(big.width(), 2 * 16 + 8 * (40 + 10) + 80);
-  EXPECT_EQ(big.height(), 2 * 16 + 40 + 32 * (40 + 18 + 10));
+  EXPECT_EQ(big.height(), 2 * 16 + 40 + 16 * (40 + 18 + 10));
   test::expect_error<UsageError>([&] { report::save_figure(grid, path + ".jpg"); },
                                  {"save_figure", ".jpg", ".png or .svg"});
 }
