@@ -34,6 +34,7 @@ case $case_name in
     done
     expect_exit 0 "$bin" summary lenet5
     grep -qF "Total params: 61,706" "$tmp/out" || fail "lenet5 has 61,706 parameters"
+    source "$(dirname "$0")/model_file_cases.sh" && model_file_cases
     ;;
   gradcheck)
     expect_exit 0 "$bin" gradcheck lenet5 --coords 20
