@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   std::vector<physcnn::cli::Run> runs{
       physcnn::cli::add_ising(app), physcnn::cli::add_generate(app), physcnn::cli::add_summary(app),
       physcnn::cli::add_gradcheck(app), physcnn::cli::add_bench(app)};
+  // Looking at what a network learned: run report, single pictures, invariance probe.
+  for (auto add : {physcnn::cli::add_report, physcnn::cli::add_show, physcnn::cli::add_probe})
+    runs.push_back(add(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -163,7 +163,7 @@ viz::ImageGrid per_sample_grid(const Tensor& maps, const std::vector<std::string
                         {.title = title,
                          .color_map = color_map,
                          .columns = static_cast<int>(std::min<int64_t>(maps.size(0), 4)),
-                         .cell = 128});
+                         .cell = 192});
 }
 }  // namespace
 
