@@ -343,7 +343,7 @@ class Assembler {
 
  private:
   [[noreturn]] void fail(const Entry& e, const std::string& msg) const {
-    throw UsageError(e.where + ": " + e.ctx + ": " + msg);
+    throw TomlError(e.where + ": " + e.ctx + ": " + msg);
   }
 
   // A reference in `input` / `inputs` -> the graph node name it denotes.
@@ -368,6 +368,8 @@ class Assembler {
   auto guarded(const Entry& e, F&& f) {
     try {
       return f();
+    } catch (const TomlError&) {
+      throw;  // already names the file and line
     } catch (const UsageError& err) {
       fail(e, err.what());
     }

@@ -61,8 +61,8 @@ const toml::node* find(const toml::table& t, const std::string& key) {
 
 [[noreturn]] void throw_missing(const toml::table& t, const std::string& key,
                                 const std::string& context) {
-  throw UsageError(toml_where(t) + ": " + context_prefix(context) + "missing required key '" + key +
-                   "'");
+  throw TomlError(toml_where(t) + ": " + context_prefix(context) + "missing required key '" + key +
+                  "'");
 }
 
 }  // namespace
@@ -76,7 +76,7 @@ toml::table parse_toml(std::string_view text, const std::string& source_name) {
     os << source_name;
     if (b.line > 0) os << ":" << b.line << ":" << b.column;
     os << ": " << e.description();
-    throw UsageError(os.str());
+    throw TomlError(os.str());
   }
 }
 
@@ -154,18 +154,18 @@ void check_keys(const toml::table& table, const std::vector<std::string>& allowe
       for (const auto& a : allowed) msg += " " + a;
       msg += ")";
     }
-    throw UsageError(msg + near);
+    throw TomlError(msg + near);
   }
 }
 
 void throw_type_error(const toml::node& node, const std::string& key, const std::string& expected,
                       const std::string& context) {
-  throw UsageError(toml_where(node) + ": " + context_prefix(context) + "'" + key + "' must be " +
-                   expected + ", found " + toml_type_name(node) + short_value(node));
+  throw TomlError(toml_where(node) + ": " + context_prefix(context) + "'" + key + "' must be " +
+                  expected + ", found " + toml_type_name(node) + short_value(node));
 }
 
 void throw_at(const toml::node& node, const std::string& context, const std::string& message) {
-  throw UsageError(toml_where(node) + ": " + context_prefix(context) + message);
+  throw TomlError(toml_where(node) + ": " + context_prefix(context) + message);
 }
 
 std::optional<int64_t> get_int(const toml::table& t, const std::string& key,

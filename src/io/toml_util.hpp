@@ -11,9 +11,18 @@
 
 #include <toml++/toml.h>
 
+#include "core/error.hpp"
+
 namespace physcnn::io {
 
-// Parses a file; a missing or unreadable file is an IoError, bad TOML a UsageError
+// Every error of these helpers: a UsageError whose message already starts "FILE:LINE:", so
+// callers that add their own location can let it pass unchanged.
+class TomlError : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+
+// Parses a file; a missing or unreadable file is an IoError, bad TOML a TomlError
 // "FILE:LINE:COL: message".
 toml::table parse_toml_file(const std::string& path);
 // Parses text; source_name stands for the file in every message ("model.toml", "<string>").

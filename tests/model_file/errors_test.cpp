@@ -198,6 +198,25 @@ inputs = ["pooled", "input"]
       {"bad.toml:2: [[layer]] 0 (linear)", "5", "6"});
 }
 
+TEST(ModelFileErrors, LocationAppearsOnce) {
+  const std::vector<std::string> files{
+      "input = [1, 8, 8]\n[[layer]]\ntype = \"conv2d\"\nkernel = 3\n",
+      "input = [1, 8, 8]\n[[layer]]\ntype = \"conv2d\"\nout = 2\nkernel = \"3\"\n",
+      "input = [4]\n[[layer]]\ntype = \"dropout\"\np = 2\n",
+      "input = [4]\n[[layer]]\ntype = \"relu\"\n[[layer]]\ntype = \"add\"\ninputs = [\"x\", "
+      "\"0\"]\n"};
+  for (const auto& text : files) {
+    try {
+      parse(text);
+      ADD_FAILURE() << "no error for " << text;
+    } catch (const UsageError& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(msg.find("bad.toml"), 0u) << msg;
+      EXPECT_EQ(msg.find("bad.toml", 1), std::string::npos) << msg;
+    }
+  }
+}
+
 TEST(ModelFileErrors, ConstructorChecksGetTheLine) {
   expect_error<UsageError>([] { parse("input = [4]\n[[layer]]\ntype = \"dropout\"\np = 1.5\n"); },
                            {"bad.toml:2: [[layer]] 0 (dropout)", "p must be in [0, 1], got 1.5"});
