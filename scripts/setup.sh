@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libdnnl-dev zlib1g-dev libhdf5-dev libstb-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
   libcairo2-dev fonts-dejavu-core
+  chromium
   python3-torch python3-numpy
   dataset-fashion-mnist
 )

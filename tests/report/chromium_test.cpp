@@ -39,6 +39,11 @@ std::string slurp(const std::string& path) {
 // -1 on timeout.
 int run_bounded(const std::vector<std::string>& argv, const std::string& out,
                 const std::string& err, int timeout_s) {
+  // Everything the child needs is prepared before fork: between fork and exec in a threaded
+  // process only async-signal-safe calls are allowed (no allocation).
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) return -2;
   if (pid == 0) {
@@ -48,9 +53,6 @@ int run_bounded(const std::vector<std::string>& argv, const std::string& out,
     if (fo < 0 || fe < 0) _exit(126);
     dup2(fo, 1);
     dup2(fe, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
   }
