@@ -36,6 +36,11 @@ void accumulate(Node* node, const Tensor& g, const std::string& from_op) {
                       node->value.shape().str(), " (", node->op, ")");
   if (!node->grad.defined()) {
     node->grad = g.dtype() == node->value.dtype() ? g : g.to(node->value.dtype());
+  } else if (node->grad.sole_owner() && node->grad.is_contiguous() &&
+             node->grad.dtype() == g.dtype()) {
+    // In place when nobody else holds the buffer: no new tensor, one pass (x + 1*y rounds
+    // as x + y, so the result equals the out-of-place sum bit for bit).
+    add_(node->grad, g);
   } else {
     // Out of place: several nodes may hold the very same gradient tensor (add passes its
     // output gradient to both inputs), so an in-place += could change a sibling's gradient.

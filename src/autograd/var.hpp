@@ -19,6 +19,10 @@ struct Grads {
   std::vector<Tensor> in;
   std::vector<bool> needed;
   bool needs(size_t i) const { return needed[i]; }
+  // The output gradient as a buffer the backward may overwrite and pass on as an input's
+  // gradient (an elementwise backward then needs no new tensor and one memory pass), or an
+  // undefined tensor when someone else still holds it. The engine drops out right after.
+  Tensor reusable_out() const { return out.sole_owner() && out.is_contiguous() ? out : Tensor(); }
 };
 using BackwardFn = std::function<void(Grads&)>;
 

@@ -41,12 +41,16 @@ void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, 
       mean[c] = shift + m1;
       invstd[c] = 1.0 / std::sqrt(var + eps);
       var_unbiased[c] = M > 1 ? var * double(M) / double(M - 1) : var;
-      const double a = invstd[c] * (weight ? double(weight[c]) : 1.0);
-      const double b = (bias ? double(bias[c]) : 0.0) - mean[c] * a;
+      // The statistics are double; the affine write runs in T (float: twice the vector lanes
+      // of a double pass, and one rounding of a, b, x*a+b each, well inside float parity).
+      const T a = T(invstd[c] * (weight ? double(weight[c]) : 1.0));
+      const T b = T((bias ? double(bias[c]) : 0.0) -
+                    mean[c] * invstd[c] * (weight ? double(weight[c]) : 1.0));
       for (int64_t n = 0; n < d.N; ++n) {
         const T* row = x + n * CS + c * d.S;
         T* out = y + n * CS + c * d.S;
-        for (int64_t s = 0; s < d.S; ++s) out[s] = T(double(row[s]) * a + b);
+#pragma omp simd
+        for (int64_t s = 0; s < d.S; ++s) out[s] = row[s] * a + b;
       }
     }
   });
@@ -96,12 +100,15 @@ void batch_norm_backward(const T* gy, const T* x, const T* weight, const double*
       const double k = w * is;
       const double kx = training && M > 0 ? -w * is * is * is * sum_gy_xmu / double(M) : 0.0;
       const double k0 = training && M > 0 ? -w * is * sum_gy / double(M) : 0.0;
+      // gx = k * gy + kx * x + (k0 - kx * mean), in T like the forward's write. gx may be gy
+      // itself (the op reuses the output gradient's buffer): each element is read, then written.
+      const T kt = T(k), kxt = T(kx), k0t = T(k0 - kx * mu);
       for (int64_t n = 0; n < d.N; ++n) {
         const T* g = gy + n * CS + c * d.S;
         const T* xr = x + n * CS + c * d.S;
         T* out = gx + n * CS + c * d.S;
-        for (int64_t s = 0; s < d.S; ++s)
-          out[s] = T(k * double(g[s]) + kx * (double(xr[s]) - mu) + k0);
+#pragma omp simd
+        for (int64_t s = 0; s < d.S; ++s) out[s] = kt * g[s] + kxt * xr[s] + k0t;
       }
     }
   });

@@ -24,7 +24,8 @@ void batch_norm_forward_eval(const T* x, const T* weight, const T* bias, T* y, c
                              const double* invstd, BatchNormDims d);
 
 // gy, x (N,C,S); mean, invstd (C) as used by the forward. Any of gx (N,C,S), gweight (C),
-// gbias (C) may be null; they are overwritten. With xhat = (x - mean) * invstd and M = N*S:
+// gbias (C) may be null; they are overwritten; gx may equal gy (in place). With
+// xhat = (x - mean) * invstd and M = N*S:
 //   training:   gx = weight * invstd / M * (M * gy - sum(gy) - xhat * sum(gy * xhat))
 //   evaluation: gx = weight * invstd * gy   (the statistics are constants)
 //   gweight = sum(gy * xhat), gbias = sum(gy), sums over N and S.

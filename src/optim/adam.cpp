@@ -159,7 +159,7 @@ std::vector<std::string> Adam::buffer_names() const {
   return {"exp_avg", "exp_avg_sq"};
 }
 
-void Adam::update(Tensor& param, const Tensor& grad, ParamState& st) {
+void Adam::update(Tensor& param, const Tensor& grad, ParamState& st, int64_t lo, int64_t hi) {
   const double t = static_cast<double>(st.step);
   const double bias_correction1 = 1.0 - std::pow(options_.betas[0], t);
   const double bias_correction2 = 1.0 - std::pow(options_.betas[1], t);
@@ -173,9 +173,9 @@ void Adam::update(Tensor& param, const Tensor& grad, ParamState& st) {
                    .decoupled = decoupled_,
                    .maximize = options_.maximize};
   PHYSCNN_DISPATCH(param.dtype(), T, {
-    T* vmax = options_.amsgrad ? st.buffers[2].data<T>() : nullptr;
-    adam_dispatch<T>(param.data<T>(), grad.data<T>(), st.buffers[0].data<T>(),
-                     st.buffers[1].data<T>(), vmax, param.numel(), s);
+    T* vmax = options_.amsgrad ? st.buffers[2].data<T>() + lo : nullptr;
+    adam_dispatch<T>(param.data<T>() + lo, grad.data<T>() + lo, st.buffers[0].data<T>() + lo,
+                     st.buffers[1].data<T>() + lo, vmax, hi - lo, s);
   });
 }
 

@@ -41,7 +41,7 @@ class Adam : public Optimizer {
  protected:
   Adam(std::string name, NamedParams params, const AdamOptions& options, bool decoupled);
   std::vector<std::string> buffer_names() const override;
-  void update(Tensor& param, const Tensor& grad, ParamState& st) override;
+  void update(Tensor& param, const Tensor& grad, ParamState& st, int64_t lo, int64_t hi) override;
 
  private:
   AdamOptions options_;

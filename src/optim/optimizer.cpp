@@ -1,8 +1,11 @@
 // The optimizer base: parameter bookkeeping, the step loop and state save/restore.
 #include "optim/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
+
+#include "core/parallel.hpp"
 
 namespace physcnn::optim {
 
@@ -57,17 +60,39 @@ void Optimizer::step() {
   }
   autograd::NoGradGuard no_grad;
   const std::vector<std::string> buffers = buffer_names();
+  // All parameters as one flat index space of spans, updated by one parallel loop: a model's
+  // many small tensors (biases, norms) then cost no thread start-up each, and the threads get
+  // equal shares of elements whatever the tensor sizes (issue 5).
+  struct Span {
+    size_t param;
+    Tensor grad;    // contiguous
+    int64_t begin;  // flat index of the first element
+  };
+  std::vector<Span> spans;
+  int64_t total = 0;
   for (size_t i = 0; i < params_.size(); ++i) {
     if (!params_[i].grad().defined()) continue;
-    Tensor& value = params_[i].value();
     ParamState& st = param_state_[i];
     if (st.buffers.size() != buffers.size()) {
       st.buffers.clear();
-      for (size_t b = 0; b < buffers.size(); ++b) st.buffers.push_back(Tensor::zeros_like(value));
+      for (size_t b = 0; b < buffers.size(); ++b)
+        st.buffers.push_back(Tensor::zeros_like(params_[i].value()));
     }
     ++st.step;
-    update(value, params_[i].grad().contiguous(), st);
+    spans.push_back({i, params_[i].grad().contiguous(), total});
+    total += params_[i].numel();
   }
+  parallel_for(0, total, kUpdateGrain, [&](int64_t lo, int64_t hi) {
+    // The last span starting at or before lo, then every span overlapping [lo, hi).
+    auto it = std::upper_bound(spans.begin(), spans.end(), lo,
+                               [](int64_t v, const Span& s) { return v < s.begin; });
+    for (--it; it != spans.end() && it->begin < hi; ++it) {
+      const int64_t n = it->grad.numel();
+      const int64_t a = std::max(lo, it->begin) - it->begin;
+      const int64_t b = std::min(hi, it->begin + n) - it->begin;
+      if (a < b) update(params_[it->param].value(), it->grad, param_state_[it->param], a, b);
+    }
+  });
 }
 
 void Optimizer::zero_grad() {

@@ -67,9 +67,12 @@ class Optimizer {
   };
   // The buffers this configuration keeps per parameter (e.g. {"exp_avg", "exp_avg_sq"}).
   virtual std::vector<std::string> buffer_names() const = 0;
-  // Updates one parameter from its gradient. Both are contiguous with the same shape and
-  // dtype; st.step has already been incremented for this update.
-  virtual void update(Tensor& param, const Tensor& grad, ParamState& st) = 0;
+  // Updates elements [lo, hi) of one parameter from its gradient. Both are contiguous with the
+  // same shape and dtype; st.step has already been incremented for this update. step() calls
+  // it on pieces of all parameters from one parallel loop, so it must be elementwise, must not
+  // start threads of its own, and must not throw.
+  virtual void update(Tensor& param, const Tensor& grad, ParamState& st, int64_t lo,
+                      int64_t hi) = 0;
 
  private:
   std::string name_;

@@ -148,15 +148,15 @@ std::vector<std::string> Rmsprop::buffer_names() const {
   return names;
 }
 
-void Rmsprop::update(Tensor& param, const Tensor& grad, ParamState& st) {
+void Rmsprop::update(Tensor& param, const Tensor& grad, ParamState& st, int64_t lo, int64_t hi) {
   RmspropOptions o = options_;
   o.lr = lr();
   const bool use_mom = o.momentum > 0.0;
   PHYSCNN_DISPATCH(param.dtype(), T, {
-    T* sq = st.buffers[0].data<T>();
-    T* buf = use_mom ? st.buffers[1].data<T>() : nullptr;
-    T* ga = o.centered ? st.buffers[use_mom ? 2 : 1].data<T>() : nullptr;
-    rmsprop_dispatch<T>(param.data<T>(), grad.data<T>(), sq, ga, buf, param.numel(), o);
+    T* sq = st.buffers[0].data<T>() + lo;
+    T* buf = use_mom ? st.buffers[1].data<T>() + lo : nullptr;
+    T* ga = o.centered ? st.buffers[use_mom ? 2 : 1].data<T>() + lo : nullptr;
+    rmsprop_dispatch<T>(param.data<T>() + lo, grad.data<T>() + lo, sq, ga, buf, hi - lo, o);
   });
 }
 

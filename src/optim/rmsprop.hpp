@@ -31,7 +31,7 @@ class Rmsprop : public Optimizer {
 
  protected:
   std::vector<std::string> buffer_names() const override;
-  void update(Tensor& param, const Tensor& grad, ParamState& st) override;
+  void update(Tensor& param, const Tensor& grad, ParamState& st, int64_t lo, int64_t hi) override;
 
  private:
   RmspropOptions options_;

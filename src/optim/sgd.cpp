@@ -61,16 +61,18 @@ std::vector<std::string> Sgd::buffer_names() const {
   return {"momentum_buffer"};
 }
 
-void Sgd::update(Tensor& param, const Tensor& grad, ParamState& st) {
+void Sgd::update(Tensor& param, const Tensor& grad, ParamState& st, int64_t lo, int64_t hi) {
   SgdOptions o = options_;
   o.lr = lr();
   const bool first = st.step == 1;
   PHYSCNN_DISPATCH(param.dtype(), T, {
-    T* buf = st.buffers.empty() ? nullptr : st.buffers[0].data<T>();
+    T* buf = st.buffers.empty() ? nullptr : st.buffers[0].data<T>() + lo;
+    T* p = param.data<T>() + lo;
+    const T* g = grad.data<T>() + lo;
     if (buf)
-      sgd_update<T, true>(param.data<T>(), grad.data<T>(), buf, param.numel(), o, first);
+      sgd_update<T, true>(p, g, buf, hi - lo, o, first);
     else
-      sgd_update<T, false>(param.data<T>(), grad.data<T>(), buf, param.numel(), o, first);
+      sgd_update<T, false>(p, g, buf, hi - lo, o, first);
   });
 }
 

@@ -30,7 +30,7 @@ class Sgd : public Optimizer {
 
  protected:
   std::vector<std::string> buffer_names() const override;
-  void update(Tensor& param, const Tensor& grad, ParamState& st) override;
+  void update(Tensor& param, const Tensor& grad, ParamState& st, int64_t lo, int64_t hi) override;
 
  private:
   SgdOptions options_;

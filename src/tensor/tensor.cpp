@@ -7,17 +7,18 @@
 #include <numeric>
 #include <sstream>
 
+#include "tensor/allocator.hpp"
+
 namespace physcnn {
 
 Storage::Storage(size_t bytes) : bytes_(bytes) {
-  // 64-byte alignment suits AVX-512 loads; aligned_alloc wants a multiple of the alignment.
-  const size_t rounded = std::max<size_t>(64, (bytes + 63) / 64 * 64);
-  data_ = std::aligned_alloc(64, rounded);
-  PHYSCNN_CHECK(data_ != nullptr, Error, "out of memory allocating ", bytes, " bytes");
+  // 64-byte aligned (AVX-512 loads), from the caching allocator: a training step reuses the
+  // previous step's buffers instead of page-faulting fresh memory in (issue 5).
+  data_ = allocator::allocate(bytes);
 }
 
 Storage::~Storage() {
-  std::free(data_);
+  allocator::deallocate(data_, bytes_);
 }
 
 namespace {

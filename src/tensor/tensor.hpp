@@ -15,7 +15,8 @@
 
 namespace physcnn {
 
-// A 64-byte aligned buffer shared by a tensor and its views.
+// A 64-byte aligned buffer shared by a tensor and its views, from the caching allocator
+// (tensor/allocator.hpp).
 class Storage {
  public:
   Storage(size_t bytes);
@@ -62,6 +63,9 @@ class Tensor {
   bool is_contiguous() const;
   // True when both tensors view the same storage.
   bool shares_storage(const Tensor& o) const { return storage_ == o.storage_; }
+  // True when no other tensor or view holds this storage: writing into it in place cannot
+  // change anything another holder sees (the autograd engine accumulates in place then).
+  bool sole_owner() const { return storage_ != nullptr && storage_.use_count() == 1; }
 
   // Pointer to the first element. Requires the matching dtype; contiguity is the caller's
   // business (use contiguous() first unless the kernel honours strides()).

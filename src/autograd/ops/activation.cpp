@@ -28,11 +28,12 @@ Tensor map1(const Tensor& a0, F f) {
   return out;
 }
 
-// out[i] = f(a[i], b[i]) for two tensors of the same shape and dtype.
+// out[i] = f(a[i], b[i]) for two tensors of the same shape and dtype; into `into` when it is
+// defined (contiguous, same shape; it may be a itself), else into a new tensor.
 template <class F>
-Tensor map2(const Tensor& a0, const Tensor& b0, F f) {
+Tensor map2(const Tensor& a0, const Tensor& b0, F f, Tensor into = Tensor()) {
   const Tensor a = a0.contiguous(), b = b0.contiguous();
-  Tensor out = Tensor::empty(a.shape(), a.dtype());
+  Tensor out = into.defined() ? into : Tensor::empty(a.shape(), a.dtype());
   PHYSCNN_DISPATCH(a.dtype(), T, {
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
@@ -50,7 +51,10 @@ Var unary_op(const char* name, const Var& x, bool save_output, F f, DF df) {
   PHYSCNN_CHECK_ARG(x.defined(), name, ": undefined input");
   Tensor y = map1(x.value(), f);
   const Tensor saved = save_output ? y : x.value();
-  return make_op(name, y, {x}, [saved, df](Grads& g) { g.in[0] = map2(g.out, saved, df); });
+  // The gradient overwrites the output gradient when nobody else holds it: one pass over
+  // two inputs and no new buffer (ReLU backward: gx = y > 0 ? gy : 0 in place).
+  return make_op(name, y, {x},
+                 [saved, df](Grads& g) { g.in[0] = map2(g.out, saved, df, g.reusable_out()); });
 }
 
 constexpr double kSqrt1_2 = 0.70710678118654752440;      // 1/sqrt(2)

@@ -88,9 +88,11 @@ Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor& running
   if (bias.defined()) inputs.push_back(bias);
   return make_op(training ? "batch_norm" : "batch_norm_eval", y, inputs,
                  [xv, wv, mean, invstd, d, training, wi, bi, dt](Grads& g) {
+                   // gx overwrites the output gradient when nobody else holds it (asked
+                   // before gy below becomes a second holder).
+                   Tensor gx = g.needs(0) ? g.reusable_out() : Tensor(), gw, gb;
                    const Tensor gy = g.out.contiguous();
-                   Tensor gx, gw, gb;
-                   if (g.needs(0)) gx = Tensor::empty(xv.shape(), dt);
+                   if (g.needs(0) && !gx.defined()) gx = Tensor::empty(xv.shape(), dt);
                    if (wi >= 0 && g.needs(size_t(wi))) gw = Tensor::empty(wv.shape(), dt);
                    if (bi >= 0 && g.needs(size_t(bi))) gb = Tensor::empty(Shape{d.C}, dt);
                    PHYSCNN_DISPATCH(dt, T, {
