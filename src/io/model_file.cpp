@@ -468,13 +468,13 @@ std::vector<Entry> read_entries(const toml::table& root, const std::string& sour
         if (lt.name == e.type) keys.insert(keys.end(), lt.keys.begin(), lt.keys.end());
     }
     check_keys(t, keys, e.ctx);
-    for (const std::string* n : {&e.name, &e.block}) {
-      if (n == &e.name && t.get("name") == nullptr) continue;
-      if (n == &e.block && t.get("block") == nullptr) continue;
-      const char* what = n == &e.name ? "name" : "block";
-      if (n->empty() || n->find('.') != std::string::npos || *n == nn::Graph::kInput)
-        throw_at(*t.get(what), e.ctx,
-                 std::string(what) + " '" + *n +
+    for (const char* key : {"name", "block"}) {
+      const toml::node* n = t.get(key);
+      const std::string& value = std::string(key) == "name" ? e.name : e.block;
+      if (n &&
+          (value.empty() || value.find('.') != std::string::npos || value == nn::Graph::kInput))
+        throw_at(*n, e.ctx,
+                 std::string(key) + " '" + value +
                      "' must be non-empty, without '.', and not 'input' (the model's input)");
     }
     if (!e.name.empty()) {
