@@ -61,6 +61,10 @@ struct Conv2dArgs {
 };
 // x (N,IC,IH,IW), weight (OC,IC/G,KH,KW), bias (OC) or undefined -> (N,OC,OH,OW)
 Var conv2d(const Var& x, const Var& weight, const Var& bias, const Conv2dArgs& args);
+// relu(conv2d(x, weight, bias, args)) as one op: the ReLU runs inside the convolution's output
+// pass (oneDNN post-op) and its backward uses the saved output as the mask. nn::Sequential
+// calls it for a Conv2d directly followed by a ReLU; model graphs may call it likewise.
+Var conv2d_relu(const Var& x, const Var& weight, const Var& bias, const Conv2dArgs& args);
 struct Conv1dArgs {
   int64_t stride = 1;
   std::array<int64_t, 2> padding{0, 0};  // left, right

@@ -47,11 +47,21 @@ void conv2d_backward_data_reference(const Conv2dDesc& d, const T* dy, const T* w
 // x (N,IC,IH,IW), dy (N,OC,OH,OW), dw (OC,IC/G,KH,KW) written, db (OC) written or null.
 template <class T>
 void conv2d_backward_weight_reference(const Conv2dDesc& d, const T* x, const T* dy, T* dw, T* db);
+// Fused conv + bias + ReLU: y = max(0, conv2d_forward(x, w, b)); same shapes as the forward.
+template <class T>
+void conv2d_relu_forward_reference(const Conv2dDesc& d, const T* x, const T* w, const T* b, T* y);
+// The ReLU part of the fused op's backward, from its saved output y (n elements):
+// dz[i] = y[i] > 0 ? dy[i] : 0, the gradient at the convolution's output (no aliasing).
+template <class T>
+void relu_backward_from_output(int64_t n, const T* y, const T* dy, T* dz);
 
 // --- fast kernels (float; oneDNN convolution primitives cached per descriptor) ----------------
 // Same shapes and contracts as the reference kernels.
 void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
                          float* y);
+// y = max(0, conv(x) + b) in one pass (oneDNN ReLU post-op).
+void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
+                              float* y);
 void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                                  float* db);
@@ -68,6 +78,8 @@ int64_t conv2d_fast_cache_size();
 // --- dispatchers: fast for float on the fast backend, else reference ------------------------
 template <class T>
 void conv2d_forward(const Conv2dDesc& d, const T* x, const T* w, const T* b, T* y);
+template <class T>
+void conv2d_relu_forward(const Conv2dDesc& d, const T* x, const T* w, const T* b, T* y);
 template <class T>
 void conv2d_backward_data(const Conv2dDesc& d, const T* dy, const T* w, T* dx);
 template <class T>

@@ -44,7 +44,8 @@ struct Plan {
   std::vector<Arg> args;
 };
 
-enum class Kind { Forward, BackwardData, BackwardWeight };
+// ForwardRelu is the forward with oneDNN's ReLU post-op: one pass over the output, not two.
+enum class Kind { Forward, ForwardRelu, BackwardData, BackwardWeight };
 
 Arg make_arg(int id, bool output, const memory::desc& user_md, const memory::desc& prim_md) {
   Arg a;
@@ -90,18 +91,25 @@ memory::desc plain_md(const memory::dims& dims, Tag tag) {
   return memory::desc(dims, memory::data_type::f32, tag);
 }
 
-dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool with_bias) {
+dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool with_bias,
+                                                     bool relu = false) {
   using F = dnnl::convolution_forward;
   const auto pk = dnnl::prop_kind::forward_training;
   const auto alg = dnnl::algorithm::convolution_direct;
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
   if (with_bias) {
     F::desc desc(pk, alg, any_md(g.src), any_md(g.wei), plain_md(g.bias, Tag::x), any_md(g.dst),
                  g.strides, g.dilates, g.pad_l, g.pad_r);
-    return F::primitive_desc(desc, cpu_engine());
+    return F::primitive_desc(desc, attr, cpu_engine());
   }
   F::desc desc(pk, alg, any_md(g.src), any_md(g.wei), any_md(g.dst), g.strides, g.dilates, g.pad_l,
                g.pad_r);
-  return F::primitive_desc(desc, cpu_engine());
+  return F::primitive_desc(desc, attr, cpu_engine());
 }
 
 Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
@@ -110,8 +118,8 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
   const auto wei = plain_md(g.wei, g.wei_tag), bias = plain_md(g.bias, Tag::x);
   const auto alg = dnnl::algorithm::convolution_direct;
   Plan p;
-  if (kind == Kind::Forward) {
-    auto pd = forward_pd(g, with_bias);
+  if (kind == Kind::Forward || kind == Kind::ForwardRelu) {
+    auto pd = forward_pd(g, with_bias, kind == Kind::ForwardRelu);
     p.prim = dnnl::convolution_forward(pd);
     p.args.push_back(make_arg(DNNL_ARG_SRC, false, src, pd.src_desc()));
     p.args.push_back(make_arg(DNNL_ARG_WEIGHTS, false, wei, pd.weights_desc()));
@@ -199,6 +207,14 @@ void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, co
     run(d, Kind::Forward, true, {x, w, b, y});
   else
     run(d, Kind::Forward, false, {x, w, y});
+}
+
+void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
+                              float* y) {
+  if (b)
+    run(d, Kind::ForwardRelu, true, {x, w, b, y});
+  else
+    run(d, Kind::ForwardRelu, false, {x, w, y});
 }
 
 void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx) {

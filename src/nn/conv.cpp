@@ -121,7 +121,20 @@ Var Conv2d::forward(const Var& x) {
                       .padding_mode = o_.padding_mode,
                       .dilation = {o_.dilation.h, o_.dilation.w},
                       .groups = o_.groups};
-  return ag::conv2d(x, weight_, bias_, args);
+  return fuse_relu_ ? ag::conv2d_relu(x, weight_, bias_, args)
+                    : ag::conv2d(x, weight_, bias_, args);
+}
+
+Var Conv2d::call_with_relu(const Var& x) {
+  fuse_relu_ = true;
+  try {
+    Var y = (*this)(x);
+    fuse_relu_ = false;
+    return y;
+  } catch (...) {
+    fuse_relu_ = false;
+    throw;
+  }
 }
 
 int64_t Conv2d::macs(const Shape& in, const Shape& out) const {

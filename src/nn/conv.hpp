@@ -62,12 +62,16 @@ class Conv2d : public Module {
   Var& bias() { return bias_; }
   // The per-side padding {top, bottom, left, right} this layer applies ("same" resolved).
   std::array<int64_t, 4> resolved_padding() const;
+  // relu(this(x)) as one fused op (autograd::conv2d_relu), through operator() so that errors
+  // still name this layer. Sequential calls it for a Conv2d directly followed by a ReLU.
+  Var call_with_relu(const Var& x);
 
  private:
   void materialise(int64_t in_channels, DType dtype);
   Conv2dOptions o_;
   Rng rng_;
   Var weight_, bias_;
+  bool fuse_relu_ = false;  // set only for the duration of call_with_relu
 };
 
 struct Conv1dOptions {

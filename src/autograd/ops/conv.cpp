@@ -34,8 +34,10 @@ void check_bias(const char* op, const Var& x, const Var& w, const Var& b, int64_
 }
 
 // The conv2d forward/backward on 4-d operands; `op` names the user-facing op in errors.
+// With `relu` the output is max(0, conv + bias) in one pass, and the backward masks the
+// output gradient with the saved output (y > 0) before the convolution's gradients.
 Var conv2d_impl(const char* op, const Var& x, const Var& weight, const Var& bias,
-                const Conv2dArgs& a) {
+                const Conv2dArgs& a, bool relu = false) {
   check_operands(op, x, weight, 4);
   check_bias(op, x, weight, bias, weight.size(0));
   const int64_t G = a.groups;
@@ -94,15 +96,28 @@ Var conv2d_impl(const char* op, const Var& x, const Var& weight, const Var& bias
   const Tensor vb = has_bias ? bias.value().contiguous() : Tensor();
   Tensor y = Tensor::empty({d.N, d.OC, d.OH, d.OW}, dt);
   PHYSCNN_DISPATCH(dt, T, {
-    kernels::conv2d_forward<T>(d, vx.data<T>(), vw.data<T>(), has_bias ? vb.data<T>() : nullptr,
-                               y.data<T>());
+    const T* pb = has_bias ? vb.data<T>() : nullptr;
+    if (relu)
+      kernels::conv2d_relu_forward<T>(d, vx.data<T>(), vw.data<T>(), pb, y.data<T>());
+    else
+      kernels::conv2d_forward<T>(d, vx.data<T>(), vw.data<T>(), pb, y.data<T>());
   });
 
   std::vector<Var> inputs{xp, weight};
   if (has_bias) inputs.push_back(bias);
-  return make_op(op, y, inputs, [d, vx, vw, has_bias](Grads& g) {
-    const Tensor gy = g.out.contiguous();
+  // The fused op keeps its output for the mask (the tensor the graph holds anyway).
+  const Tensor saved_y = relu ? y : Tensor();
+  return make_op(op, y, inputs, [d, vx, vw, has_bias, saved_y](Grads& g) {
+    Tensor gy = g.out.contiguous();
     const DType dt = gy.dtype();
+    if (saved_y.defined()) {
+      Tensor gz = Tensor::empty(gy.shape(), dt);
+      PHYSCNN_DISPATCH(dt, T, {
+        kernels::relu_backward_from_output<T>(gy.numel(), saved_y.data<T>(), gy.data<T>(),
+                                              gz.data<T>());
+      });
+      gy = gz;
+    }
     const bool need_db = has_bias && g.needs(2);
     if (g.needs(0)) {
       Tensor dx = Tensor::empty(vx.shape(), dt);
@@ -130,6 +145,10 @@ Var conv2d_impl(const char* op, const Var& x, const Var& weight, const Var& bias
 
 Var conv2d(const Var& x, const Var& weight, const Var& bias, const Conv2dArgs& args) {
   return conv2d_impl("conv2d", x, weight, bias, args);
+}
+
+Var conv2d_relu(const Var& x, const Var& weight, const Var& bias, const Conv2dArgs& args) {
+  return conv2d_impl("conv2d_relu", x, weight, bias, args, true);
 }
 
 Var conv1d(const Var& x, const Var& weight, const Var& bias, const Conv1dArgs& args) {
