@@ -110,6 +110,7 @@ std::vector<int64_t> pad_index_map(int64_t n, int64_t before, int64_t after, Pad
 
 struct PadPlan {
   int64_t outer, IH, IW, OH, OW;
+  int64_t PW0;  // padding before each row: output columns [PW0, PW0 + IW) copy the input row
   std::vector<int64_t> map_h, map_w;
   Shape out_shape;
 };
@@ -139,6 +140,7 @@ PadPlan plan_pad(const Shape& in, const std::vector<int64_t>& pads, PadMode mode
   PadPlan p;
   p.IW = in[-1];
   p.OW = out_dims.back();
+  p.PW0 = pads[0];
   p.map_w = pad_index_map(p.IW, pads[0], pads[1], mode);
   if (k == 2) {
     p.IH = in[-2];
@@ -173,10 +175,14 @@ Tensor pad(const Tensor& a0, const std::vector<int64_t>& pads, PadMode mode, dou
             continue;
           }
           const T* srow = src + (o * p.IH + ih) * p.IW;
-          for (int64_t ow = 0; ow < p.OW; ++ow) {
+          // The row's interior is a plain copy whatever the mode; only the edges use the map.
+          std::copy(srow, srow + p.IW, row + p.PW0);
+          auto edge = [&](int64_t ow) {
             const int64_t iw = p.map_w[ow];
             row[ow] = iw < 0 ? fill : srow[iw];
-          }
+          };
+          for (int64_t ow = 0; ow < p.PW0; ++ow) edge(ow);
+          for (int64_t ow = p.PW0 + p.IW; ow < p.OW; ++ow) edge(ow);
         }
     });
   });
@@ -200,10 +206,16 @@ Tensor pad_backward(const Tensor& grad0, const Shape& input_shape, const std::ve
           if (ih < 0) continue;
           const T* grow = g + (o * p.OH + oh) * p.OW;
           T* drow = dst + (o * p.IH + ih) * p.IW;
-          for (int64_t ow = 0; ow < p.OW; ++ow) {
+          // Left edge, interior (a plain vector add), right edge: the output columns in
+          // order, so every sum rounds as a single left-to-right loop would.
+          auto edge = [&](int64_t ow) {
             const int64_t iw = p.map_w[ow];
             if (iw >= 0) drow[iw] += grow[ow];
-          }
+          };
+          for (int64_t ow = 0; ow < p.PW0; ++ow) edge(ow);
+          const T* gin = grow + p.PW0;
+          for (int64_t iw = 0; iw < p.IW; ++iw) drow[iw] += gin[iw];
+          for (int64_t ow = p.PW0 + p.IW; ow < p.OW; ++ow) edge(ow);
         }
     });
   });
