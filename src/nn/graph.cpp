@@ -1,7 +1,12 @@
 // Graph: forward over the nodes in order, keeping each output only until its last reader has run.
 #include "nn/graph.hpp"
 
+#include <typeinfo>
+
 #include "autograd/functional.hpp"
+#include "kernels/backend.hpp"
+#include "nn/activation.hpp"
+#include "nn/conv.hpp"
 
 namespace physcnn::nn {
 
@@ -10,6 +15,19 @@ const char* merge_name(Merge m) {
   return m == Merge::Add ? "Add" : "Concat";
 }
 }  // namespace
+
+// Conv2d whose only reader is the next node, a plain ReLU: the pair runs as one fused op, as in
+// Sequential::forward (same conditions: the fusion fast path is on, and no summary or observer
+// needs the convolution's own output).
+Conv2d* Graph::fusable_conv(size_t j, const std::vector<size_t>& last_use) const {
+  if (j + 1 >= nodes_.size() || !nodes_[j].module || !nodes_[j + 1].module) return nullptr;
+  if (nodes_[j + 1].inputs[0] != static_cast<int>(j) || last_use[j] != j + 1) return nullptr;
+  if (!kernels::fast_paths().fusion || detail::forward_observer() || detail::summary_recorder())
+    return nullptr;
+  const Module& next = *nodes_[j + 1].module;
+  if (typeid(next) != typeid(ReLU)) return nullptr;
+  return dynamic_cast<Conv2d*>(nodes_[j].module.get());
+}
 
 int Graph::find(const std::string& name) const {
   for (size_t i = 0; i < nodes_.size(); ++i)
@@ -101,8 +119,19 @@ Var Graph::forward(const Var& x) {
       if (i >= 0) last_use[size_t(i)] = j;
   std::vector<Var> out(nodes_.size());
   auto value = [&](int i) -> const Var& { return i < 0 ? x : out[size_t(i)]; };
+  auto release_inputs = [&](size_t j) {
+    for (int i : nodes_[j].inputs)
+      if (i >= 0 && last_use[size_t(i)] == j && size_t(i) + 1 != nodes_.size())
+        out[size_t(i)] = Var();
+  };
   for (size_t j = 0; j < nodes_.size(); ++j) {
     const Node& node = nodes_[j];
+    if (Conv2d* conv = fusable_conv(j, last_use)) {
+      out[j + 1] = conv->call_with_relu(value(node.inputs[0]));
+      release_inputs(j);
+      ++j;  // the ReLU ran inside the convolution
+      continue;
+    }
     if (node.module) {
       out[j] = (*node.module)(value(node.inputs[0]));
     } else {
@@ -120,9 +149,7 @@ Var Graph::forward(const Var& x) {
                          Shape(std::vector<int64_t>(d.begin() + 1, d.end())), 0, 0});
       }
     }
-    for (int i : node.inputs)
-      if (i >= 0 && last_use[size_t(i)] == j && size_t(i) + 1 != nodes_.size())
-        out[size_t(i)] = Var();
+    release_inputs(j);
   }
   return out.back();
 }

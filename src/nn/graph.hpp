@@ -11,6 +11,8 @@
 
 namespace physcnn::nn {
 
+class Conv2d;
+
 // How a merge node joins its inputs: Add sums tensors of one shape; Concat joins (N,C,...) tensors
 // along channels (every other dimension must agree).
 enum class Merge { Add, Concat };
@@ -48,6 +50,7 @@ class Graph : public Module {
   std::string next_name(const std::string& name) const;
   int resolve(const std::string& ref, const std::string& node) const;
   Var run_merge(const Node& node, const std::vector<Var>& in) const;
+  Conv2d* fusable_conv(size_t j, const std::vector<size_t>& last_use) const;
 
   std::vector<Node> nodes_;
 };
