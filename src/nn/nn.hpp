@@ -1,9 +1,10 @@
-// Everything of physcnn::nn in one include: the Module tree, layers, containers, summary.
+// Everything of physcnn::nn in one include: the Module tree, layers, containers, the Graph of model files, summary.
 #pragma once
 
 #include "nn/activation.hpp"
 #include "nn/container.hpp"
 #include "nn/conv.hpp"
+#include "nn/graph.hpp"
 #include "nn/layers.hpp"
 #include "nn/module.hpp"
 #include "nn/summary.hpp"
