@@ -1,4 +1,5 @@
-// Everything of physcnn::nn in one include: the Module tree, layers, containers, the Graph of model files, summary.
+// Everything of physcnn::nn in one include: the Module tree, layers, containers, the Graph of model
+// files, summary.
 #pragma once
 
 #include "nn/activation.hpp"
