@@ -148,6 +148,8 @@ viz::ImageGrid feature_grid(const std::string& layer, const std::string& type, c
   if (C < maps.size(0)) title += ", first " + std::to_string(C) + " channels";
   return viz::ImageGrid(std::move(panels), {.title = title,
                                             .color_map = viz::ColorMap::Sequential,
+                                            // wide rows leave room for the title
+                                            .columns = static_cast<int>(std::min<int64_t>(C, 8)),
                                             .cell = maps.size(1) >= 16 ? 96 : 64});
 }
 
