@@ -70,8 +70,11 @@ void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const floa
 void conv2d_backward_weight_gemm(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                                  float* db);
 void conv2d_backward_data_gemm(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
-// Whether the *_fast backward kernels use the gemm versions for this geometry (measured rule).
-bool conv2d_gemm_preferred(const Conv2dDesc& d, bool backward_data);
+void conv2d_forward_gemm(const Conv2dDesc& d, const float* x, const float* w, const float* b,
+                         float* y, bool relu);
+// Whether the *_fast kernels use the gemm versions for this geometry and pass (measured rule).
+enum class ConvPass { Forward, BackwardData, BackwardWeight };
+bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass);
 // Number of cached oneDNN primitive sets (for tests and diagnostics).
 int64_t conv2d_fast_cache_size();
 

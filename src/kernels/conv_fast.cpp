@@ -203,6 +203,7 @@ void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const
 
 void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
                          float* y) {
+  if (conv2d_gemm_preferred(d, ConvPass::Forward)) return conv2d_forward_gemm(d, x, w, b, y, false);
   if (b)
     run(d, Kind::Forward, true, {x, w, b, y});
   else
@@ -211,6 +212,7 @@ void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, co
 
 void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
                               float* y) {
+  if (conv2d_gemm_preferred(d, ConvPass::Forward)) return conv2d_forward_gemm(d, x, w, b, y, true);
   if (b)
     run(d, Kind::ForwardRelu, true, {x, w, b, y});
   else
@@ -218,13 +220,15 @@ void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* 
 }
 
 void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx) {
-  if (conv2d_gemm_preferred(d, true)) return conv2d_backward_data_gemm(d, dy, w, dx);
+  if (conv2d_gemm_preferred(d, ConvPass::BackwardData))
+    return conv2d_backward_data_gemm(d, dy, w, dx);
   run(d, Kind::BackwardData, false, {dy, w, dx});
 }
 
 void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                                  float* db) {
-  if (conv2d_gemm_preferred(d, false)) return conv2d_backward_weight_gemm(d, x, dy, dw, db);
+  if (conv2d_gemm_preferred(d, ConvPass::BackwardWeight))
+    return conv2d_backward_weight_gemm(d, x, dy, dw, db);
   if (db)
     run(d, Kind::BackwardWeight, true, {x, dy, dw, db});
   else

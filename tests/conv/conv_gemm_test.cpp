@@ -1,6 +1,7 @@
-// The im2col + sgemm convolution gradients (kernels/conv_gemm.cpp) against the reference loops
-// over a grid of geometries (strides, dilations, asymmetric and large padding, 1x1 and 5x5
-// kernels, batch 1 and odd batches), and the fast dispatch on the shapes that pick them (W5).
+// The im2col + sgemm convolution kernels (kernels/conv_gemm.cpp: forward, gradients) against the
+// reference loops over a grid of geometries (strides, dilations, asymmetric and large padding, 1x1
+// and 5x5 kernels, batch 1 and odd batches), and the fast dispatch on the shapes that pick them
+// (W5).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -60,6 +61,24 @@ void check_gradients(k::Conv2dDesc d, Path path) {
   EXPECT_TRUE(close_on_scale(dx, dx_ref, "backward data"));
   EXPECT_TRUE(close_on_scale(dw, dw_ref, "backward weight"));
   EXPECT_TRUE(close_on_scale(db, db_ref, "backward bias"));
+
+  // Forward, with and without bias and ReLU.
+  std::vector<float> y(ny, 7.0f), y_ref(ny);
+  const auto b = random_buffer(d.OC, 14);
+  for (bool relu : {false, true})
+    for (const float* pb : {b.data(), static_cast<const float*>(nullptr)}) {
+      if (path == Path::Gemm)
+        k::conv2d_forward_gemm(d, x.data(), w.data(), pb, y.data(), relu);
+      else if (relu)
+        k::conv2d_relu_forward_fast(d, x.data(), w.data(), pb, y.data());
+      else
+        k::conv2d_forward_fast(d, x.data(), w.data(), pb, y.data());
+      if (relu)
+        k::conv2d_relu_forward_reference<float>(d, x.data(), w.data(), pb, y_ref.data());
+      else
+        k::conv2d_forward_reference<float>(d, x.data(), w.data(), pb, y_ref.data());
+      EXPECT_TRUE(close_on_scale(y, y_ref, relu ? "forward relu" : "forward"));
+    }
 
   // Without a bias gradient the weight gradient is the same.
   std::vector<float> dw2(nw, 7.0f);
@@ -123,16 +142,18 @@ TEST(ConvGemm, FastDispatchOnFewChannelShapes) {
   const k::Conv2dDesc w5a{.N = 4, .IC = 3, .IH = 64, .IW = 64, .OC = 10, .KH = 3, .KW = 3};
   const k::Conv2dDesc w5b{.N = 4, .IC = 10, .IH = 62, .IW = 62, .OC = 10, .KH = 3, .KW = 3};
   const k::Conv2dDesc w1{.N = 4, .IC = 6, .IH = 14, .IW = 14, .OC = 16, .KH = 5, .KW = 5};
-  EXPECT_TRUE(k::conv2d_gemm_preferred(w5a, true));
-  EXPECT_FALSE(k::conv2d_gemm_preferred(w5a, false));
-  EXPECT_TRUE(k::conv2d_gemm_preferred(w5b, true));
-  EXPECT_TRUE(k::conv2d_gemm_preferred(w5b, false));
-  EXPECT_FALSE(k::conv2d_gemm_preferred(w1, true));
-  EXPECT_FALSE(k::conv2d_gemm_preferred(w1, false));
+  EXPECT_TRUE(k::conv2d_gemm_preferred(w5a, k::ConvPass::Forward));
+  EXPECT_FALSE(k::conv2d_gemm_preferred(w5b, k::ConvPass::Forward));
+  EXPECT_TRUE(k::conv2d_gemm_preferred(w5a, k::ConvPass::BackwardData));
+  EXPECT_FALSE(k::conv2d_gemm_preferred(w5a, k::ConvPass::BackwardWeight));
+  EXPECT_TRUE(k::conv2d_gemm_preferred(w5b, k::ConvPass::BackwardData));
+  EXPECT_TRUE(k::conv2d_gemm_preferred(w5b, k::ConvPass::BackwardWeight));
+  EXPECT_FALSE(k::conv2d_gemm_preferred(w1, k::ConvPass::BackwardData));
+  EXPECT_FALSE(k::conv2d_gemm_preferred(w1, k::ConvPass::BackwardWeight));
   k::Conv2dDesc grouped = w5b;
   grouped.IC = grouped.OC = 10;
   grouped.G = 2;
-  EXPECT_FALSE(k::conv2d_gemm_preferred(grouped, false));
+  EXPECT_FALSE(k::conv2d_gemm_preferred(grouped, k::ConvPass::BackwardWeight));
   check_gradients(w5a, Path::FastDispatch);
   check_gradients(w5b, Path::FastDispatch);
   check_gradients(w1, Path::FastDispatch);
