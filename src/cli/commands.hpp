@@ -4,6 +4,17 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
+#include <string>
+
+#include "core/shape.hpp"
+
+namespace physcnn::nn {
+class Module;
+}
+namespace physcnn::train {
+struct Experiment;
+}
 
 namespace physcnn::cli {
 
@@ -14,6 +25,20 @@ Run add_generate(CLI::App& app);
 Run add_summary(CLI::App& app);
 Run add_gradcheck(CLI::App& app);
 Run add_bench(CLI::App& app);
+Run add_train(CLI::App& app);
+Run add_eval(CLI::App& app);
+Run add_predict(CLI::App& app);
+
+// A model from a zoo name or a model .toml, with its natural input (cli/train.cpp).
+struct ModelSpec {
+  std::shared_ptr<nn::Module> model;
+  Shape input;
+  std::string file;  // the model file, empty for a zoo model
+};
+ModelSpec load_model_spec(const std::string& spec, uint64_t seed);
+// The model of a run folder (RUN/experiment.toml, RUN/model.toml), unweighted; the experiment
+// is returned through `experiment` when given.
+ModelSpec load_run_model(const std::string& run_dir, train::Experiment* experiment = nullptr);
 
 // Inspection (cli/report.cpp, show.cpp, probe.cpp).
 Run add_report(CLI::App& app);

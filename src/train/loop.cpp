@@ -1,6 +1,7 @@
 // The DataLoader training loop: epochs, validation, callbacks, checkpoints and exact resume.
 #include "train/loop.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/functional.hpp"
+#include "io/toml_util.hpp"
 #include "nn/layers.hpp"
 #include "optim/clip.hpp"
 #include "tensor/ops.hpp"
@@ -50,7 +52,7 @@ bool is_classification(LossKind loss) {
 
 std::vector<std::string> metric_names(LossKind loss, int64_t top_k) {
   if (loss == LossKind::Mse) return regression_metric_names();
-  if (loss == LossKind::CrossEntropy) return classification_metric_names(top_k);
+  if (loss == LossKind::CrossEntropy && top_k > 1) return classification_metric_names(top_k);
   return {"accuracy"};
 }
 
@@ -292,6 +294,14 @@ bool Trainer::improves(const std::string& monitor, double value, double best,
   return lower_is_better(monitor) ? value < best - min_delta : value > best + min_delta;
 }
 
+std::string Trainer::checkpoint_note() const {
+  if (options_.checkpoint_dir.empty()) return "";
+  const fs::path last = fs::path(options_.checkpoint_dir) / "last.safetensors";
+  if (!fs::is_regular_file(last)) return "; no checkpoint was written yet";
+  return "; the last good checkpoint is " + last.string() + " (epoch " +
+         std::to_string(last_checkpoint_epoch_) + ")";
+}
+
 void Trainer::check_finite(double loss, int epoch) const {
   if (std::isfinite(loss)) return;
   const std::string bad = first_non_finite_parameter(model_, false);
@@ -301,9 +311,7 @@ void Trainer::check_finite(double loss, int epoch) const {
       (bad.empty() ? std::string("; every parameter is finite (check the inputs, or lower the "
                                  "learning rate)")
                    : "; first non-finite parameter: " + bad) +
-      (options_.checkpoint_dir.empty()
-           ? ""
-           : "; the last good checkpoint is in " + options_.checkpoint_dir));
+      checkpoint_note());
 }
 
 EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* validation) {
@@ -331,9 +339,7 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
     if (const std::string bad = first_non_finite_parameter(model_, true); !bad.empty())
       throw NumericalError("non-finite gradient at epoch " + std::to_string(epoch) + ", step " +
                            std::to_string(step_ + 1) + "; first offending parameter: " + bad +
-                           (options_.checkpoint_dir.empty()
-                                ? ""
-                                : "; the last good checkpoint is in " + options_.checkpoint_dir));
+                           checkpoint_note());
     if (options_.clip_grad_norm > 0)
       optim::clip_grad_norm(model_.parameters(), options_.clip_grad_norm);
     optimizer_.step();
@@ -377,6 +383,19 @@ const std::vector<EpochRecord>& Trainer::fit(data::DataLoader& train,
                       "', which needs a validation set (monitor train_loss instead, or add one)");
     options_.monitor = "train_loss";  // the best checkpoint without validation data
   }
+  // A misspelt monitor fails now, not after the first epoch's training.
+  std::vector<std::string> logged{"train_loss"};
+  for (const auto& m : metric_names(options_.loss, options_.top_k)) logged.push_back("train_" + m);
+  if (validation) {
+    logged.push_back("val_loss");
+    for (const auto& m : metric_names(options_.loss, options_.top_k)) logged.push_back("val_" + m);
+  }
+  if (std::find(logged.begin(), logged.end(), options_.monitor) == logged.end()) {
+    std::string list;
+    for (const auto& k : logged) list += (list.empty() ? "" : ", ") + k;
+    throw UsageError("monitor '" + options_.monitor + "' is not logged (logged: " + list + ")" +
+                     io::did_you_mean(options_.monitor, logged));
+  }
   const std::string dir = options_.checkpoint_dir;
   while (epoch_ < options_.epochs && !stopped_early_) {
     EpochRecord rec = run_epoch(train, validation);
@@ -408,8 +427,10 @@ const std::vector<EpochRecord>& Trainer::fit(data::DataLoader& train,
       if (better && options_.checkpoint_best)
         save_checkpoint((fs::path(dir) / "best.safetensors").string());
       if (stopped_early_ || epoch_ == options_.epochs ||
-          (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0))
+          (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0)) {
         save_checkpoint((fs::path(dir) / "last.safetensors").string());
+        last_checkpoint_epoch_ = epoch_;
+      }
     }
     if (stopped_early_ && !options_.quiet)
       std::fprintf(stderr,
@@ -468,6 +489,7 @@ void Trainer::resume(const std::string& checkpoint_path) {
     if (scheduler_) scheduler_->load_state(d.scheduler);
     epoch_ = j.at("epoch").get<int>();
     step_ = j.at("step").get<int64_t>();
+    last_checkpoint_epoch_ = epoch_;
     best_ = parse_exact_double(j.at("best").get<std::string>(), checkpoint_path);
     best_epoch_ = j.at("best_epoch").get<int>();
     wait_ = j.at("wait").get<int>();

@@ -115,6 +115,7 @@ class Trainer {
   void reseed_dropout(int epoch);
   bool improves(const std::string& monitor, double value, double best, double min_delta) const;
   void check_finite(double loss, int epoch) const;
+  std::string checkpoint_note() const;  // where the last good checkpoint is, for errors
 
   nn::Module& model_;
   optim::Optimizer& optimizer_;
@@ -126,6 +127,7 @@ class Trainer {
   double best_ = std::numeric_limits<double>::quiet_NaN();  // best monitored value so far
   int best_epoch_ = 0;
   int wait_ = 0;  // epochs since the last improvement (early stopping)
+  int last_checkpoint_epoch_ = 0;
   bool stopped_early_ = false;
   nn::StateDict best_weights_;  // clone of the best epoch's state (restore_best)
 };

@@ -9,7 +9,7 @@
 namespace physcnn::train {
 
 ClassificationMetrics::ClassificationMetrics(int64_t classes, int64_t top_k)
-    : classes_(classes), top_k_(std::clamp<int64_t>(top_k, 1, std::max<int64_t>(1, classes))) {
+    : classes_(classes), top_k_(std::max<int64_t>(1, top_k)) {
   PHYSCNN_CHECK_ARG(classes >= 1, "metrics: the number of classes must be positive, got ", classes);
   confusion_.assign(size_t(classes * classes), 0);
 }

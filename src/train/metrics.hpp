@@ -15,7 +15,7 @@ namespace physcnn::train {
 // Scores of (N, C) logits, or per pixel of (N, C, H, W) logits, against integer labels.
 class ClassificationMetrics {
  public:
-  // classes: C; top_k: the k of the top-k accuracy (clamped to C).
+  // classes: C; top_k: the k of the top-k accuracy (k >= C counts every sample).
   explicit ClassificationMetrics(int64_t classes, int64_t top_k = 5);
   // logits (N, C) with labels (N), or (N, C, d1, ...) with labels (N, d1, ...) in row-major
   // order. A label outside [0, C) is a UsageError naming it.

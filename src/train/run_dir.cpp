@@ -76,7 +76,6 @@ void write_metrics(const std::string& run_dir, const std::vector<EpochRecord>& h
     j["lr"] = r.lr;
     j["seconds"] = r.seconds;
     j["images_per_second"] = r.images_per_second;
-    j["overfitting"] = r.overfitting;
     epochs.push_back(j);
   }
   const nlohmann::json doc{{"task", is_classification(loss) ? "classification" : "regression"},

@@ -67,6 +67,69 @@ case $case_name in
     grep -q "RMSE" "$tmp/out" || fail "regression prints the RMSE"
     [[ -s "$tmp/temp/temperature_regression.json" ]] || fail "no temperature_regression.json"
     ;;
+  train)
+    # A tiny classification set written by the command itself (no Python needed).
+    expect_exit 0 "$bin" generate ising --L 8 --temps 1.5,3.5 --per-temp 40 --out "$tmp/d.npz"
+    cat >"$tmp/exp.toml" <<'EOF'
+model = "ising_cnn"
+seed = 1
+epochs = 2
+batch_size = 16
+[data]
+format = "npz"
+train = "d.npz"
+x = "spins"
+y = "label"
+validation = 0.2
+test_fraction = 0.2
+[optimizer]
+name = "momentum"
+lr = 0.05
+EOF
+    expect_exit 0 "$bin" train "$tmp/exp.toml" --out "$tmp/run" --quiet --no-report
+    grep -q "^test:.*accuracy" "$tmp/out" || fail "train prints the test accuracy"
+    for f in experiment.toml model.toml summary.txt metrics.csv metrics.json eval.json \
+             model.safetensors samples.npz checkpoints/last.safetensors checkpoints/best.safetensors; do
+      [[ -s "$tmp/run/$f" ]] || fail "run folder lacks $f"
+    done
+    [[ -e "$tmp/run/RUNNING" ]] && fail "RUNNING is left after the run"
+    [[ $(wc -l <"$tmp/run/metrics.csv") -eq 3 ]] || fail "metrics.csv has a header and 2 epochs"
+    head -1 "$tmp/run/metrics.csv" | grep -q "^epoch,train_loss,train_accuracy" || fail "csv header"
+    grep -q '"confusion_matrix"' "$tmp/run/eval.json" || fail "eval.json has the confusion matrix"
+    expect_exit 2 "$bin" train "$tmp/exp.toml" --out "$tmp/run" --quiet
+    grep -q "already holds a run" "$tmp/err" || fail "an existing run is not overwritten"
+    expect_exit 0 "$bin" train "$tmp/exp.toml" --resume "$tmp/run" --epochs 3 --quiet --no-report
+    [[ $(wc -l <"$tmp/run/metrics.csv") -eq 4 ]] || fail "resume continues to epoch 3"
+    expect_exit 2 "$bin" train "$tmp/exp.toml" --set optimizer.lrr=0.1 --out "$tmp/r2"
+    grep -q "did you mean 'lr'" "$tmp/err" || fail "unknown override key suggests lr"
+    printf 'model = "ising_cnn"\nepocs = 3\n' >"$tmp/bad.toml"
+    expect_exit 2 "$bin" train "$tmp/bad.toml"
+    grep -q "bad.toml:2.*did you mean 'epochs'" "$tmp/err" || fail "bad key names file, line, nearest"
+    expect_exit 3 "$bin" train "$tmp/missing.toml"
+    expect_exit 4 "$bin" train "$tmp/exp.toml" --lr 1e30 --out "$tmp/nan" --quiet --no-report
+    grep -q "step" "$tmp/err" || fail "the NaN stop names the step"
+    [[ -e "$tmp/nan/RUNNING" ]] && fail "RUNNING is removed after an error"
+    ;;
+  eval_predict)
+    expect_exit 0 "$bin" generate ising --L 8 --temps 1.5,3.5 --per-temp 20 --out "$tmp/d.npz"
+    printf 'model = "ising_cnn"\nepochs = 1\n[data]\nformat = "npz"\ntrain = "d.npz"\nx = "spins"\ny = "label"\n' >"$tmp/exp.toml"
+    expect_exit 0 "$bin" train "$tmp/exp.toml" --out "$tmp/run" --quiet --no-report
+    expect_exit 0 "$bin" eval "$tmp/run"
+    grep -q "^accuracy " "$tmp/out" || fail "eval prints the accuracy"
+    expect_exit 0 "$bin" eval --model ising_cnn --weights "$tmp/run/model.safetensors" \
+      --data "$tmp/d.npz" --x spins --y label --out "$tmp/e.json"
+    grep -q '"samples": 40' "$tmp/e.json" || fail "eval --data covers the 40 samples"
+    expect_exit 0 "$bin" predict "$tmp/run" --input "$tmp/d.npz" --x spins --out "$tmp/p.csv" --probabilities
+    [[ $(wc -l <"$tmp/p.csv") -eq 41 ]] || fail "predict writes a header and 40 rows"
+    head -1 "$tmp/p.csv" | grep -q "^index,predicted," || fail "csv header"
+    expect_exit 0 "$bin" predict "$tmp/run" --input "$tmp/d.npz" --x spins --out "$tmp/p.npy"
+    [[ -s "$tmp/p.npy" ]] || fail "no p.npy"
+    expect_exit 2 "$bin" predict "$tmp/run" --input "$tmp/d.npz" --x spins --out "$tmp/p.txt"
+    expect_exit 3 "$bin" eval "$tmp/no_run"
+    expect_exit 0 "$bin" train --help
+    expect_exit 0 "$bin" eval --help
+    expect_exit 0 "$bin" predict --help
+    ;;
   *) fail "unknown case $case_name" ;;
 esac
 echo "ok: $case_name"

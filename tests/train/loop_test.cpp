@@ -153,8 +153,9 @@ TEST(Loop, NonFiniteLossStopsNamingStepAndParameter) {
   t.on_step = [&](int64_t step) {
     if (step == 8) s.model->named_parameters().at(0).second.value().data<float>()[0] = NAN;
   };
-  test::expect_error<NumericalError>([&] { t.fit(s.train, &s.val); },
-                                     {"epoch 2", "step 9", "0.weight", "last good checkpoint"});
+  test::expect_error<NumericalError>(
+      [&] { t.fit(s.train, &s.val); },
+      {"epoch 2", "step 9", "0.weight", "last good checkpoint", "(epoch 1)"});
   // The last good checkpoint (epoch 1) is on disk and finite.
   const CheckpointData ck = read_checkpoint((dir / "checkpoints" / "last.safetensors").string());
   for (const auto& [k, v] : ck.model) EXPECT_TRUE(all_finite(v)) << k;

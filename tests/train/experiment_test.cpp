@@ -1,0 +1,127 @@
+// Experiment files: fields, overrides, and the errors of bad files (file, line, nearest name).
+#include <gtest/gtest.h>
+
+#include "support/throws.hpp"
+#include "train/experiment.hpp"
+
+namespace physcnn::train {
+namespace {
+
+const char* kGood = R"(name = "demo"
+model = "lenet5"
+seed = 4
+epochs = 3
+batch_size = 32
+loss = "cross_entropy"
+
+[data]
+format = "npz"
+train = "d.npz"
+x = "spins"
+y = "label"
+validation = 0.2
+
+[transforms]
+d4 = true
+sign_flip = 0.5
+
+[optimizer]
+name = "adam"
+lr = 0.002
+betas = [0.8, 0.99]
+
+[schedule]
+name = "plateau"
+patience = 2
+
+[early_stopping]
+patience = 3
+monitor = "val_accuracy"
+)";
+
+TEST(Experiment, ReadsEveryFieldAndResolvesPaths) {
+  const Experiment e = parse_experiment(kGood, "exp.toml", "/data/exp");
+  EXPECT_EQ(e.name, "demo");
+  EXPECT_EQ(e.model, "lenet5");
+  EXPECT_FALSE(e.model_is_file);
+  EXPECT_EQ(e.seed, 4u);
+  EXPECT_EQ(e.epochs, 3);
+  EXPECT_EQ(e.batch_size, 32);
+  EXPECT_EQ(e.data.train, "/data/exp/d.npz");
+  EXPECT_EQ(e.data.x, "spins");
+  EXPECT_DOUBLE_EQ(e.data.validation, 0.2);
+  EXPECT_TRUE(e.transforms.d4);
+  EXPECT_DOUBLE_EQ(e.optimizer.lr, 0.002);
+  EXPECT_DOUBLE_EQ(e.optimizer.betas[0], 0.8);
+  EXPECT_EQ(e.schedule.name, "plateau");
+  EXPECT_EQ(e.schedule.patience, 2);
+  EXPECT_TRUE(e.early_stopping.enabled);
+  EXPECT_EQ(e.early_stopping.monitor, "val_accuracy");
+  EXPECT_EQ(e.out, "runs/demo");
+  // The resolved file is itself a valid experiment with the absolute path.
+  EXPECT_NE(e.resolved_toml.find("/data/exp/d.npz"), std::string::npos);
+  const Experiment again = parse_experiment(e.resolved_toml, "resolved.toml", "/elsewhere");
+  EXPECT_EQ(again.data.train, "/data/exp/d.npz");
+  EXPECT_DOUBLE_EQ(again.optimizer.lr, 0.002);
+}
+
+TEST(Experiment, OverridesSetAnyField) {
+  const Experiment e = parse_experiment(
+      kGood, "exp.toml", "/d",
+      {parse_override("optimizer.lr=0.01"), parse_override("epochs=7"),
+       parse_override("model=models/w2.toml"), parse_override("transforms.noise=0.1")});
+  EXPECT_DOUBLE_EQ(e.optimizer.lr, 0.01);
+  EXPECT_EQ(e.epochs, 7);
+  EXPECT_TRUE(e.model_is_file);
+  EXPECT_EQ(e.model, "/d/models/w2.toml");
+  EXPECT_DOUBLE_EQ(e.transforms.noise, 0.1);
+  test::expect_error<UsageError>([] { parse_override("epochs"); }, {"key=value"});
+  test::expect_error<UsageError>(
+      [] { parse_experiment(kGood, "exp.toml", "/d", {parse_override("optimizer.lrr=1")}); },
+      {"lrr", "did you mean 'lr'"});
+}
+
+TEST(Experiment, UnknownKeysNameFileLineAndNearestName) {
+  const std::string top = "optimiser = 3\n" + std::string(kGood);
+  test::expect_error<UsageError>([&] { parse_experiment(top, "exp.toml", "/d"); },
+                                 {"exp.toml:1:", "optimiser", "did you mean 'optimizer'"});
+  std::string in_section = kGood;
+  in_section.replace(in_section.find("validation = 0.2"), 16, "validaton = 0.2");
+  test::expect_error<UsageError>([&] { parse_experiment(in_section, "exp.toml", "/d"); },
+                                 {"exp.toml:13", "validaton", "did you mean 'validation'"});
+  // A key of another optimizer is unknown for this one.
+  std::string momentum = kGood;
+  momentum.replace(momentum.find("betas = [0.8, 0.99]"), 19, "momentum = 0.9");
+  test::expect_error<UsageError>([&] { parse_experiment(momentum, "exp.toml", "/d"); },
+                                 {"exp.toml:22", "momentum", "adam"});
+  std::string format = kGood;
+  format.replace(format.find("\"npz\""), 5, "\"npzz\"");
+  test::expect_error<UsageError>([&] { parse_experiment(format, "exp.toml", "/d"); },
+                                 {"exp.toml:9", "npzz", "did you mean 'npz'"});
+}
+
+TEST(Experiment, BadTypesAndValues) {
+  std::string epochs = kGood;
+  epochs.replace(epochs.find("epochs = 3"), 10, "epochs = \"ten\"");
+  test::expect_error<UsageError>([&] { parse_experiment(epochs, "exp.toml", "/d"); },
+                                 {"exp.toml:4", "epochs", "string"});
+  std::string lr = kGood;
+  lr.replace(lr.find("lr = 0.002"), 10, "lr = -1.0");
+  test::expect_error<UsageError>([&] { parse_experiment(lr, "exp.toml", "/d"); },
+                                 {"lr must be positive"});
+  test::expect_error<UsageError>([] { parse_experiment("epochs = 2\n", "e.toml", "/d"); },
+                                 {"model"});
+  test::expect_error<UsageError>(
+      [] { parse_experiment("model = \"lenet5\"\nloss = \"hinge\"\n", "e.toml", "/d"); },
+      {"hinge", "cross_entropy"});
+  test::expect_error<UsageError>([] { parse_experiment("model = \"x\"\n[data\n", "e.toml", "/d"); },
+                                 {"e.toml:2"});
+}
+
+TEST(Experiment, MissingFileIsAnIoError) {
+  test::expect_error<IoError>([] { load_experiment("/no/such/experiment.toml"); },
+                              {"/no/such/experiment.toml"});
+}
+
+}  // namespace
+}  // namespace physcnn::train
