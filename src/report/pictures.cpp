@@ -205,8 +205,9 @@ std::vector<std::string> sample_captions(const std::vector<int64_t>& labels,
   std::vector<std::string> out;
   for (size_t n = 0; n < predicted.size(); ++n) {
     std::string c = "#" + std::to_string(n);
-    if (n < labels.size()) c += " true " + class_name(class_names, labels[n]) + ",";
-    c += " pred " + class_name(class_names, predicted[n]);
+    if (n < labels.size()) c += " true " + class_name(class_names, labels[n]);
+    if (n < labels.size() && predicted[n] >= 0) c += ",";
+    if (predicted[n] >= 0) c += " pred " + class_name(class_names, predicted[n]);
     out.push_back(c);
   }
   return out;

@@ -234,8 +234,13 @@ ReportResult write_run_report(const std::string& run_dir, const ReportOptions& o
       summary =
           nn::format_summary(model.summary(Shape(std::vector<int64_t>(d.begin() + 1, d.end()))));
     }
-    if (weights)
-      body += model_sections(b, model, samples ? &*samples : nullptr, class_names, options);
+    if (weights) try {
+        body += model_sections(b, model, samples ? &*samples : nullptr, class_names, options);
+      } catch (const ShapeError& e) {  // the samples do not fit the model: name the file
+        throw ShapeError("report: " + b.path("samples.npz") + ": inputs " +
+                         (samples ? samples->x.shape().str() : "") +
+                         " do not fit the model: " + e.what());
+      }
     else
       body += "<h2 id=\"filters\">Learned filters</h2>\n" +
               b.note(

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "data/formats/npz.hpp"
 #include "report/pictures.hpp"
 #include "report/run_folder.hpp"
 #include "support/throws.hpp"
@@ -158,4 +159,14 @@ TEST(RunReport, WeightsThatDoNotFitNameTheFile) {
   test::expect_error<UsageError>(
       [&] { report::write_run_report(dir, {.model = test::make_run_model(false)}); },
       {"model.safetensors", "does not fit the model"});
+}
+
+TEST(RunReport, SamplesThatDoNotFitNameTheFile) {
+  const std::string dir = test::fresh_dir("bad_samples");
+  test::make_run_folder(dir, {.epochs = 1});
+  data::write_npz(dir + "/samples.npz",
+                  {{"x", data::Array::from_tensor(Tensor::zeros({2, 3, 8, 8}))}});
+  test::expect_error<ShapeError>(
+      [&] { report::write_run_report(dir, {.model = test::make_run_model(true)}); },
+      {"samples.npz", "[2,3,8,8]", "do not fit the model", "features.0 (Conv2d)"});
 }
