@@ -23,24 +23,19 @@ Sequential::Sequential(const std::vector<std::pair<std::string, ModulePtr>>& nam
   for (const auto& [name, m] : named) add(name, m);
 }
 
-namespace {
-// Conv2d directly followed by a plain ReLU runs as one fused op. Not while a summary is being
-// recorded or an observer (feature maps, Grad-CAM) watches: both need every module's own output.
-Conv2d* fusable_conv(const ModulePtr& m, const ModulePtr& next) {
+Conv2d* fusable_conv_relu(Module& m, Module& next) {
   if (!kernels::fast_paths().fusion || detail::forward_observer() || detail::summary_recorder())
     return nullptr;
-  auto* conv = dynamic_cast<Conv2d*>(m.get());
-  const Module& after = *next;
-  return conv && typeid(after) == typeid(ReLU) ? conv : nullptr;
+  auto* conv = dynamic_cast<Conv2d*>(&m);
+  return conv && typeid(next) == typeid(ReLU) ? conv : nullptr;
 }
-}  // namespace
 
 Var Sequential::forward(const Var& x) {
   Var y = x;
   const auto& ch = children();
   for (size_t i = 0; i < ch.size(); ++i) {
     if (i + 1 < ch.size()) {
-      if (Conv2d* conv = fusable_conv(ch[i].second, ch[i + 1].second)) {
+      if (Conv2d* conv = fusable_conv_relu(*ch[i].second, *ch[i + 1].second)) {
         y = conv->call_with_relu(y);
         ++i;  // the ReLU ran inside the convolution
         continue;

@@ -12,6 +12,16 @@
 
 namespace physcnn::nn {
 
+class Conv2d;
+
+// A Conv2d directly followed by a plain ReLU runs as one fused op (autograd::conv2d_relu,
+// through Conv2d::call_with_relu) when the fast path "fusion" is on and nothing watches the
+// individual outputs (no summary being recorded, no forward observer such as feature maps or
+// Grad-CAM). Returns the Conv2d to call, or null. Sequential uses it for neighbouring children;
+// a model graph can use it for a Conv2d node whose only consumer is a ReLU node.
+Conv2d* fusable_conv_relu(Module& m, Module& next);
+
+// Children run in order; Conv2d -> ReLU pairs fused as above (same state_dict and summary).
 class Sequential : public Module {
  public:
   Sequential() = default;

@@ -118,3 +118,18 @@ TEST(SequentialFusion, ErrorsNameTheConvolution) {
   const ag::Var y = (*(*m)[0])(ag::Var(Tensor::uniform({1, 1, 8, 8}, -1, 1, rng), false));
   EXPECT_EQ(y.node()->op, "conv2d");
 }
+
+TEST(SequentialFusion, OnlyConv2dFollowedByPlainRelu) {
+  PathsGuard guard;
+  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::Conv2d conv({.in = 1, .out = 2, .kernel = 3});
+  nn::ReLU relu;
+  nn::LeakyReLU leaky;
+  nn::Linear linear({.in = 4, .out = 2});
+  EXPECT_EQ(nn::fusable_conv_relu(conv, relu), &conv);
+  EXPECT_EQ(nn::fusable_conv_relu(conv, leaky), nullptr);
+  EXPECT_EQ(nn::fusable_conv_relu(linear, relu), nullptr);
+  EXPECT_EQ(nn::fusable_conv_relu(relu, relu), nullptr);
+  k::set_fast_paths({.conv_gemm = true, .fusion = false});
+  EXPECT_EQ(nn::fusable_conv_relu(conv, relu), nullptr);
+}
