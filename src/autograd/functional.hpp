@@ -116,6 +116,12 @@ Var upsample2d(const Var& x, const UpsampleArgs& args);
 // use the running statistics. weight/bias may be undefined (affine=false).
 Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor& running_mean,
                Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+// relu(batch_norm(...)) as one op, same arguments: the clamp in the output pass, the mask
+// inside the backward's passes, no stored pre-activation. Output equal to the composition bit
+// for bit, gradients to rounding (the masked sums may associate differently).
+Var batch_norm_relu(const Var& x, const Var& weight, const Var& bias, Tensor& running_mean,
+                    Tensor& running_var, bool training, double momentum = 0.1,
+                    double eps = 1e-5);
 // Dropout scales kept values by 1/(1-p) in training; identity in evaluation.
 Var dropout(const Var& x, double p, bool training, Rng& rng);
 // Spatial dropout (Dropout2d): zeroes whole channels of (N,C,H,W).

@@ -15,11 +15,27 @@ namespace {
 int64_t channel_grain(const BatchNormDims& d) {
   return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, d.N * d.S));
 }
+
+// out = row * a + b, clamped at 0 when relu (NaN stays NaN, as relu's !(v <= 0) ? v : 0).
+template <class T>
+void affine_row(const T* row, T* out, int64_t S, T a, T b, bool relu) {
+  if (relu) {
+#pragma omp simd
+    for (int64_t s = 0; s < S; ++s) {
+      const T v = row[s] * a + b;
+      out[s] = !(v <= T(0)) ? v : T(0);
+    }
+  } else {
+#pragma omp simd
+    for (int64_t s = 0; s < S; ++s) out[s] = row[s] * a + b;
+  }
+}
 }  // namespace
 
 template <class T>
 void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, double* mean,
-                              double* invstd, double* var_unbiased, BatchNormDims d, double eps) {
+                              double* invstd, double* var_unbiased, BatchNormDims d, double eps,
+                              bool relu) {
   const int64_t M = d.N * d.S, CS = d.C * d.S;
   parallel_for(0, d.C, channel_grain(d), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
@@ -49,8 +65,7 @@ void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, 
       for (int64_t n = 0; n < d.N; ++n) {
         const T* row = x + n * CS + c * d.S;
         T* out = y + n * CS + c * d.S;
-#pragma omp simd
-        for (int64_t s = 0; s < d.S; ++s) out[s] = row[s] * a + b;
+        affine_row(row, out, d.S, a, b, relu);
       }
     }
   });
@@ -58,7 +73,7 @@ void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, 
 
 template <class T>
 void batch_norm_forward_eval(const T* x, const T* weight, const T* bias, T* y, const double* mean,
-                             const double* invstd, BatchNormDims d) {
+                             const double* invstd, BatchNormDims d, bool relu) {
   const int64_t CS = d.C * d.S;
   parallel_for(0, d.C, channel_grain(d), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
@@ -68,7 +83,7 @@ void batch_norm_forward_eval(const T* x, const T* weight, const T* bias, T* y, c
       for (int64_t n = 0; n < d.N; ++n) {
         const T* row = x + n * CS + c * d.S;
         T* out = y + n * CS + c * d.S;
-        for (int64_t s = 0; s < d.S; ++s) out[s] = row[s] * a + b;
+        affine_row(row, out, d.S, a, b, relu);
       }
     }
   });
@@ -77,7 +92,7 @@ void batch_norm_forward_eval(const T* x, const T* weight, const T* bias, T* y, c
 template <class T>
 void batch_norm_backward(const T* gy, const T* x, const T* weight, const double* mean,
                          const double* invstd, T* gx, T* gweight, T* gbias, BatchNormDims d,
-                         bool training) {
+                         bool training, const T* relu_y) {
   const int64_t M = d.N * d.S, CS = d.C * d.S;
   parallel_for(0, d.C, channel_grain(d), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
@@ -86,10 +101,20 @@ void batch_norm_backward(const T* gy, const T* x, const T* weight, const double*
       for (int64_t n = 0; n < d.N; ++n) {
         const T* g = gy + n * CS + c * d.S;
         const T* xr = x + n * CS + c * d.S;
+        if (relu_y) {
+          const T* yr = relu_y + n * CS + c * d.S;
 #pragma omp simd reduction(+ : sum_gy, sum_gy_xmu)
-        for (int64_t s = 0; s < d.S; ++s) {
-          sum_gy += double(g[s]);
-          sum_gy_xmu += double(g[s]) * (double(xr[s]) - mu);
+          for (int64_t s = 0; s < d.S; ++s) {
+            const double gm = yr[s] > T(0) ? double(g[s]) : 0.0;
+            sum_gy += gm;
+            sum_gy_xmu += gm * (double(xr[s]) - mu);
+          }
+        } else {
+#pragma omp simd reduction(+ : sum_gy, sum_gy_xmu)
+          for (int64_t s = 0; s < d.S; ++s) {
+            sum_gy += double(g[s]);
+            sum_gy_xmu += double(g[s]) * (double(xr[s]) - mu);
+          }
         }
       }
       if (gweight) gweight[c] = T(sum_gy_xmu * is);
@@ -107,8 +132,15 @@ void batch_norm_backward(const T* gy, const T* x, const T* weight, const double*
         const T* g = gy + n * CS + c * d.S;
         const T* xr = x + n * CS + c * d.S;
         T* out = gx + n * CS + c * d.S;
+        if (relu_y) {
+          const T* yr = relu_y + n * CS + c * d.S;
 #pragma omp simd
-        for (int64_t s = 0; s < d.S; ++s) out[s] = kt * g[s] + kxt * xr[s] + k0t;
+          for (int64_t s = 0; s < d.S; ++s)
+            out[s] = kt * (yr[s] > T(0) ? g[s] : T(0)) + kxt * xr[s] + k0t;
+        } else {
+#pragma omp simd
+          for (int64_t s = 0; s < d.S; ++s) out[s] = kt * g[s] + kxt * xr[s] + k0t;
+        }
       }
     }
   });
@@ -116,11 +148,11 @@ void batch_norm_backward(const T* gy, const T* x, const T* weight, const double*
 
 #define PHYSCNN_INSTANTIATE(T)                                                                     \
   template void batch_norm_forward_train<T>(const T*, const T*, const T*, T*, double*, double*,    \
-                                            double*, BatchNormDims, double);                       \
+                                            double*, BatchNormDims, double, bool);                 \
   template void batch_norm_forward_eval<T>(const T*, const T*, const T*, T*, const double*,        \
-                                           const double*, BatchNormDims);                          \
+                                           const double*, BatchNormDims, bool);                    \
   template void batch_norm_backward<T>(const T*, const T*, const T*, const double*, const double*, \
-                                       T*, T*, T*, BatchNormDims, bool);
+                                       T*, T*, T*, BatchNormDims, bool, const T*);
 PHYSCNN_INSTANTIATE(float)
 PHYSCNN_INSTANTIATE(double)
 #undef PHYSCNN_INSTANTIATE

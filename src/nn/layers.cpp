@@ -93,10 +93,23 @@ Var BatchNorm::forward(const Var& x) {
   if (!o_.track_running_stats) {
     // The op updates running statistics in training; these scratch tensors absorb it.
     Tensor mean = Tensor::zeros(Shape{C}, x.dtype()), var = Tensor::ones(Shape{C}, x.dtype());
-    return ag::batch_norm(x, weight_, bias_, mean, var, true, 0.0, o_.eps);
+    return (fuse_relu_ ? ag::batch_norm_relu : ag::batch_norm)(x, weight_, bias_, mean, var, true,
+                                                               0.0, o_.eps);
   }
-  return ag::batch_norm(x, weight_, bias_, running_mean_, running_var_, use_batch_stats, momentum,
-                        o_.eps);
+  return (fuse_relu_ ? ag::batch_norm_relu : ag::batch_norm)(
+      x, weight_, bias_, running_mean_, running_var_, use_batch_stats, momentum, o_.eps);
+}
+
+Var BatchNorm::call_with_relu(const Var& x) {
+  fuse_relu_ = true;
+  try {
+    Var y = (*this)(x);
+    fuse_relu_ = false;
+    return y;
+  } catch (...) {
+    fuse_relu_ = false;
+    throw;
+  }
 }
 
 // --- Dropout ----------------------------------------------------------------------------------

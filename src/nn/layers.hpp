@@ -49,6 +49,9 @@ struct BatchNormOptions {
 class BatchNorm : public Module {
  public:
   Var forward(const Var& x) override;
+  // relu(this(x)) as one fused op (autograd::batch_norm_relu), through operator() so that
+  // errors carry the module path; for a container that sees BatchNorm followed by ReLU.
+  Var call_with_relu(const Var& x);
   Var& weight() { return weight_; }
   Var& bias() { return bias_; }
   Tensor& running_mean() { return running_mean_; }
@@ -64,6 +67,7 @@ class BatchNorm : public Module {
   std::vector<int64_t> ranks_;  // accepted input ranks
   Var weight_, bias_;
   Tensor running_mean_, running_var_, num_batches_tracked_;
+  bool fuse_relu_ = false;  // set only for the duration of call_with_relu
 };
 
 class BatchNorm1d : public BatchNorm {  // (N,C) or (N,C,L)

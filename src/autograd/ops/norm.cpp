@@ -25,8 +25,13 @@ std::vector<double> to_doubles(const Tensor& t) {
 
 }  // namespace
 
-Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor& running_mean,
-               Tensor& running_var, bool training, double momentum, double eps) {
+namespace {
+
+// batch_norm, and with relu the fused relu(batch_norm(...)): the clamp happens in the output
+// pass, the backward masks the output gradient inside its two passes, and no pre-activation
+// tensor is stored (issue 5: W2's BatchNorm + ReLU were a third of its step).
+Var batch_norm_impl(const Var& x, const Var& weight, const Var& bias, Tensor& running_mean,
+                    Tensor& running_var, bool training, double momentum, double eps, bool relu) {
   PHYSCNN_CHECK_ARG(x.defined(), "batch_norm: undefined input");
   const Shape xs = x.shape();
   PHYSCNN_CHECK_SHAPE(xs.rank() >= 2, "batch_norm: input must be (N,C), (N,C,L) or (N,C,H,W), got ",
@@ -63,7 +68,7 @@ Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor& running
     if (training) {
       std::vector<double> var_unbiased(C);
       kernels::batch_norm_forward_train<T>(xv.data<T>(), pw, pb, y.data<T>(), mean->data(),
-                                           invstd->data(), var_unbiased.data(), d, eps);
+                                           invstd->data(), var_unbiased.data(), d, eps, relu);
       if (running_mean.defined()) {
         // In place, as PyTorch: the module's buffers change; they may be views.
         const std::vector<double> rm = to_doubles(running_mean), rv = to_doubles(running_var);
@@ -77,7 +82,7 @@ Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor& running
       const std::vector<double> rv = to_doubles(running_var);
       for (size_t c = 0; c < C; ++c) (*invstd)[c] = 1.0 / std::sqrt(rv[c] + eps);
       kernels::batch_norm_forward_eval<T>(xv.data<T>(), pw, pb, y.data<T>(), mean->data(),
-                                          invstd->data(), d);
+                                          invstd->data(), d, relu);
     }
   });
 
@@ -86,26 +91,43 @@ Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor& running
   if (weight.defined()) inputs.push_back(weight);
   const int64_t bi = bias.defined() ? int64_t(inputs.size()) : -1;
   if (bias.defined()) inputs.push_back(bias);
-  return make_op(training ? "batch_norm" : "batch_norm_eval", y, inputs,
-                 [xv, wv, mean, invstd, d, training, wi, bi, dt](Grads& g) {
-                   // gx overwrites the output gradient when nobody else holds it (asked
-                   // before gy below becomes a second holder).
-                   Tensor gx = g.needs(0) ? g.reusable_out() : Tensor(), gw, gb;
-                   const Tensor gy = g.out.contiguous();
-                   if (g.needs(0) && !gx.defined()) gx = Tensor::empty(xv.shape(), dt);
-                   if (wi >= 0 && g.needs(size_t(wi))) gw = Tensor::empty(wv.shape(), dt);
-                   if (bi >= 0 && g.needs(size_t(bi))) gb = Tensor::empty(Shape{d.C}, dt);
-                   PHYSCNN_DISPATCH(dt, T, {
-                     kernels::batch_norm_backward<T>(
-                         gy.data<T>(), xv.data<T>(), wv.defined() ? wv.data<T>() : nullptr,
-                         mean->data(), invstd->data(), gx.defined() ? gx.data<T>() : nullptr,
-                         gw.defined() ? gw.data<T>() : nullptr,
-                         gb.defined() ? gb.data<T>() : nullptr, d, training);
-                   });
-                   if (gx.defined()) g.in[0] = gx;
-                   if (gw.defined()) g.in[size_t(wi)] = gw;
-                   if (gb.defined()) g.in[size_t(bi)] = gb;
-                 });
+  const char* name = relu ? (training ? "batch_norm_relu" : "batch_norm_relu_eval")
+                          : (training ? "batch_norm" : "batch_norm_eval");
+  // The fused op keeps its output for the mask (the graph holds it anyway).
+  const Tensor saved_y = relu ? y : Tensor();
+  return make_op(
+      name, y, inputs, [xv, wv, mean, invstd, d, training, wi, bi, dt, saved_y](Grads& g) {
+        // gx overwrites the output gradient when nobody else holds it (asked
+        // before gy below becomes a second holder).
+        Tensor gx = g.needs(0) ? g.reusable_out() : Tensor(), gw, gb;
+        const Tensor gy = g.out.contiguous();
+        if (g.needs(0) && !gx.defined()) gx = Tensor::empty(xv.shape(), dt);
+        if (wi >= 0 && g.needs(size_t(wi))) gw = Tensor::empty(wv.shape(), dt);
+        if (bi >= 0 && g.needs(size_t(bi))) gb = Tensor::empty(Shape{d.C}, dt);
+        PHYSCNN_DISPATCH(dt, T, {
+          kernels::batch_norm_backward<T>(
+              gy.data<T>(), xv.data<T>(), wv.defined() ? wv.data<T>() : nullptr, mean->data(),
+              invstd->data(), gx.defined() ? gx.data<T>() : nullptr,
+              gw.defined() ? gw.data<T>() : nullptr, gb.defined() ? gb.data<T>() : nullptr, d,
+              training, saved_y.defined() ? saved_y.data<T>() : nullptr);
+        });
+        if (gx.defined()) g.in[0] = gx;
+        if (gw.defined()) g.in[size_t(wi)] = gw;
+        if (gb.defined()) g.in[size_t(bi)] = gb;
+      });
+}
+
+}  // namespace
+
+Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor& running_mean,
+               Tensor& running_var, bool training, double momentum, double eps) {
+  return batch_norm_impl(x, weight, bias, running_mean, running_var, training, momentum, eps,
+                         false);
+}
+
+Var batch_norm_relu(const Var& x, const Var& weight, const Var& bias, Tensor& running_mean,
+                    Tensor& running_var, bool training, double momentum, double eps) {
+  return batch_norm_impl(x, weight, bias, running_mean, running_var, training, momentum, eps, true);
 }
 
 namespace {
