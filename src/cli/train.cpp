@@ -1,6 +1,7 @@
 // `physcnn train EXPERIMENT.toml`: trains as the experiment file says (every field overridable
 // with --set and shortcuts), into a run folder with metrics, checkpoints, weights, test-set
 // evaluation and the report; --resume continues a run exactly.
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +38,13 @@ ModelSpec load_run_model(const std::string& run_dir, train::Experiment* experime
 }
 
 namespace {
+
+// Set by SIGINT/SIGTERM; the trainer stops after the current step, so RUNNING is removed and
+// the checkpoints stay consistent.
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void request_stop(int) {
+  g_stop = 1;
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -172,7 +180,12 @@ Run add_train(CLI::App& app) {
       train::write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names);
       report();
     };
+    trainer.should_stop = [] { return g_stop != 0; };
+    std::signal(SIGINT, request_stop);
+    std::signal(SIGTERM, request_stop);
     trainer.fit(train_loader, val_loader.get());
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
     train::write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names);
     train::save_model(dir.file("model.safetensors"), model, data.stats);
     if (trainer.stopped_early() && e.early_stopping.restore_best && !a->quiet)

@@ -350,6 +350,10 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
     std::snprintf(status, sizeof status, "loss %.4f", tally.loss_sum / double(tally.samples));
     bar.update(++b, status);
     if (on_step) on_step(step_);
+    if (should_stop && should_stop())
+      throw Interrupted("interrupted at epoch " + std::to_string(epoch) + ", step " +
+                        std::to_string(step_) + checkpoint_note() +
+                        " (--resume repeats this epoch from its start)");
   }
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "data/loader.hpp"
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
@@ -64,6 +65,13 @@ struct EpochRecord {
   double value(const std::string& name) const;  // UsageError naming the known keys
 };
 
+// A run stopped on request (SIGINT/SIGTERM): exit code 130, as a shell reports Ctrl-C.
+class Interrupted : public Error {
+ public:
+  using Error::Error;
+  int exit_code() const override { return 130; }
+};
+
 // Metric names (without train_/val_) logged for a loss, in column order.
 std::vector<std::string> metric_names(LossKind loss, int64_t top_k);
 
@@ -109,6 +117,9 @@ class Trainer {
   std::function<void(const EpochRecord&)> on_epoch;
   // Called after every optimizer step with the global step number (tests, live views).
   std::function<void(int64_t step)> on_step;
+  // Polled after every step; true stops with Interrupted (Ctrl-C in the command). The last
+  // checkpoint is kept; a resumed run repeats the interrupted epoch from its start.
+  std::function<bool()> should_stop;
 
  private:
   EpochRecord run_epoch(data::DataLoader& train, data::DataLoader* validation);

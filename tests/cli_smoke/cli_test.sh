@@ -109,6 +109,16 @@ EOF
     expect_exit 4 "$bin" train "$tmp/exp.toml" --lr 1e30 --out "$tmp/nan" --quiet --no-report
     grep -q "step" "$tmp/err" || fail "the NaN stop names the step"
     [[ -e "$tmp/nan/RUNNING" ]] && fail "RUNNING is removed after an error"
+    "$bin" train "$tmp/exp.toml" --epochs 100000 --out "$tmp/int" --quiet --no-report \
+      >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    sleep 2
+    kill -TERM $pid
+    wait $pid
+    rc=$?
+    [[ $rc -eq 130 ]] || { cat "$tmp/err"; fail "a stop request exits 130 (got $rc)"; }
+    grep -q "interrupted at epoch" "$tmp/err" || fail "the interruption says where it stopped"
+    [[ -e "$tmp/int/RUNNING" ]] && fail "RUNNING is removed after an interruption"
     ;;
   eval_predict)
     expect_exit 0 "$bin" generate ising --L 8 --temps 1.5,3.5 --per-temp 20 --out "$tmp/d.npz"
@@ -129,6 +139,9 @@ EOF
     expect_exit 0 "$bin" train --help
     expect_exit 0 "$bin" eval --help
     expect_exit 0 "$bin" predict --help
+    ;;
+  inspect)
+    source "$(dirname "$0")/inspect_cases.sh" && inspect_cases
     ;;
   *) fail "unknown case $case_name" ;;
 esac

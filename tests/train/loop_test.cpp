@@ -163,6 +163,25 @@ TEST(Loop, NonFiniteLossStopsNamingStepAndParameter) {
   fs::remove_all(dir);
 }
 
+TEST(Loop, StopRequestIsAnInterruptionThatKeepsTheCheckpoint) {
+  const fs::path dir = temp_dir("stop");
+  Rig s;
+  Trainer t = s.trainer(3, dir);
+  t.should_stop = [&] { return t.steps_done() == 9; };
+  try {
+    t.fit(s.train, &s.val);
+    ADD_FAILURE() << "no interruption";
+  } catch (const Interrupted& e) {
+    EXPECT_EQ(e.exit_code(), 130);
+    EXPECT_NE(std::string(e.what()).find("epoch 2, step 9"), std::string::npos) << e.what();
+  }
+  Rig r;
+  Trainer resumed = r.trainer(3, dir);
+  resumed.resume((dir / "checkpoints" / "last.safetensors").string());
+  EXPECT_EQ(resumed.epochs_done(), 1);
+  fs::remove_all(dir);
+}
+
 TEST(Loop, EarlyStoppingRestoresTheBestWeights) {
   const fs::path dir = temp_dir("early");
   Rig s;
