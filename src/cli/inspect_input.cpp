@@ -49,10 +49,11 @@ InputSamples load_inputs(const std::string& path, const std::string& array) {
     PHYSCNN_CHECK_ARG(npz.contains(array), path, " has no array '", array,
                       "' (choose one with --array)");
     s.x = as_batch(npz.read(array), path);
-    if (npz.contains("y")) {
-      const auto y = npz.read("y");
-      if (y.shape.rank() == 1 && y.shape[0] == s.x.size(0)) s.y = y.to_int64();
-    }
+    for (const char* labels : {"y", "label", "labels"})
+      if (npz.contains(labels) && s.y.empty()) {
+        const auto y = npz.read(labels);
+        if (y.shape.rank() == 1 && y.shape[0] == s.x.size(0)) s.y = y.to_int64();
+      }
   } else if (ends_with(path, ".npy")) {
     s.x = as_batch(data::read_npy(path), path);
   } else if (ends_with(path, ".png")) {

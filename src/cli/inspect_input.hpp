@@ -14,8 +14,8 @@ struct InputSamples {
   Tensor x;                // float32 (N, C, H, W); uint8 data scaled to [0, 1]
   std::vector<int64_t> y;  // labels when the file has them (.npz array `y`), else empty
 };
-// .npz (array `array`, labels from `y`), .npy, .png (one image), anything else IDX (gzip
-// detected). Rank 2 is one (H, W) image, rank 3 is (N, H, W), rank 4 is (N, C, H, W).
+// .npz (array `array`, labels from `y`, `label` or `labels`), .npy, .png (one image), anything else
+// IDX (gzip detected). Rank 2 is one (H, W) image, rank 3 is (N, H, W), rank 4 is (N, C, H, W).
 InputSamples load_inputs(const std::string& path, const std::string& array = "x");
 // Rows [first, first + count) of the batch; UsageError naming the file's size when outside.
 InputSamples take_samples(const InputSamples& s, int64_t first, int64_t count,
