@@ -107,19 +107,22 @@ std::string key_values(const std::vector<std::pair<std::string, double>>& values
   if (values.empty()) return "";
   std::string s = "<table>\n";
   for (const auto& [key, value] : values)
-    s += "<tr><th>" + escape(key) + "</th><td>" + num(value) + "</td></tr>\n";
+    s += "<tr><th>" + escape(key) + "</th><td>" + num(value, "%.6g") + "</td></tr>\n";
   return s + "</table>\n";
 }
 
 std::string per_class_table(const EvalResults& e) {
   std::string s =
-      "<table>\n<tr><th>class</th><th>samples</th><th>precision</th><th>recall</th></tr>\n";
+      "<table>\n<tr><th>class</th><th>samples</th><th>precision</th><th>recall</th>"
+      "<th>F1</th></tr>\n";
   for (size_t c = 0; c < e.confusion.size(); ++c) {
     double count = 0;
     for (double v : e.confusion[c]) count += v;
     const std::string name = c < e.class_names.size() ? e.class_names[c] : std::to_string(c);
     s += "<tr><th>" + escape(name) + "</th><td>" + num(count, "%.0f") + "</td><td>" +
-         num(e.precision(c), "%.3f") + "</td><td>" + num(e.recall(c), "%.3f") + "</td></tr>\n";
+         num(e.precision(c), "%.3f") + "</td><td>" + num(e.recall(c), "%.3f") + "</td><td>" +
+         num(2 * e.precision(c) * e.recall(c) / (e.precision(c) + e.recall(c)), "%.3f") +
+         "</td></tr>\n";
   }
   return s + "</table>\n";
 }

@@ -17,7 +17,7 @@ std::string note(const std::string& text);  // a visible "why this section is em
 std::string preformatted(const std::string& title, const std::string& text);
 std::string metrics_table(const RunMetrics& m);  // one row per epoch, every column
 std::string key_values(const std::vector<std::pair<std::string, double>>& values);
-std::string per_class_table(const EvalResults& e);  // precision and recall per class
+std::string per_class_table(const EvalResults& e);  // precision, recall and F1 per class
 
 struct Page {
   std::string title, headline;

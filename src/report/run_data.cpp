@@ -95,9 +95,11 @@ EvalResults read_eval(const std::string& path) {
   PHYSCNN_CHECK(j.is_object(), IoError, "report: ", path, " is not a JSON object");
   EvalResults r;
   r.class_names = strings(j, "class_names");
-  if (j.contains("confusion")) {
-    const auto& c = j.at("confusion");
-    PHYSCNN_CHECK(c.is_array(), IoError, "report: ", path, ": \"confusion\" is not a list of rows");
+  // `physcnn train` writes "confusion_matrix"; "confusion" is accepted too.
+  const char* key = j.contains("confusion_matrix") ? "confusion_matrix" : "confusion";
+  if (j.contains(key)) {
+    const auto& c = j.at(key);
+    PHYSCNN_CHECK(c.is_array(), IoError, "report: ", path, ": \"", key, "\" is not a list of rows");
     for (size_t i = 0; i < c.size(); ++i) {
       PHYSCNN_CHECK(c[i].is_array() && c[i].size() == c.size(), IoError, "report: ", path,
                     ": confusion row ", i, " must have ", c.size(), " numbers (the matrix is ",

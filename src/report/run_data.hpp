@@ -25,7 +25,8 @@ struct RunMetrics {
 };
 RunMetrics read_run_metrics(const std::string& path);
 
-// eval.json: {"confusion": [[...], ...] (rows: true class, columns: predicted), "class_names",
+// eval.json: {"confusion_matrix" (or "confusion"): [[...], ...] (rows: true class, columns:
+// predicted), "class_names",
 // and any top-level numbers ("accuracy", "loss", ...)}. Precision and recall per class are
 // computed from the confusion matrix, so they always agree with it.
 struct EvalResults {

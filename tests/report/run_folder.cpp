@@ -100,7 +100,7 @@ nn::ModulePtr make_run_folder(const std::string& dir, const RunFolderOptions& o)
     ++confusion[static_cast<int64_t>(test_data.y.at({i}))][predicted[i]];
   write_text(dir + "/eval.json", nlohmann::json{{"loss", ev.loss},
                                                 {"accuracy", ev.metric},
-                                                {"confusion", confusion},
+                                                {"confusion_matrix", confusion},
                                                 {"class_names", {"disordered", "ordered"}}}
                                      .dump(1));
   io::save_safetensors(dir + "/model.safetensors", model->state_dict());
