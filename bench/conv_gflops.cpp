@@ -12,6 +12,7 @@
 
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
+#include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
 #include "tensor/tensor.hpp"
 
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
   };
   std::printf(
       "%d thread(s); GFLOP/s from the best of >= 20 runs (median in parentheses); each pass\n"
-      "has the forward's FLOPs (backward weight includes the bias sum)\n",
+      "has the forward's FLOPs (backward weight includes the bias sum). Per layer: the fast\n"
+      "dispatch, then each implementation it chooses from.\n",
       threads);
   std::printf("%-4s %-26s %8s %15s %8s %15s %8s %15s\n", "", "layer (KxK pad P)", "fwd ms",
               "fwd GF/s", "bwd-d ms", "bwd-d GF/s", "bwd-w ms", "bwd-w GF/s");
@@ -96,26 +98,37 @@ int main(int argc, char** argv) {
     std::vector<float> y(ny), dx(nx), dw(nw), db(d.OC);
     const double flops = 2.0 * double(ny) * double(d.IC * d.KH * d.KW);  // one pass
 
-    const Timing tf =
-        time_it([&] { k::conv2d_forward_fast(d, x.data(), w.data(), b.data(), y.data()); });
-    const Timing td =
-        time_it([&] { k::conv2d_backward_data_fast(d, dy.data(), w.data(), dx.data()); });
-    const Timing tw = time_it(
-        [&] { k::conv2d_backward_weight_fast(d, x.data(), dy.data(), dw.data(), db.data()); });
+    const auto rate = [&](double t) { return flops / t * 1e-9; };
+    const auto row = [&](const char* workload, const char* label, const Timing& tf,
+                         const Timing& td, const Timing& tw) {
+      std::printf("%-4s %-26s %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f)  %s\n",
+                  workload, label, tf.best * 1e3, rate(tf.best), rate(tf.median), td.best * 1e3,
+                  rate(td.best), rate(td.median), tw.best * 1e3, rate(tw.best), rate(tw.median),
+                  label == name ? "dispatch" : "");
+    };
+    // The three passes through the fast dispatch, with the given fast-path switches.
+    const auto fast_row = [&](const char* workload, const char* label, k::FastPaths paths) {
+      const k::FastPaths saved = k::fast_paths();
+      k::set_fast_paths(paths);
+      const Timing tf =
+          time_it([&] { k::conv2d_forward_fast(d, x.data(), w.data(), b.data(), y.data()); });
+      const Timing td =
+          time_it([&] { k::conv2d_backward_data_fast(d, dy.data(), w.data(), dx.data()); });
+      const Timing tw = time_it(
+          [&] { k::conv2d_backward_weight_fast(d, x.data(), dy.data(), dw.data(), db.data()); });
+      k::set_fast_paths(saved);
+      row(workload, label, tf, td, tw);
+    };
+    fast_row(l.workload, name, k::fast_paths());
+    fast_row("", "oneDNN, blocked layouts", {.conv_gemm = false, .conv_plain = false});
+    fast_row("", "oneDNN, NCHW activations", {.conv_gemm = false, .conv_plain = true});
     const Timing tfg =
         time_it([&] { k::conv2d_forward_gemm(d, x.data(), w.data(), b.data(), y.data(), false); });
     const Timing tdg =
         time_it([&] { k::conv2d_backward_data_gemm(d, dy.data(), w.data(), dx.data()); });
     const Timing twg = time_it(
         [&] { k::conv2d_backward_weight_gemm(d, x.data(), dy.data(), dw.data(), db.data()); });
-    const auto rate = [&](double t) { return flops / t * 1e-9; };
-    std::printf("%-4s %-26s %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f)\n",
-                l.workload, name, tf.best * 1e3, rate(tf.best), rate(tf.median), td.best * 1e3,
-                rate(td.best), rate(td.median), tw.best * 1e3, rate(tw.best), rate(tw.median));
-    std::printf(
-        "%-4s %-26s %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f)  im2col+gemm\n", "",
-        "", tfg.best * 1e3, rate(tfg.best), rate(tfg.median), tdg.best * 1e3, rate(tdg.best),
-        rate(tdg.median), twg.best * 1e3, rate(twg.best), rate(twg.median));
+    row("", "im2col + sgemm", tfg, tdg, twg);
   }
   return 0;
 }

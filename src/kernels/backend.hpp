@@ -24,6 +24,9 @@ bool use_fast() {
 struct FastPaths {
   bool conv_gemm = true;
   bool fusion = true;
+  // Experiment, off: oneDNN convolutions on NCHW activations instead of reordering to and
+  // from blocked layouts; 1.3-5x slower on every workload layer (bench/conv_gflops rows).
+  bool conv_plain = false;
 };
 FastPaths fast_paths();
 void set_fast_paths(const FastPaths& p);  // not thread-safe: set before running models

@@ -75,6 +75,9 @@ void conv2d_forward_gemm(const Conv2dDesc& d, const float* x, const float* w, co
 // Whether the *_fast kernels use the gemm versions for this geometry and pass (measured rule).
 enum class ConvPass { Forward, BackwardData, BackwardWeight };
 bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass);
+// Whether the oneDNN primitives take and give activations in plain NCHW (no reorder to and from
+// a blocked layout around every call) for this geometry (measured rule, conv_fast.cpp).
+bool conv2d_plain_layout(const Conv2dDesc& d);
 // Number of cached oneDNN primitive sets (for tests and diagnostics).
 int64_t conv2d_fast_cache_size();
 

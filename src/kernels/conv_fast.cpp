@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
 
 namespace physcnn::kernels {
@@ -62,6 +63,7 @@ Arg make_arg(int id, bool output, const memory::desc& user_md, const memory::des
 struct Geometry {
   memory::dims src, wei, bias, dst, strides, dilates, pad_l, pad_r;
   Tag wei_tag;
+  bool plain = false;  // activations in the caller's NCHW (no reorders), see conv2d_plain_layout
 };
 
 Geometry geometry(const Conv2dDesc& d) {
@@ -81,6 +83,7 @@ Geometry geometry(const Conv2dDesc& d) {
   g.dilates = {d.DH - 1, d.DW - 1};  // oneDNN counts the gaps: 0 is a dense kernel
   g.pad_l = {d.PH[0], d.PW[0]};
   g.pad_r = {d.PH[1], d.PW[1]};
+  g.plain = conv2d_plain_layout(d);
   return g;
 }
 
@@ -89,6 +92,10 @@ memory::desc any_md(const memory::dims& dims) {
 }
 memory::desc plain_md(const memory::dims& dims, Tag tag) {
   return memory::desc(dims, memory::data_type::f32, tag);
+}
+// An activation (src or dst): oneDNN's choice of layout, or NCHW when the plan says plain.
+memory::desc act_md(const Geometry& g, const memory::dims& dims) {
+  return g.plain ? plain_md(dims, Tag::nchw) : any_md(dims);
 }
 
 dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool with_bias,
@@ -103,12 +110,12 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool wit
     attr.set_post_ops(ops);
   }
   if (with_bias) {
-    F::desc desc(pk, alg, any_md(g.src), any_md(g.wei), plain_md(g.bias, Tag::x), any_md(g.dst),
-                 g.strides, g.dilates, g.pad_l, g.pad_r);
+    F::desc desc(pk, alg, act_md(g, g.src), any_md(g.wei), plain_md(g.bias, Tag::x),
+                 act_md(g, g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
     return F::primitive_desc(desc, attr, cpu_engine());
   }
-  F::desc desc(pk, alg, any_md(g.src), any_md(g.wei), any_md(g.dst), g.strides, g.dilates, g.pad_l,
-               g.pad_r);
+  F::desc desc(pk, alg, act_md(g, g.src), any_md(g.wei), act_md(g, g.dst), g.strides, g.dilates,
+               g.pad_l, g.pad_r);
   return F::primitive_desc(desc, attr, cpu_engine());
 }
 
@@ -127,8 +134,8 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
     p.args.push_back(make_arg(DNNL_ARG_DST, true, dst, pd.dst_desc()));
   } else if (kind == Kind::BackwardData) {
     using B = dnnl::convolution_backward_data;
-    B::desc desc(alg, any_md(g.src), any_md(g.wei), any_md(g.dst), g.strides, g.dilates, g.pad_l,
-                 g.pad_r);
+    B::desc desc(alg, act_md(g, g.src), any_md(g.wei), act_md(g, g.dst), g.strides, g.dilates,
+                 g.pad_l, g.pad_r);
     B::primitive_desc pd(desc, cpu_engine(), forward_pd(g, false));
     p.prim = B(pd);
     p.args.push_back(make_arg(DNNL_ARG_DIFF_DST, false, dst, pd.diff_dst_desc()));
@@ -138,9 +145,9 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
     using B = dnnl::convolution_backward_weights;
     auto make = [&]() {
       if (with_bias)
-        return B::desc(alg, any_md(g.src), any_md(g.wei), plain_md(g.bias, Tag::x), any_md(g.dst),
-                       g.strides, g.dilates, g.pad_l, g.pad_r);
-      return B::desc(alg, any_md(g.src), any_md(g.wei), any_md(g.dst), g.strides, g.dilates,
+        return B::desc(alg, act_md(g, g.src), any_md(g.wei), plain_md(g.bias, Tag::x),
+                       act_md(g, g.dst), g.strides, g.dilates, g.pad_l, g.pad_r);
+      return B::desc(alg, act_md(g, g.src), any_md(g.wei), act_md(g, g.dst), g.strides, g.dilates,
                      g.pad_l, g.pad_r);
     };
     B::primitive_desc pd(make(), cpu_engine(), forward_pd(g, with_bias));
@@ -155,11 +162,29 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
 
 // The cache: geometry + kind + bias -> plan. One mutex guards lookup and execution (the
 // primitives are multithreaded inside; serialising callers keeps the cached buffers safe).
-using Key = std::array<int64_t, 20>;
+using Key = std::array<int64_t, 21>;
 Key make_key(const Conv2dDesc& d, Kind kind, bool with_bias) {
-  return {
-      d.N,     d.IC,    d.IH,    d.IW, d.OC, d.KH, d.KW, d.SH, d.SW,          d.PH[0],
-      d.PH[1], d.PW[0], d.PW[1], d.DH, d.DW, d.G,  d.OH, d.OW, int64_t(kind), int64_t(with_bias)};
+  return {d.N,
+          d.IC,
+          d.IH,
+          d.IW,
+          d.OC,
+          d.KH,
+          d.KW,
+          d.SH,
+          d.SW,
+          d.PH[0],
+          d.PH[1],
+          d.PW[0],
+          d.PW[1],
+          d.DH,
+          d.DW,
+          d.G,
+          d.OH,
+          d.OW,
+          int64_t(kind),
+          int64_t(with_bias),
+          int64_t(conv2d_plain_layout(d))};
 }
 constexpr size_t kMaxPlans = 256;
 std::mutex g_mutex;
@@ -200,6 +225,13 @@ void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const
 }
 
 }  // namespace
+
+// The reorders to and from blocked layouts cost up to ~30 % of a pass (W3 16->32 at batch 128:
+// 0.9 of 3.1 ms), yet oneDNN's NCHW implementations are 1.3-5x slower than reorder + blocked
+// kernel on every workload layer (bench/conv_gflops), so the rule is "never" unless switched on.
+bool conv2d_plain_layout(const Conv2dDesc& /*d*/) {
+  return fast_paths().conv_plain;
+}
 
 void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
                          float* y) {

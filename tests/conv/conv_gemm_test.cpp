@@ -158,3 +158,26 @@ TEST(ConvGemm, FastDispatchOnFewChannelShapes) {
   check_gradients(w5b, Path::FastDispatch);
   check_gradients(w1, Path::FastDispatch);
 }
+
+TEST(ConvGemm, EveryFastPathSettingMatchesReference) {
+  // The dispatch under each switch setting (gemm off, oneDNN on NCHW activations) stays exact.
+  k::BackendGuard fast(k::Backend::Fast);
+  const k::FastPaths saved = k::fast_paths();
+  for (k::FastPaths p : {k::FastPaths{.conv_gemm = false}, k::FastPaths{.conv_plain = true},
+                         k::FastPaths{.conv_gemm = false, .conv_plain = true}}) {
+    k::set_fast_paths(p);
+    check_gradients({.N = 2, .IC = 10, .IH = 14, .IW = 13, .OC = 10, .KH = 3, .KW = 3},
+                    Path::FastDispatch);
+    check_gradients({.N = 2,
+                     .IC = 16,
+                     .IH = 9,
+                     .IW = 9,
+                     .OC = 32,
+                     .KH = 3,
+                     .KW = 3,
+                     .PH = {1, 1},
+                     .PW = {1, 1}},
+                    Path::FastDispatch);
+  }
+  k::set_fast_paths(saved);
+}
