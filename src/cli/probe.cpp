@@ -50,6 +50,30 @@ void print_table(const std::vector<nn::ProbeResult>& results) {
   }
 }
 
+// One line each: the transforms the prediction is invariant to, and those every spatial layer
+// is equivariant to, up to float32 rounding.
+void print_verdict(const std::vector<nn::ProbeResult>& results) {
+  constexpr double kRounding = 1e-5;
+  std::string invariant, equivariant;
+  for (const auto& r : results) {
+    if (r.output_change < kRounding)
+      invariant += (invariant.empty() ? "" : ", ") + r.transform.name();
+    bool all = true, any = false;
+    for (const auto& l : r.layers)
+      if (l.shape.rank() == 3 && !std::isnan(l.equivariance)) {
+        any = true;
+        all = all && l.equivariance < kRounding;
+      } else if (l.shape.rank() == 3) {
+        all = false;  // a spatial layer where the transform is not a whole shift
+      }
+    if (any && all) equivariant += (equivariant.empty() ? "" : ", ") + r.transform.name();
+  }
+  std::printf("\nprediction invariant (output change < %g) under: %s\n", kRounding,
+              invariant.empty() ? "none" : invariant.c_str());
+  std::printf("every spatial layer equivariant under: %s\n",
+              equivariant.empty() ? "none" : equivariant.c_str());
+}
+
 nlohmann::json to_json(const std::string& model, int64_t n,
                        const std::vector<nn::ProbeResult>& results) {
   nlohmann::json j{{"model", model}, {"samples", n}, {"transforms", nlohmann::json::array()}};
@@ -131,6 +155,7 @@ Run add_probe(CLI::App& app) {
         "equivariance = |f(Tx) - T f(x)| / |T f(x)|, invariance = |f(Tx) - f(x)| / |f(x)| "
         "(0: exact; '-': not defined at that layer)\n");
     print_table(results);
+    print_verdict(results);
     if (!a->json.empty()) {
       const std::string text = to_json(m.name, x.size(0), results).dump(1) + "\n";
       if (a->json == "-")

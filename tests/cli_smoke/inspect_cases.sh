@@ -4,6 +4,8 @@ inspect_cases() {
   # probe: table and JSON; the W3 network is exactly shift-invariant at multiples of stride 2
   expect_exit 0 "$bin" probe ising_cnn --count 4 --json "$tmp/probe.json"
   grep -q "shift periodic (2,0): prediction agreement 100.0%" "$tmp/out" || fail "probe table"
+  grep -q "prediction invariant (output change < 1e-05) under: shift periodic (2,0), shift periodic (0,2)$" \
+    "$tmp/out" || fail "W3 is invariant to exactly the even periodic shifts"
   grep -q '"name": "rot90 x1"' "$tmp/probe.json" || fail "probe JSON lists the transforms"
   expect_exit 2 "$bin" probe no_such_model
   # show: single pictures from a model and inputs
