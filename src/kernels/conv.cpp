@@ -97,9 +97,21 @@ void relu_mask(const T* __restrict y, const T* __restrict dy, T* __restrict dz, 
 }  // namespace
 
 template <class T>
+void relu_mask_in_place(const T* __restrict y, T* __restrict d, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T g = d[i];
+    d[i] = y[i] > T(0) ? g : T(0);
+  }
+}
+
+template <class T>
 void relu_backward_from_output(int64_t n, const T* y, const T* dy, T* dz) {
-  parallel_for(0, n, 1 << 16,
-               [=](int64_t lo, int64_t hi) { relu_mask<T>(y + lo, dy + lo, dz + lo, hi - lo); });
+  parallel_for(0, n, 1 << 16, [=](int64_t lo, int64_t hi) {
+    if (dz == dy)
+      relu_mask_in_place<T>(y + lo, dz + lo, hi - lo);
+    else
+      relu_mask<T>(y + lo, dy + lo, dz + lo, hi - lo);
+  });
 }
 
 template <class T>

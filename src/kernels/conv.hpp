@@ -51,7 +51,7 @@ void conv2d_backward_weight_reference(const Conv2dDesc& d, const T* x, const T* 
 template <class T>
 void conv2d_relu_forward_reference(const Conv2dDesc& d, const T* x, const T* w, const T* b, T* y);
 // The ReLU part of the fused op's backward, from its saved output y (n elements):
-// dz[i] = y[i] > 0 ? dy[i] : 0, the gradient at the convolution's output (no aliasing).
+// dz[i] = y[i] > 0 ? dy[i] : 0, the gradient at the convolution's output; dz may be dy.
 template <class T>
 void relu_backward_from_output(int64_t n, const T* y, const T* dy, T* dz);
 

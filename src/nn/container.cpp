@@ -7,6 +7,7 @@
 #include "kernels/backend.hpp"
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
+#include "nn/layers.hpp"
 #include "nn/summary.hpp"
 
 namespace physcnn::nn {
@@ -23,11 +24,21 @@ Sequential::Sequential(const std::vector<std::pair<std::string, ModulePtr>>& nam
   for (const auto& [name, m] : named) add(name, m);
 }
 
-Conv2d* fusable_conv_relu(Module& m, Module& next) {
+namespace {
+template <class Layer>
+Layer* fusable_with_relu(Module& m, Module& next) {
   if (!kernels::fast_paths().fusion || detail::forward_observer() || detail::summary_recorder())
     return nullptr;
-  auto* conv = dynamic_cast<Conv2d*>(&m);
-  return conv && typeid(next) == typeid(ReLU) ? conv : nullptr;
+  auto* layer = dynamic_cast<Layer*>(&m);
+  return layer && typeid(next) == typeid(ReLU) ? layer : nullptr;
+}
+}  // namespace
+
+Conv2d* fusable_conv_relu(Module& m, Module& next) {
+  return fusable_with_relu<Conv2d>(m, next);
+}
+BatchNorm* fusable_batch_norm_relu(Module& m, Module& next) {
+  return fusable_with_relu<BatchNorm>(m, next);
 }
 
 Var Sequential::forward(const Var& x) {
@@ -35,9 +46,16 @@ Var Sequential::forward(const Var& x) {
   const auto& ch = children();
   for (size_t i = 0; i < ch.size(); ++i) {
     if (i + 1 < ch.size()) {
-      if (Conv2d* conv = fusable_conv_relu(*ch[i].second, *ch[i + 1].second)) {
+      Module& m = *ch[i].second;
+      Module& next = *ch[i + 1].second;
+      if (Conv2d* conv = fusable_conv_relu(m, next)) {
         y = conv->call_with_relu(y);
         ++i;  // the ReLU ran inside the convolution
+        continue;
+      }
+      if (BatchNorm* bn = fusable_batch_norm_relu(m, next)) {
+        y = bn->call_with_relu(y);
+        ++i;  // the ReLU ran inside batch norm
         continue;
       }
     }

@@ -13,6 +13,7 @@
 namespace physcnn::nn {
 
 class Conv2d;
+class BatchNorm;
 
 // A Conv2d directly followed by a plain ReLU runs as one fused op (autograd::conv2d_relu,
 // through Conv2d::call_with_relu) when the fast path "fusion" is on and nothing watches the
@@ -20,8 +21,11 @@ class Conv2d;
 // Grad-CAM). Returns the Conv2d to call, or null. Sequential uses it for neighbouring children;
 // a model graph can use it for a Conv2d node whose only consumer is a ReLU node.
 Conv2d* fusable_conv_relu(Module& m, Module& next);
+// The same rule for BatchNorm{1d,2d} followed by a plain ReLU (autograd::batch_norm_relu).
+BatchNorm* fusable_batch_norm_relu(Module& m, Module& next);
 
-// Children run in order; Conv2d -> ReLU pairs fused as above (same state_dict and summary).
+// Children run in order; Conv2d -> ReLU and BatchNorm -> ReLU pairs fused as above (same
+// state_dict and summary rows).
 class Sequential : public Module {
  public:
   Sequential() = default;

@@ -133,3 +133,38 @@ TEST(SequentialFusion, OnlyConv2dFollowedByPlainRelu) {
   k::set_fast_paths({.conv_gemm = true, .fusion = false});
   EXPECT_EQ(nn::fusable_conv_relu(conv, relu), nullptr);
 }
+
+TEST(SequentialFusion, BatchNormReluSameAsLayerByLayer) {
+  // W2's Conv -> BatchNorm2d -> ReLU: the BatchNorm/ReLU pair runs as batch_norm_relu, with
+  // the same outputs, gradients and running statistics as layer by layer.
+  PathsGuard guard;
+  for (DType dt : {DType::F32, DType::F64}) {
+    auto make = [dt] {
+      auto m = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+          std::make_shared<nn::Conv2d>(
+              nn::Conv2dOptions{.in = 1, .out = 4, .kernel = 3, .padding = 1}),
+          std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{.features = 4}),
+          std::make_shared<nn::ReLU>(),
+      });
+      m->to(dt);
+      return m;
+    };
+    auto fused_model = make(), plain_model = make();
+    plain_model->load_state_dict(fused_model->state_dict());
+    Rng rng(4);
+    const Tensor x = Tensor::uniform({3, 1, 8, 8}, -1, 1, rng, dt);
+    const auto [y_fused, g_fused] = run(*fused_model, x, true);
+    const auto [y_plain, g_plain] = run(*plain_model, x, false);
+    const double tol = dt == DType::F32 ? 1e-5 : 1e-12;
+    EXPECT_LE(max_abs_diff(y_fused, y_plain), tol);
+    ASSERT_EQ(g_fused.size(), g_plain.size());
+    for (size_t i = 0; i < g_fused.size(); ++i)
+      EXPECT_LE(max_abs_diff(g_fused[i], g_plain[i]), 10 * tol) << "parameter " << i;
+    auto* bn_f = dynamic_cast<nn::BatchNorm*>((*fused_model)[1].get());
+    auto* bn_p = dynamic_cast<nn::BatchNorm*>((*plain_model)[1].get());
+    EXPECT_LE(max_abs_diff(bn_f->running_mean(), bn_p->running_mean()), tol);
+    EXPECT_LE(max_abs_diff(bn_f->running_var(), bn_p->running_var()), tol);
+    k::set_fast_paths({.fusion = true});
+    EXPECT_EQ((*fused_model)(ag::Var(x, false)).node()->op, "batch_norm_relu");
+  }
+}

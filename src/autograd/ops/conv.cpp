@@ -111,7 +111,9 @@ Var conv2d_impl(const char* op, const Var& x, const Var& weight, const Var& bias
     Tensor gy = g.out.contiguous();
     const DType dt = gy.dtype();
     if (saved_y.defined()) {
-      Tensor gz = Tensor::empty(gy.shape(), dt);
+      // The mask overwrites the output gradient when nobody else holds it (no new buffer).
+      Tensor gz = g.reusable_out();
+      if (!gz.defined()) gz = Tensor::empty(gy.shape(), dt);
       PHYSCNN_DISPATCH(dt, T, {
         kernels::relu_backward_from_output<T>(gy.numel(), saved_y.data<T>(), gy.data<T>(),
                                               gz.data<T>());
