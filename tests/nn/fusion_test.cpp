@@ -135,8 +135,8 @@ TEST(SequentialFusion, OnlyConv2dFollowedByPlainRelu) {
 }
 
 TEST(SequentialFusion, BatchNormReluSameAsLayerByLayer) {
-  // W2's Conv -> BatchNorm2d -> ReLU: the BatchNorm/ReLU pair runs as batch_norm_relu, with
-  // the same outputs, gradients and running statistics as layer by layer.
+  // W2's Conv -> BatchNorm2d -> ReLU: the same outputs, gradients and running statistics as
+  // layer by layer, with and without fusion.
   PathsGuard guard;
   for (DType dt : {DType::F32, DType::F64}) {
     auto make = [dt] {
@@ -164,7 +164,15 @@ TEST(SequentialFusion, BatchNormReluSameAsLayerByLayer) {
     auto* bn_p = dynamic_cast<nn::BatchNorm*>((*plain_model)[1].get());
     EXPECT_LE(max_abs_diff(bn_f->running_mean(), bn_p->running_mean()), tol);
     EXPECT_LE(max_abs_diff(bn_f->running_var(), bn_p->running_var()), tol);
+    // Fused in evaluation (same values), layer by layer in training (see container.cpp).
     k::set_fast_paths({.fusion = true});
-    EXPECT_EQ((*fused_model)(ag::Var(x, false)).node()->op, "batch_norm_relu");
+    EXPECT_EQ((*fused_model)(ag::Var(x, false)).node()->op, "relu");
+    plain_model->load_state_dict(fused_model->state_dict());  // that forward moved the stats
+    fused_model->eval();
+    plain_model->eval();
+    const ag::Var ye = (*fused_model)(ag::Var(x, false));
+    EXPECT_EQ(ye.node()->op, "batch_norm_relu_eval");
+    k::set_fast_paths({.fusion = false});
+    EXPECT_LE(max_abs_diff(ye.value(), (*plain_model)(ag::Var(x, false)).value()), tol);
   }
 }
