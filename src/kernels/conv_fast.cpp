@@ -1,6 +1,7 @@
 // Fast float convolution: oneDNN convolution primitives (JIT for the CPU found at run time),
-// created once per geometry and cached together with their reorder primitives and the
-// blocked-layout buffers, so a training step allocates nothing after its first call.
+// created once per geometry and cached together with their reorder primitives. The blocked-
+// layout copies live only during a call, in tensor storage (the caching allocator), so cached
+// plans hold no activation-sized buffers (they were most of W3's heap: bench/NOTES.md).
 #include <array>
 #include <dnnl.hpp>
 #include <map>
@@ -12,6 +13,7 @@
 #include "core/error.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
+#include "tensor/tensor.hpp"
 
 namespace physcnn::kernels {
 
@@ -30,8 +32,9 @@ dnnl::stream& cpu_stream() {
 }
 
 // One argument of a primitive: `user` wraps the caller's plain NCHW buffer (its handle is set
-// per call); when the primitive prefers another layout, `internal` holds that copy and
-// `convert` reorders user -> internal (inputs) or internal -> user (outputs).
+// per call); when the primitive prefers another layout, `internal` describes that copy (its
+// buffer is attached per call) and `convert` reorders user -> internal (inputs) or
+// internal -> user (outputs).
 struct Arg {
   int id = 0;
   bool output = false;
@@ -54,7 +57,7 @@ Arg make_arg(int id, bool output, const memory::desc& user_md, const memory::des
   a.output = output;
   a.user = memory(user_md, cpu_engine(), DNNL_MEMORY_NONE);
   if (prim_md != user_md) {
-    a.internal = memory(prim_md, cpu_engine());
+    a.internal = memory(prim_md, cpu_engine(), DNNL_MEMORY_NONE);
     a.convert = output ? dnnl::reorder(a.internal, a.user) : dnnl::reorder(a.user, a.internal);
   }
   return a;
@@ -203,9 +206,15 @@ void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const
     Plan& p = *slot;
     dnnl::stream& s = cpu_stream();
     std::unordered_map<int, memory> args;
+    std::vector<Tensor> buffers;  // the blocked-layout copies, alive until s.wait()
     for (size_t i = 0; i < p.args.size(); ++i) {
       Arg& a = p.args[i];
       a.user.set_data_handle(const_cast<float*>(ptrs[i]));
+      if (a.internal) {
+        const auto bytes = static_cast<int64_t>(a.internal.get_desc().get_size());
+        buffers.push_back(Tensor::empty({(bytes + 3) / 4}, DType::F32));
+        a.internal.set_data_handle(buffers.back().data<float>());
+      }
       if (!a.internal) {
         args.emplace(a.id, a.user);
       } else {
