@@ -1,7 +1,7 @@
 // GFLOP/s of the fast float32 convolution on the conv layers of W1-W5, pass by pass (forward,
 // backward data, backward weight+bias), so that a slow pass shows which kernel to work on.
 // Usage: conv_gflops [threads] [filter]  (filter: a substring of the row name, e.g. "W5").
-// Compare with tools/ref/conv_bench.py (PyTorch, same shapes, same thread count).
+// tools/ref/conv_bench.py times PyTorch on the W2 and W4 rows (same thread count).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
