@@ -174,10 +174,15 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
       PHYSCNN_CHECK_ARG(!d.train.empty(), source_name, ": [data] format ", d.format,
                         " needs 'train' (a file, or a folder for png)");
     }
-    PHYSCNN_CHECK_ARG(d.validation >= 0 && d.validation < 1 && d.test_fraction >= 0 &&
-                          d.test_fraction < 1 && d.validation + d.test_fraction < 1,
-                      source_name, ": [data] validation (", d.validation, ") and test_fraction (",
-                      d.test_fraction, ") must be fractions in [0, 1) with a sum below 1");
+    // With a separate test file, test_fraction does not apply: the test file is used whole.
+    const bool test_file = !d.test.empty() || !d.test_x.empty();
+    const double held_out = d.validation + (test_file ? 0.0 : d.test_fraction);
+    PHYSCNN_CHECK_ARG(
+        d.validation >= 0 && d.validation < 1 && d.test_fraction >= 0 && d.test_fraction < 1 &&
+            held_out < 1,
+        source_name, ": [data] validation (", d.validation, ")",
+        test_file ? "" : " and test_fraction (" + std::to_string(d.test_fraction) + ")",
+        " must be fractions in [0, 1)", test_file ? "" : " with a sum below 1");
     PHYSCNN_CHECK_ARG(d.workers >= 0, source_name, ": [data] workers must be >= 0");
     auto& dt = *root["data"].as_table();
     for (auto [key, slot] :

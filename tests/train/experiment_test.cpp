@@ -118,6 +118,17 @@ TEST(Experiment, BadTypesAndValues) {
                                  {"e.toml:2"});
 }
 
+TEST(Experiment, TestFractionOnlyCountsWithoutATestFile) {
+  const std::string files =
+      "model = \"lenet5\"\n[data]\nformat = \"idx\"\ntrain_x = \"a\"\ntrain_y = \"b\"\n"
+      "test_x = \"c\"\ntest_y = \"d\"\nvalidation = 0.95\n";
+  EXPECT_DOUBLE_EQ(parse_experiment(files, "e.toml", "/d").data.validation, 0.95);
+  const std::string one_file =
+      "model = \"lenet5\"\n[data]\nformat = \"npz\"\ntrain = \"a.npz\"\nvalidation = 0.95\n";
+  test::expect_error<UsageError>([&] { parse_experiment(one_file, "e.toml", "/d"); },
+                                 {"validation (0.95)", "test_fraction", "sum below 1"});
+}
+
 TEST(Experiment, MissingFileIsAnIoError) {
   test::expect_error<IoError>([] { load_experiment("/no/such/experiment.toml"); },
                               {"/no/such/experiment.toml"});
