@@ -218,6 +218,65 @@ TEST(Loop, OvertrainingIsMarked) {
   EXPECT_TRUE(marked);
 }
 
+// Regression (mse), binary (bce) and per-pixel classification train and log their metrics.
+TEST(Loop, EveryLossTrainsAndLogsItsMetrics) {
+  Rng rng(3);
+  const Tensor x = Tensor::normal(Shape{48, 1, 4, 4}, 0.0, 1.0, rng);
+  const std::vector<double> xv = x.to_vector();
+  std::vector<float> mean(48), pixels(48 * 16);
+  std::vector<int64_t> binary(48);
+  for (size_t i = 0; i < 48; ++i) {
+    for (size_t k = 0; k < 16; ++k) {
+      mean[i] += float(xv[i * 16 + k] / 16);
+      pixels[i * 16 + k] = xv[i * 16 + k] > 0 ? 1.0f : 0.0f;  // class of each pixel
+    }
+    binary[i] = mean[i] > 0;
+  }
+  struct Case {
+    LossKind loss;
+    data::DatasetPtr set;
+    nn::ModulePtr model;
+    std::vector<std::string> logged;
+  };
+  auto linear = [](int64_t out) {
+    auto m = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+        std::make_shared<nn::Flatten>(),
+        std::make_shared<nn::Linear>(nn::LinearOptions{.out = out}, Rng(5))});
+    m->build(Shape{1, 4, 4});
+    return m;
+  };
+  auto pixel_net = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 2, .kernel = 1}, Rng(6))});
+  pixel_net->build(Shape{1, 4, 4});
+  const std::vector<Case> cases{
+      {LossKind::Mse,
+       std::make_shared<data::TensorDataset>(x, Tensor::from_vector(mean, Shape{48})),
+       linear(1),
+       {"train_mse", "train_mae", "train_r2", "val_r2"}},
+      {LossKind::Bce,
+       std::make_shared<data::TensorDataset>(x, binary),
+       linear(1),
+       {"train_accuracy", "val_accuracy"}},
+      {LossKind::PixelCrossEntropy,
+       std::make_shared<data::TensorDataset>(x, Tensor::from_vector(pixels, Shape{48, 16})),
+       pixel_net,
+       {"train_accuracy", "val_accuracy"}}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(loss_name(c.loss));
+    optim::Adam adam(c.model->named_parameters(), {.lr = 0.05});
+    data::DataLoader train(c.set, {.batch_size = 12, .seed = 1});
+    data::DataLoader val(c.set, {.batch_size = 48, .shuffle = false});
+    TrainerOptions o;
+    o.epochs = 6;
+    o.loss = c.loss;
+    o.quiet = true;
+    Trainer t(*c.model, adam, nullptr, o);
+    const auto h = t.fit(train, &val);
+    for (const auto& k : c.logged) EXPECT_TRUE(h.back().values.count(k)) << k;
+    EXPECT_LT(h.back().values.at("val_loss"), h.front().values.at("val_loss"));
+  }
+}
+
 TEST(Loop, BadSetupsAreUsageErrors) {
   Rig s;
   TrainerOptions o;
