@@ -7,10 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -107,14 +107,17 @@ TEST(ReportChromium, EveryImageLoadsWithoutConsoleErrors) {
   const int rc = run_bounded(args, dir + "/dom.html", dir + "/console.txt", 60);
   ASSERT_EQ(rc, 0) << "chromium failed (" << rc << "); stderr:\n" << slurp(dir + "/console.txt");
   const std::string dom = slurp(dir + "/dom.html");
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(dom, m, std::regex("<body[^>]*>"))) << dom.substr(0, 500);
-  const std::string body = m.str();
+  // std::regex is avoided: GCC 12 warns inside it under -fsanitize (maybe-uninitialized).
+  const size_t b0 = dom.find("<body"), b1 = dom.find('>', b0);
+  ASSERT_TRUE(b0 != std::string::npos && b1 != std::string::npos) << dom.substr(0, 500);
+  const std::string body = dom.substr(b0, b1 - b0 + 1);
   EXPECT_NE(body.find("data-images-ok=\"yes\""), std::string::npos) << body;
-  ASSERT_TRUE(std::regex_search(body, m, std::regex("data-images=\"([0-9]+)\""))) << body;
+  const std::string key = "data-images=\"";
+  const size_t k = body.find(key);
+  ASSERT_NE(k, std::string::npos) << body;
   const size_t png_count = std::count_if(r.pictures.begin(), r.pictures.end(),
                                          [](const std::string& p) { return p.ends_with(".png"); });
-  EXPECT_EQ(std::stoul(m[1].str()), png_count) << "every PNG is shown once";
+  EXPECT_EQ(std::stoul(body.substr(k + key.size())), png_count) << "every PNG is shown once";
   std::istringstream console(slurp(dir + "/console.txt"));
   for (std::string line; std::getline(console, line);)
     EXPECT_TRUE(line.find(":CONSOLE") == std::string::npos &&
