@@ -1,6 +1,7 @@
 // Opens the report of a small real run in headless Chromium (Debian `chromium`): every image
 // must load (the page's own check marks <body data-images-ok>), the console must stay free of
-// errors, and a screenshot is kept as a test artefact. Skipped when Chromium is absent.
+// errors, and a screenshot is kept as a test artefact next to the test binary. Skipped when
+// Chromium is absent.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -124,8 +125,9 @@ TEST(ReportChromium, EveryImageLoadsWithoutConsoleErrors) {
                 line.find("Uncaught") == std::string::npos)
         << "console message: " << line;
 
-  // 2. The screenshot, kept next to the test binary's working directory as an artefact.
-  const std::string shot = fs::absolute("report_screenshot.png").string();
+  // 2. The screenshot, kept next to the test binary (build/tests/) as an artefact.
+  const std::string shot =
+      (fs::read_symlink("/proc/self/exe").parent_path() / "report_screenshot.png").string();
   fs::remove(shot);
   args = chromium_args(chromium, dir + "/profile2");
   args.insert(args.end(), {"--window-size=1280,2400", "--screenshot=" + shot, url});
