@@ -80,6 +80,14 @@ Run add_eval(CLI::App& app) {
     }
     if (!set) set = open_data_file(a->data, a->x, a->y, a->labels);
     if (class_names.empty()) class_names = set->class_names();
+    {
+      // Data that does not fit the model (shape, labels beyond its outputs): a clear error first.
+      train::ExperimentData fit;
+      fit.test = set;
+      fit.sample_shape = set->sample_shape();
+      train::check_model_fits_data(*spec.model, spec.input, a->run.empty() ? a->model : a->run, fit,
+                                   loss);
+    }
     spec.model->build(set->sample_shape());
     const auto stats = train::load_model(weights, *spec.model);
     data::DataLoader loader(set, {.batch_size = a->batch_size, .shuffle = false},

@@ -99,7 +99,13 @@ Run add_predict(CLI::App& app) {
       spec = load_model_spec(a->model, 0);
     }
     const data::DatasetPtr set = open_inputs(a->input, a->x, scale);
-    spec.model->build(set->sample_shape());
+    try {
+      spec.model->build(set->sample_shape());
+    } catch (const UsageError& err) {
+      throw ShapeError("predict: the samples of " + a->input + " have shape " +
+                       set->sample_shape().str() + " but the model takes inputs " +
+                       spec.input.str() + "; it does not run on them (" + err.what() + ")");
+    }
     const auto stats = train::load_model(weights, *spec.model);
     data::DataLoader loader(set, {.batch_size = a->batch_size, .shuffle = false},
                             train::eval_transform(stats));

@@ -127,6 +127,8 @@ Run add_train(CLI::App& app) {
     ModelSpec spec = load_model_spec(e.model, e.seed);
     nn::Module& model = *spec.model;
     const Shape input = data.sample_shape;
+    // Misfits between data and model are found here, before the run folder exists.
+    train::check_model_fits_data(model, spec.input, e.model, data, e.loss);
 
     train::RunDir dir(e.out);
     train::write_text_atomic(dir.file("experiment.toml"), e.resolved_toml);

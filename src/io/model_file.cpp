@@ -25,9 +25,19 @@ struct LayerCtx {
   Rng rng;
 
   int64_t int_or(const std::string& key, int64_t dflt) const {
-    return get_int(t, key, ctx).value_or(dflt);
+    return bounded(key, get_int(t, key, ctx).value_or(dflt));
   }
-  int64_t req_int(const std::string& key) const { return require_int(t, key, ctx); }
+  int64_t req_int(const std::string& key) const { return bounded(key, require_int(t, key, ctx)); }
+  // Sizes above kMaxSize (out = 10^12, kernel = 10^9) are typos or hostile files: refused here
+  // with the line, before a constructor tries to allocate terabytes.
+  int64_t bounded(const std::string& key, int64_t v) const {
+    if (v > kMaxSize)
+      throw_at(*t.get(key), ctx,
+               key + " = " + std::to_string(v) + " is larger than " + std::to_string(kMaxSize) +
+                   ", the limit for a size in a model file");
+    return v;
+  }
+  static constexpr int64_t kMaxSize = int64_t{1} << 16;
   double num_or(const std::string& key, double dflt) const {
     return get_double(t, key, ctx).value_or(dflt);
   }
@@ -39,9 +49,10 @@ struct LayerCtx {
   nn::Size2 size2(const std::string& key, nn::Size2 dflt) const {
     const toml::node* n = t.get(key);
     if (!n) return dflt;
-    if (n->is_integer()) return nn::Size2(n->as_integer()->get());
+    if (n->is_integer()) return nn::Size2(bounded(key, n->as_integer()->get()));
     if (const auto* a = n->as_array(); a && a->size() == 2 && a->is_homogeneous<int64_t>())
-      return nn::Size2((*a)[0].as_integer()->get(), (*a)[1].as_integer()->get());
+      return nn::Size2(bounded(key, (*a)[0].as_integer()->get()),
+                       bounded(key, (*a)[1].as_integer()->get()));
     throw_type_error(*n, key, "an integer or [h, w]", ctx);
   }
   nn::Size2 req_size2(const std::string& key) const {
@@ -53,7 +64,7 @@ struct LayerCtx {
   nn::PadSpec padding() const {
     const toml::node* n = t.get("padding");
     if (!n) return nn::PadSpec(0);
-    if (n->is_integer()) return nn::PadSpec(n->as_integer()->get());
+    if (n->is_integer()) return nn::PadSpec(bounded("padding", n->as_integer()->get()));
     if (n->is_string()) {
       const std::string s = n->as_string()->get();
       if (s == "same") return nn::PadSpec(nn::PadSpec::Kind::Same);
@@ -66,7 +77,7 @@ struct LayerCtx {
         a && !a->empty() && a->size() != 3 && a->size() <= 4 && a->is_homogeneous<int64_t>()) {
       nn::PadSpec p;
       p.values.clear();
-      for (const auto& e : *a) p.values.push_back(e.as_integer()->get());
+      for (const auto& e : *a) p.values.push_back(bounded("padding", e.as_integer()->get()));
       return p;
     }
     throw_type_error(*n, "padding", "an integer, a list of 2 or 4 integers, \"same\" or \"valid\"",
@@ -517,6 +528,8 @@ std::vector<std::string> model_file_layer_types() {
 
 namespace {
 
+constexpr int64_t kMaxInputElements = int64_t{1} << 24;
+
 ModelFile model_from_table(const toml::table& root, const std::string& source_name, uint64_t seed) {
   const std::string top = "the top level";
   check_keys(root, {"name", "description", "input", "layer"}, top);
@@ -531,6 +544,11 @@ ModelFile model_from_table(const toml::table& root, const std::string& source_na
              "'input' must be 1 to 3 positive sizes without the batch, as [C, H, W] or [C, L] " +
                  std::string("or [features]"));
   mf.input = Shape(input);
+  // One sample's input is built below (batch 1) and later batched: a few hundred MB at most.
+  if (mf.input.numel() > kMaxInputElements)
+    throw_at(*root.get("input"), top,
+             "'input' " + mf.input.str() + " has " + std::to_string(mf.input.numel()) +
+                 " elements per sample, more than the limit " + std::to_string(kMaxInputElements));
 
   std::vector<Entry> entries = read_entries(root, source_name);
   Assembler assembler(entries, seed);
@@ -546,6 +564,14 @@ ModelFile model_from_table(const toml::table& root, const std::string& source_na
   } catch (const UsageError& e) {
     std::string loc = locate(e.what(), assembler.locations());
     throw UsageError((loc.empty() ? source_name : loc) + ": " + e.what());
+  } catch (const Error& e) {
+    // Sizes within the per-key limits can still multiply into more memory than the machine has
+    // (the allocator's "out of memory"): a configuration error of this file, not a crash.
+    if (dynamic_cast<const ShapeError*>(&e) || dynamic_cast<const IoError*>(&e) ||
+        dynamic_cast<const NumericalError*>(&e))
+      throw;
+    throw UsageError(source_name + ": building the model on input " + mf.input.str() +
+                     " failed: " + e.what());
   }
   return mf;
 }

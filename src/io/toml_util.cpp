@@ -80,14 +80,31 @@ toml::table parse_toml(std::string_view text, const std::string& source_name) {
   }
 }
 
-toml::table parse_toml_file(const std::string& path) {
+constexpr std::uintmax_t kMaxTomlFileBytes = 16u << 20;
+
+std::string read_toml_text(const std::string& path) {
+  // A regular file of bounded size: /dev/zero or a FIFO would be read forever, a directory
+  // "opens" on Linux, and a hand-written TOML file is never gigabytes.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  PHYSCNN_CHECK(!ec && fs::exists(status), IoError, path, ": no such file");
+  PHYSCNN_CHECK(fs::is_regular_file(status), IoError, path,
+                fs::is_directory(status) ? ": is a directory, not a TOML file"
+                                         : ": is not a regular file (a device, FIFO or socket)");
+  const auto bytes = fs::file_size(path, ec);
+  PHYSCNN_CHECK(!ec && bytes <= kMaxTomlFileBytes, IoError, path, ": ", bytes,
+                " bytes, more than the ", kMaxTomlFileBytes, "-byte limit for a TOML file");
   std::ifstream in(path, std::ios::binary);
-  PHYSCNN_CHECK(in.good() && !std::filesystem::is_directory(path), IoError, path,
-                ": cannot open the file for reading");
+  PHYSCNN_CHECK(in.good(), IoError, path, ": cannot open the file for reading");
   std::ostringstream text;
   text << in.rdbuf();
   PHYSCNN_CHECK(!in.bad(), IoError, path, ": read failed");
-  return parse_toml(text.str(), path);
+  return text.str();
+}
+
+toml::table parse_toml_file(const std::string& path) {
+  return parse_toml(read_toml_text(path), path);
 }
 
 std::string toml_where(const toml::source_region& where) {

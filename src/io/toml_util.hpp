@@ -22,6 +22,9 @@ class TomlError : public UsageError {
   using UsageError::UsageError;
 };
 
+// The text of a TOML file: a regular file of at most 16 MiB (IoError otherwise: a device such as
+// /dev/zero, a FIFO or a directory is refused before reading).
+std::string read_toml_text(const std::string& path);
 // Parses a file; a missing or unreadable file is an IoError, bad TOML a TomlError
 // "FILE:LINE:COL: message".
 toml::table parse_toml_file(const std::string& path);

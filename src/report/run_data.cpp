@@ -136,8 +136,10 @@ Samples read_samples(const std::string& path) {
   PHYSCNN_CHECK(x.shape.rank() == 4 && x.numel() > 0, IoError, "report: ", path,
                 ": x must be (n, C, H, W), got shape ", x.shape.str());
   s.x = x.to_tensor(DType::F32);
-  if (npz.contains("y")) {
-    const data::Array y = npz.read("y");
+  const bool has_y = npz.contains("y");
+  const data::Array y = has_y ? npz.read("y") : data::Array{};
+  // Float y are a regression run's targets (n, outputs): no class labels to caption with.
+  if (has_y && y.type != data::ElemType::F32 && y.type != data::ElemType::F64) {
     PHYSCNN_CHECK(y.shape.rank() == 1 && y.shape[0] == x.shape[0], IoError, "report: ", path,
                   ": y must be (n) with n = ", x.shape[0], ", got shape ", y.shape.str());
     s.y = y.to_int64();

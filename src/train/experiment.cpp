@@ -91,12 +91,9 @@ Override parse_override(const std::string& text) {
 }
 
 Experiment load_experiment(const std::string& path, const std::vector<Override>& overrides) {
-  if (!fs::is_regular_file(path)) throw IoError("experiment file " + path + " does not exist");
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in) throw IoError("cannot read experiment file " + path);
-  return parse_experiment(ss.str(), path, fs::absolute(path).parent_path().string(), overrides);
+  if (!fs::exists(path)) throw IoError("experiment file " + path + " does not exist");
+  return parse_experiment(io::read_toml_text(path), path, fs::absolute(path).parent_path().string(),
+                          overrides);
 }
 
 Experiment parse_experiment(const std::string& text, const std::string& source_name,
@@ -488,6 +485,41 @@ TrainerOptions trainer_options(const Experiment& e, const std::string& checkpoin
   o.quiet = quiet;
   o.label = e.name;
   return o;
+}
+
+void check_model_fits_data(nn::Module& model, const Shape& model_input,
+                           const std::string& model_name, const ExperimentData& data,
+                           LossKind loss) {
+  const Shape& x = data.sample_shape;
+  nn::Summary summary;
+  try {
+    summary = model.summary(x);
+  } catch (const UsageError& err) {
+    throw ShapeError("the data's samples have shape " + x.str() + " but the model " + model_name +
+                     " takes inputs " + model_input.str() + "; it does not run on them (" +
+                     err.what() + ")");
+  }
+  const Shape& out = summary.output;
+  const std::pair<const char*, data::DatasetPtr> splits[] = {
+      {"training", data.train}, {"validation", data.validation}, {"test", data.test}};
+  for (const auto& [split, ds] : splits) {
+    if (!ds || ds->size() == 0) continue;
+    if (loss == LossKind::CrossEntropy && ds->target_kind() == data::TargetKind::Class) {
+      PHYSCNN_CHECK_SHAPE(out.rank() == 1, "loss cross_entropy: the model's output ", out.str(),
+                          " per sample should be (classes)");
+      const std::vector<int64_t> labels = ds->labels();
+      for (size_t i = 0; i < labels.size(); ++i)
+        PHYSCNN_CHECK_ARG(labels[i] >= 0 && labels[i] < out[0], "the ", split, " data holds label ",
+                          labels[i], " (its sample ", i, ") but the model has ", out[0],
+                          " outputs ", out.str(), ": class labels must lie in [0, ", out[0], ")");
+    }
+    if (ds->target_kind() == data::TargetKind::Regression &&
+        (loss == LossKind::Mse || loss == LossKind::Bce))
+      PHYSCNN_CHECK_SHAPE(ds->target_size() == out.numel(), "loss ", loss_name(loss), ": the ",
+                          split, " data has ", ds->target_size(),
+                          " target values per sample but the model outputs ", out.str(), " (",
+                          out.numel(), " values)");
+  }
 }
 
 }  // namespace physcnn::train

@@ -116,6 +116,12 @@ struct ExperimentData {
   Shape sample_shape;
 };
 ExperimentData open_data(const Experiment& e);
+// Before anything is written or trained: the model runs on the data's sample shape (ShapeError
+// naming both shapes otherwise), class labels lie in [0, outputs) and regression targets have the
+// output's size. `model_input` is the shape the model file or zoo entry declares.
+void check_model_fits_data(nn::Module& model, const Shape& model_input,
+                           const std::string& model_name, const ExperimentData& data,
+                           LossKind loss);
 // The transforms for evaluation only (normalisation) from saved statistics.
 data::Transform eval_transform(const std::optional<data::ChannelStats>& stats);
 

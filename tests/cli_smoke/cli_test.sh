@@ -106,6 +106,22 @@ EOF
     expect_exit 2 "$bin" train "$tmp/bad.toml"
     grep -q "bad.toml:2.*did you mean 'epochs'" "$tmp/err" || fail "bad key names file, line, nearest"
     expect_exit 3 "$bin" train "$tmp/missing.toml"
+    expect_exit 3 "$bin" train /dev/zero
+    grep -q "not a regular file" "$tmp/err" || fail "an experiment on /dev/zero is refused"
+    expect_exit 3 "$bin" train "$tmp"
+    grep -q "is a directory" "$tmp/err" || fail "a directory as experiment file is named"
+    expect_exit 3 "$bin" train "$tmp/exp.toml" --set data.train=/dev/zero --out "$tmp/dz"
+    # Data that does not fit the model: both shapes named, before any run folder is written.
+    expect_exit 2 "$bin" train "$tmp/exp.toml" --set model=lenet5 --out "$tmp/misfit" --quiet
+    grep -qF "samples have shape [1,8,8] but the model lenet5 takes inputs [1,28,28]" "$tmp/err" ||
+      fail "a data/model shape misfit names both shapes"
+    [[ -e "$tmp/misfit" ]] && fail "a misfit run writes no run folder"
+    printf 'input = [1, 8, 8]\nlayer = [{ type = "flatten" }, { type = "linear", out = 1 }]\n' \
+      >"$tmp/one.toml"
+    expect_exit 2 "$bin" train "$tmp/exp.toml" --set "model=$tmp/one.toml" --out "$tmp/lab" --quiet
+    grep -qF "holds label 1" "$tmp/err" && grep -qF "class labels must lie in [0, 1)" "$tmp/err" ||
+      fail "labels beyond the model's outputs are named before training"
+    [[ -e "$tmp/lab" ]] && fail "a label misfit writes no run folder"
     expect_exit 4 "$bin" train "$tmp/exp.toml" --lr 1e30 --out "$tmp/nan" --quiet --no-report
     grep -q "step" "$tmp/err" || fail "the NaN stop names the step"
     [[ -e "$tmp/nan/RUNNING" ]] && fail "RUNNING is removed after an error"
@@ -136,6 +152,17 @@ EOF
     [[ -s "$tmp/p.npy" ]] || fail "no p.npy"
     expect_exit 2 "$bin" predict "$tmp/run" --input "$tmp/d.npz" --x spins --out "$tmp/p.txt"
     expect_exit 3 "$bin" eval "$tmp/no_run"
+    # Inputs that do not fit: a clear shape error naming both shapes, no output file.
+    expect_exit 0 "$bin" generate ising --L 6 --temps 1.5 --per-temp 4 --out "$tmp/l6.npz"
+    expect_exit 2 "$bin" predict --model lenet5 --weights "$tmp/run/model.safetensors" \
+      --input "$tmp/l6.npz" --x spins --out "$tmp/bad.npy"
+    grep -qF "have shape [1,6,6] but the model takes inputs [1,28,28]" "$tmp/err" ||
+      fail "predict names the input and model shapes"
+    [[ -e "$tmp/bad.npy" ]] && fail "a failed predict writes no output"
+    expect_exit 2 "$bin" eval --model lenet5 --weights "$tmp/run/model.safetensors" \
+      --data "$tmp/l6.npz" --x spins --y label
+    grep -qF "samples have shape [1,6,6] but the model lenet5 takes inputs [1,28,28]" "$tmp/err" ||
+      fail "eval names the data and model shapes"
     expect_exit 0 "$bin" train --help
     expect_exit 0 "$bin" eval --help
     expect_exit 0 "$bin" predict --help
