@@ -231,5 +231,35 @@ TEST(ModelFileErrors, TomlSyntaxAndMissingFile) {
                         {"/nonexistent/net.toml"});
 }
 
+TEST(ModelFileErrors, HugeSizesAreRefusedWithTheLineBeforeAllocating) {
+  // out = 10^12 used to reach the allocator ("out of memory allocating 3136000000000000 bytes",
+  // exit 1); now each size is bounded where it is read.
+  expect_error<UsageError>(
+      [] {
+        parse(
+            "input = [1, 28, 28]\nlayer = [{ type = \"flatten\" },\n"
+            "  { type = \"linear\", out = 1000000000000 }]\n");
+      },
+      {"bad.toml:3", "linear", "out = 1000000000000 is larger than 65536"});
+  expect_error<UsageError>(
+      [] {
+        parse(
+            "input = [1, 8, 8]\nlayer = [{ type = \"conv2d\", out = 2, kernel = [3, 99999999] "
+            "}]\n");
+      },
+      {"bad.toml:2", "kernel = 99999999"});
+  expect_error<UsageError>(
+      [] { parse("input = [100000, 100000, 100000]\nlayer = [{ type = \"flatten\" }]\n"); },
+      {"bad.toml:1", "elements per sample", "16777216"});
+  expect_error<UsageError>(
+      [] { parse("input = [1, 8, 8]\nlayer = [{ type = \"conv2d\", out = 4, kernel = -1 }]\n"); },
+      {"bad.toml:2", "kernel must be > 0"});
+}
+
+TEST(ModelFileErrors, FilesThatAreNotRegularAreRefusedBeforeReading) {
+  expect_error<IoError>([] { load_model_file("/dev/zero"); }, {"/dev/zero", "not a regular file"});
+  expect_error<IoError>([] { load_model_file("/tmp"); }, {"/tmp", "is a directory"});
+}
+
 }  // namespace
 }  // namespace physcnn::io

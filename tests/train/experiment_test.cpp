@@ -1,6 +1,8 @@
 // Experiment files: fields, overrides, and the errors of bad files (file, line, nearest name).
 #include <gtest/gtest.h>
 
+#include "data/dataset.hpp"
+#include "io/model_file.hpp"
 #include "support/throws.hpp"
 #include "train/experiment.hpp"
 
@@ -132,6 +134,70 @@ TEST(Experiment, TestFractionOnlyCountsWithoutATestFile) {
 TEST(Experiment, MissingFileIsAnIoError) {
   test::expect_error<IoError>([] { load_experiment("/no/such/experiment.toml"); },
                               {"/no/such/experiment.toml"});
+}
+
+TEST(Experiment, DevicesAndDirectoriesAreRefusedBeforeReading) {
+  // /dev/zero used to be read forever (growing memory); a directory said "does not exist".
+  test::expect_error<IoError>([] { load_experiment("/dev/zero"); },
+                              {"/dev/zero", "not a regular file"});
+  test::expect_error<IoError>([] { load_experiment("/tmp"); }, {"/tmp", "is a directory"});
+}
+
+// A 3-class model on (1, 8, 8) inputs and data sets around it.
+struct Fit {
+  io::ModelFile mf = io::parse_model_file(
+      "input = [1, 8, 8]\nlayer = [{ type = \"flatten\" }, { type = \"linear\", out = 3 }]\n",
+      "m.toml");
+  ExperimentData data(Shape x, std::vector<int64_t> labels) {
+    ExperimentData d;
+    d.train = std::make_shared<data::TensorDataset>(Tensor::zeros(x), std::move(labels));
+    d.sample_shape = d.train->sample_shape();
+    return d;
+  }
+};
+
+TEST(Experiment, DataThatFitsTheModelPasses) {
+  Fit f;
+  EXPECT_NO_THROW(check_model_fits_data(*f.mf.model, f.mf.input, "m.toml",
+                                        f.data(Shape{3, 1, 8, 8}, {0, 1, 2}),
+                                        LossKind::CrossEntropy));
+}
+
+TEST(Experiment, LabelsBeyondTheModelsOutputsAreNamedBeforeTraining) {
+  // Used to fail inside cross_entropy at the first batch holding the label, after the run
+  // folder was written.
+  Fit f;
+  const ExperimentData d = f.data(Shape{4, 1, 8, 8}, {0, 1, 5, 2});
+  test::expect_error<UsageError>(
+      [&] { check_model_fits_data(*f.mf.model, f.mf.input, "m.toml", d, LossKind::CrossEntropy); },
+      {"training data holds label 5 (its sample 2)", "3 outputs", "[0, 3)"});
+  ExperimentData split = f.data(Shape{2, 1, 8, 8}, {0, 1});
+  split.test = std::make_shared<data::TensorDataset>(Tensor::zeros(Shape{2, 1, 8, 8}),
+                                                     std::vector<int64_t>{0, 3});
+  test::expect_error<UsageError>(
+      [&] {
+        check_model_fits_data(*f.mf.model, f.mf.input, "m.toml", split, LossKind::CrossEntropy);
+      },
+      {"test data holds label 3 (its sample 1)"});
+}
+
+TEST(Experiment, ASampleShapeTheModelCannotTakeNamesBothShapes) {
+  Fit f;
+  const ExperimentData d = f.data(Shape{2, 1, 6, 6}, {0, 1});
+  test::expect_error<ShapeError>(
+      [&] { check_model_fits_data(*f.mf.model, f.mf.input, "m.toml", d, LossKind::CrossEntropy); },
+      {"samples have shape [1,6,6]", "model m.toml takes inputs [1,8,8]"});
+}
+
+TEST(Experiment, RegressionTargetsMustMatchTheOutputSize) {
+  Fit f;
+  ExperimentData d;
+  d.train = std::make_shared<data::TensorDataset>(Tensor::zeros(Shape{2, 1, 8, 8}),
+                                                  Tensor::zeros(Shape{2, 2}));
+  d.sample_shape = d.train->sample_shape();
+  test::expect_error<ShapeError>(
+      [&] { check_model_fits_data(*f.mf.model, f.mf.input, "m.toml", d, LossKind::Mse); },
+      {"loss mse", "2 target values per sample", "outputs [3]"});
 }
 
 }  // namespace
