@@ -266,7 +266,7 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
         {"multistep", {"milestones", "gamma"}},
         {"exponential", {"gamma"}},
         {"cosine", {"t_max", "eta_min"}},
-        {"warmup_cosine", {"warmup", "eta_min", "start_factor"}},
+        {"warmup_cosine", {"warmup", "t_max", "eta_min", "start_factor"}},
         {"plateau", {"factor", "patience", "threshold", "cooldown", "min_lr", "mode"}}};
     std::vector<std::string> names, keys{"name", "per"};
     for (const auto& [n, k] : kinds) {
@@ -508,10 +508,18 @@ void check_model_fits_data(nn::Module& model, const Shape& model_input,
       PHYSCNN_CHECK_SHAPE(out.rank() == 1, "loss cross_entropy: the model's output ", out.str(),
                           " per sample should be (classes)");
       const std::vector<int64_t> labels = ds->labels();
-      for (size_t i = 0; i < labels.size(); ++i)
-        PHYSCNN_CHECK_ARG(labels[i] >= 0 && labels[i] < out[0], "the ", split, " data holds label ",
-                          labels[i], " (its sample ", i, ") but the model has ", out[0],
-                          " outputs ", out.str(), ": class labels must lie in [0, ", out[0], ")");
+      const std::vector<std::string> names = ds->class_names();
+      for (size_t i = 0; i < labels.size(); ++i) {
+        if (labels[i] >= 0 && labels[i] < out[0]) continue;
+        const std::string name = labels[i] >= 0 && size_t(labels[i]) < names.size()
+                                     ? " '" + names[size_t(labels[i])] + "'"
+                                     : "";
+        const std::string count =
+            names.empty() ? "" : "; the data names " + std::to_string(names.size()) + " classes";
+        PHYSCNN_CHECK_ARG(false, "the ", split, " data holds label ", labels[i], name,
+                          " (its sample ", i, ") but the model has ", out[0], " outputs ",
+                          out.str(), ": class labels must lie in [0, ", out[0], ")", count);
+      }
     }
     if (ds->target_kind() == data::TargetKind::Regression &&
         (loss == LossKind::Mse || loss == LossKind::Bce))

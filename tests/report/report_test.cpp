@@ -12,6 +12,7 @@
 
 #include "data/formats/npz.hpp"
 #include "report/pictures.hpp"
+#include "report/run_data.hpp"
 #include "report/run_folder.hpp"
 #include "support/throws.hpp"
 
@@ -169,4 +170,24 @@ TEST(RunReport, SamplesThatDoNotFitNameTheFile) {
   test::expect_error<ShapeError>(
       [&] { report::write_run_report(dir, {.model = test::make_run_model(true)}); },
       {"samples.npz", "[2,3,8,8]", "do not fit the model", "features.0 (Conv2d)"});
+}
+
+TEST(RunReport, RegressionSamplesWithFloatTargetsAreAccepted) {
+  // A regression run's samples.npz holds y (n, outputs) float32; the report used to refuse it
+  // ("y must be (n)"), so `physcnn report` failed on every regression run.
+  const std::string dir = test::fresh_dir("regression_samples");
+  test::make_run_folder(dir, {.epochs = 1});
+  data::write_npz(dir + "/samples.npz",
+                  {{"x", data::Array::from_tensor(Tensor::zeros({2, 1, 8, 8}))},
+                   {"y", data::Array::from_tensor(Tensor::zeros({2, 1}))}});
+  const report::Samples s = report::read_samples(dir + "/samples.npz");
+  EXPECT_EQ(s.x.size(0), 2);
+  EXPECT_TRUE(s.y.empty());
+  EXPECT_NO_THROW(report::write_run_report(dir, {.model = test::make_run_model(true)}));
+  // Integer labels of the wrong shape are still an error naming the file.
+  data::write_npz(dir + "/samples.npz",
+                  {{"x", data::Array::from_tensor(Tensor::zeros({2, 1, 8, 8}))},
+                   {"y", data::Array::zeros(data::ElemType::I64, Shape{3})}});
+  test::expect_error<IoError>([&] { report::read_samples(dir + "/samples.npz"); },
+                              {"samples.npz", "y must be (n) with n = 2"});
 }

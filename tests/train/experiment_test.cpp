@@ -200,5 +200,15 @@ TEST(Experiment, RegressionTargetsMustMatchTheOutputSize) {
       {"loss mse", "2 target values per sample", "outputs [3]"});
 }
 
+TEST(Experiment, WarmupCosinePerStepTakesTMax) {
+  // The error for a per-step warmup_cosine asked for t_max, which was then an unknown key.
+  const Experiment e = parse_experiment(
+      "model = \"lenet5\"\n[data]\nformat = \"npz\"\ntrain = \"a.npz\"\n"
+      "[schedule]\nname = \"warmup_cosine\"\nper = \"step\"\nwarmup = 10\nt_max = 90\n",
+      "e.toml", "/d");
+  EXPECT_EQ(e.schedule.t_max, 90);
+  EXPECT_EQ(e.schedule.warmup, 10);
+}
+
 }  // namespace
 }  // namespace physcnn::train
