@@ -53,6 +53,14 @@ data::DatasetPtr open_inputs(const std::string& path, const std::string& x_name,
   return std::make_shared<data::ArrayDataset>(std::move(x), none, options, path);
 }
 
+// RFC 4180: a class name with a comma, quote or line break is quoted, quotes doubled.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 }  // namespace
 
 Run add_predict(CLI::App& app) {
@@ -128,7 +136,8 @@ Run add_predict(CLI::App& app) {
       const std::vector<double> v = out.to_vector();
       std::ostringstream csv;
       csv << "index" << (k > 1 ? ",predicted" : "");
-      for (int64_t j = 0; j < k; ++j) csv << ',' << (k > 1 ? labels[size_t(j)] : "output");
+      for (int64_t j = 0; j < k; ++j)
+        csv << ',' << (k > 1 ? csv_field(labels[size_t(j)]) : "output");
       csv << '\n';
       char buf[32];
       for (int64_t i = 0; i < n; ++i) {
@@ -137,7 +146,7 @@ Run add_predict(CLI::App& app) {
           int64_t best = 0;
           for (int64_t j = 1; j < k; ++j)
             if (v[size_t(i * k + j)] > v[size_t(i * k + best)]) best = j;
-          csv << ',' << labels[size_t(best)];
+          csv << ',' << csv_field(labels[size_t(best)]);
         }
         for (int64_t j = 0; j < k; ++j) {
           std::snprintf(buf, sizeof buf, ",%.7g", v[size_t(i * k + j)]);

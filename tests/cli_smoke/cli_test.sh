@@ -138,7 +138,7 @@ EOF
     ;;
   eval_predict)
     expect_exit 0 "$bin" generate ising --L 8 --temps 1.5,3.5 --per-temp 20 --out "$tmp/d.npz"
-    printf 'model = "ising_cnn"\nepochs = 1\n[data]\nformat = "npz"\ntrain = "d.npz"\nx = "spins"\ny = "label"\n' >"$tmp/exp.toml"
+    printf 'model = "ising_cnn"\nepochs = 1\n[data]\nformat = "npz"\ntrain = "d.npz"\nx = "spins"\ny = "label"\nclass_names = ["ordered, cold", "disordered"]\n' >"$tmp/exp.toml"
     expect_exit 0 "$bin" train "$tmp/exp.toml" --out "$tmp/run" --quiet --no-report
     expect_exit 0 "$bin" eval "$tmp/run"
     grep -q "^accuracy " "$tmp/out" || fail "eval prints the accuracy"
@@ -148,6 +148,10 @@ EOF
     expect_exit 0 "$bin" predict "$tmp/run" --input "$tmp/d.npz" --x spins --out "$tmp/p.csv" --probabilities
     [[ $(wc -l <"$tmp/p.csv") -eq 41 ]] || fail "predict writes a header and 40 rows"
     head -1 "$tmp/p.csv" | grep -q "^index,predicted," || fail "csv header"
+    head -1 "$tmp/p.csv" | grep -qF 'index,predicted,"ordered, cold",disordered' ||
+      fail "a class name with a comma is quoted in the CSV"
+    [[ $(awk -F'"' '{print NF}' "$tmp/p.csv" | sort -u | tr '\n' ' ') =~ ^(1 |3 )+$ ]] ||
+      fail "CSV quotes are balanced"
     expect_exit 0 "$bin" predict "$tmp/run" --input "$tmp/d.npz" --x spins --out "$tmp/p.npy"
     [[ -s "$tmp/p.npy" ]] || fail "no p.npy"
     expect_exit 2 "$bin" predict "$tmp/run" --input "$tmp/d.npz" --x spins --out "$tmp/p.txt"
