@@ -109,7 +109,8 @@ toml::table parse_toml_file(const std::string& path) {
 
 std::string toml_where(const toml::source_region& where) {
   std::string file = where.path ? *where.path : std::string("<toml>");
-  if (where.begin.line == 0) return file;
+  // A command-line override ("--set key=value") is its own one-line source.
+  if (where.begin.line == 0 || file.starts_with("--set ")) return file;
   return file + ":" + std::to_string(where.begin.line);
 }
 

@@ -67,13 +67,29 @@ void apply_override(toml::table& root, const Override& o) {
     PHYSCNN_CHECK_ARG(n->is_table(), "--set ", o.first, ": '", parts[i], "' is not a table");
     t = n->as_table();
   }
+  // Parsed with the override as its source, so a bad value's message names "--set key=value".
+  const std::string source = "--set " + o.first + "=" + o.second;
   toml::table parsed;
   try {
-    parsed = toml::parse("v = " + o.second);
+    parsed = toml::parse("v = " + o.second, source);
   } catch (const toml::parse_error&) {
-    parsed = toml::table{{"v", o.second}};
+    std::string quoted = "\"";
+    for (unsigned char c : o.second) {
+      char buf[8];
+      if (c == '"' || c == '\\') {
+        quoted += '\\';
+        quoted += char(c);
+      } else if (c < 0x20 || c == 0x7f) {
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        quoted += buf;
+      } else {
+        quoted += char(c);
+      }
+    }
+    parsed = toml::parse("v = " + quoted + "\"", source);
   }
-  t->insert_or_assign(parts.back(), *parsed.get("v"));
+  // Moved, not copied: a toml++ copy drops the source (the "--set ..." name in messages).
+  parsed.get("v")->visit([&](auto&& n) { t->insert_or_assign(parts.back(), std::move(n)); });
 }
 
 std::string absolute(const std::string& base, const std::string& p) {
@@ -100,6 +116,12 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
                             const std::string& base_dir, const std::vector<Override>& overrides) {
   toml::table root = io::parse_toml(text, source_name);
   for (const auto& o : overrides) apply_override(root, o);
+  // Counts held as int: checked before narrowing (epochs = 10^12 used to wrap to -727379968).
+  auto bounded_int = [&](const char* key, int64_t v, int64_t max) {
+    PHYSCNN_CHECK_ARG(v >= -max && v <= max, source_name, ": ", key, " = ", v,
+                      " is out of range (at most ", max, ")");
+    return int(v);
+  };
   Experiment e;
   e.source = source_name;
   e.base_dir = base_dir;
@@ -117,8 +139,8 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     PHYSCNN_CHECK_ARG(*v >= 0, source_name, ": seed must be >= 0, got ", *v);
     e.seed = uint64_t(*v);
   }
-  if (auto v = get_int(root, "threads", top)) e.threads = int(*v);
-  if (auto v = get_int(root, "epochs", top)) e.epochs = int(*v);
+  if (auto v = get_int(root, "threads", top)) e.threads = bounded_int("threads", *v, 1024);
+  if (auto v = get_int(root, "epochs", top)) e.epochs = bounded_int("epochs", *v, 10'000'000);
   read(get_int(root, "batch_size", top), e.batch_size);
   read(get_string(root, "out", top), e.out);
   if (e.out.empty()) e.out = "runs/" + e.name;
@@ -159,7 +181,7 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     read(get_double(t, "validation", ctx), d.validation);
     read(get_double(t, "test_fraction", ctx), d.test_fraction);
     read(get_bool(t, "stratify", ctx), d.stratify);
-    if (auto v = get_int(t, "workers", ctx)) d.workers = int(*v);
+    if (auto v = get_int(t, "workers", ctx)) d.workers = bounded_int("[data] workers", *v, 256);
     read(io::get_string_list(t, "class_names", ctx), d.class_names);
     const bool pairs = d.format == "idx" || d.format == "npy";
     if (pairs) {
@@ -307,7 +329,8 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     auto& s = e.early_stopping;
     s.enabled = true;
     read(get_string(t, "monitor", ctx), s.monitor);
-    if (auto v = get_int(t, "patience", ctx)) s.patience = int(*v);
+    if (auto v = get_int(t, "patience", ctx))
+      s.patience = bounded_int("[early_stopping] patience", *v, 10'000'000);
     read(get_double(t, "min_delta", ctx), s.min_delta);
     read(get_bool(t, "restore_best", ctx), s.restore_best);
     PHYSCNN_CHECK_ARG(s.patience >= 0, source_name, ": [early_stopping] patience must be >= 0");
@@ -317,7 +340,8 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     const toml::table& t = section(root, "checkpoint");
     const std::string ctx = "[checkpoint]";
     io::check_keys(t, kCheckpointKeys, ctx);
-    if (auto v = get_int(t, "every", ctx)) e.checkpoint_every = int(*v);
+    if (auto v = get_int(t, "every", ctx))
+      e.checkpoint_every = bounded_int("[checkpoint] every", *v, 10'000'000);
     read(get_bool(t, "best", ctx), e.checkpoint_best);
     read(get_string(t, "monitor", ctx), e.monitor);
     PHYSCNN_CHECK_ARG(e.checkpoint_every >= 0, source_name,

@@ -210,5 +210,41 @@ TEST(Experiment, WarmupCosinePerStepTakesTMax) {
   EXPECT_EQ(e.schedule.warmup, 10);
 }
 
+TEST(Experiment, BadOverrideValuesNameTheOverride) {
+  // Used to print "<toml>: ..." (the parsed value had no source).
+  test::expect_error<UsageError>(
+      [] {
+        parse_experiment(kGood, "e.toml", "/d", {{"epochs", "abc"}});
+      },
+      {"--set epochs=abc:", "'epochs' must be an integer", "('abc')"});
+  test::expect_error<UsageError>(
+      [] {
+        parse_experiment(kGood, "e.toml", "/d", {{"data.stratify", "maybe"}});
+      },
+      {"--set data.stratify=maybe:", "true or false"});
+  // Strings with quotes and backslashes arrive unchanged.
+  const Experiment e = parse_experiment(kGood, "e.toml", "/d", {{"name", "a\"b\\c"}});
+  EXPECT_EQ(e.name, "a\"b\\c");
+}
+
+TEST(Experiment, HugeCountsAreRefusedBeforeNarrowing) {
+  // epochs = 10^12 used to wrap to -727379968 ("epochs must be >= 1, got -727379968").
+  test::expect_error<UsageError>(
+      [] {
+        parse_experiment(kGood, "e.toml", "/d", {{"epochs", "1000000000000"}});
+      },
+      {"e.toml", "epochs = 1000000000000 is out of range"});
+  test::expect_error<UsageError>(
+      [] {
+        parse_experiment(kGood, "e.toml", "/d", {{"threads", "100000"}});
+      },
+      {"threads = 100000 is out of range (at most 1024)"});
+  test::expect_error<UsageError>(
+      [] {
+        parse_experiment(kGood, "e.toml", "/d", {{"data.workers", "4294967297"}});
+      },
+      {"[data] workers = 4294967297"});
+}
+
 }  // namespace
 }  // namespace physcnn::train
