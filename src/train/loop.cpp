@@ -488,7 +488,13 @@ void Trainer::resume(const std::string& checkpoint_path) {
     PHYSCNN_CHECK_ARG(j.at("seed").get<uint64_t>() == options_.seed, "resume: ", checkpoint_path,
                       " was trained with seed ", j.at("seed").get<uint64_t>(),
                       ", this run has seed ", options_.seed, " (an exact resume needs the same)");
-    model_.load_state_dict(d.model);
+    try {
+      model_.load_state_dict(d.model);
+    } catch (const UsageError& e) {
+      throw UsageError("resume: " + checkpoint_path +
+                       " holds the weights of a different model (resume with the experiment " +
+                       "that wrote it): " + e.what());
+    }
     optimizer_.load_state(d.optimizer);
     if (scheduler_) scheduler_->load_state(d.scheduler);
     epoch_ = j.at("epoch").get<int>();

@@ -288,5 +288,38 @@ TEST(Loop, BadSetupsAreUsageErrors) {
   test::expect_error<UsageError>([] { parse_loss("crossentropy"); }, {"cross_entropy"});
 }
 
+TEST(Loop, ResumeFromAnotherModelsOrATruncatedCheckpointIsAClearError) {
+  const fs::path dir = temp_dir("resume_other");
+  {
+    Rig a;
+    Trainer t = a.trainer(1, dir);
+    t.fit(a.train, &a.val);
+  }
+  const std::string last = (dir / "checkpoints" / "last.safetensors").string();
+  // Same optimizer, schedule and seed, another architecture (a wider first conv).
+  auto other = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 6, .kernel = 3}, Rng(1)),
+      std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(nn::LinearOptions{.out = 2}, Rng(2))});
+  other->build(Shape{1, 8, 8});
+  optim::Adam adam{other->named_parameters(), {.lr = 3e-3}};
+  optim::StepLr schedule{adam, {.step_size = 2, .gamma = 0.5}};
+  TrainerOptions o;  // (a designated-initializer temporary trips GCC 12's maybe-uninitialized)
+  o.epochs = 2;
+  o.seed = 7;
+  o.quiet = true;
+  Trainer t(*other, adam, &schedule, o);
+  test::expect_error<UsageError>(
+      [&] { t.resume(last); },
+      {"resume: ", "last.safetensors", "a different model", "[4,1,3,3]", "[6,1,3,3]"});
+  // A checkpoint cut short (as by a copy that stopped): an IoError naming the file.
+  const std::string bytes = file_bytes(last);
+  std::ofstream(last, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
+  Rig b;
+  Trainer tb = b.trainer(2, dir);
+  test::expect_error<IoError>([&] { tb.resume(last); }, {"last.safetensors"});
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace physcnn::train
