@@ -19,6 +19,7 @@
 #include "nn/models/models.hpp"
 #include "optim/adam.hpp"
 #include "optim/sgd.hpp"
+#include "tensor/allocator.hpp"
 
 namespace physcnn::bench {
 
@@ -164,7 +165,10 @@ double status_mib(const std::string& key) {
 
 // Hands freed heap back to the kernel and resets the peak resident size to the current one
 // (Linux >= 4.0, "5" in clear_refs), so that the next VmHWM is this workload's own peak.
+// The caching allocator's blocks go first: otherwise the previous workload's cached tensor
+// storage would count in this workload's "before" and could be part of its peak.
 bool reset_peak_rss() {
+  allocator::release_cached();
   malloc_trim(0);
   std::ofstream f("/proc/self/clear_refs");
   if (!f) return false;

@@ -38,10 +38,9 @@ Conv2d* fusable_conv_relu(Module& m, Module& next) {
   return fusable_with_relu<Conv2d>(m, next);
 }
 BatchNorm* fusable_batch_norm_relu(Module& m, Module& next) {
-  // Evaluation only for now: in training, batch_norm_relu's backward made W2 ~30 % slower
-  // (1-thread A/B, bench/NOTES.md "convspeed"), its ReLU mask loop not being vectorised.
-  BatchNorm* bn = fusable_with_relu<BatchNorm>(m, next);
-  return bn && !bn->is_training() ? bn : nullptr;
+  // Training too since batch_norm_backward's mask loops vectorise (bench/NOTES.md "speed2";
+  // before that fix the fused backward made W2 training ~30 % slower).
+  return fusable_with_relu<BatchNorm>(m, next);
 }
 
 Var Sequential::forward(const Var& x) {
