@@ -135,6 +135,15 @@ EOF
     [[ $rc -eq 130 ]] || { cat "$tmp/err"; fail "a stop request exits 130 (got $rc)"; }
     grep -q "interrupted at epoch" "$tmp/err" || fail "the interruption says where it stopped"
     [[ -e "$tmp/int/RUNNING" ]] && fail "RUNNING is removed after an interruption"
+    # Resuming the interrupted run gives the per-epoch values of an uninterrupted one.
+    done_epochs=$(($(wc -l <"$tmp/int/metrics.csv") - 1))
+    [[ $done_epochs -ge 1 ]] || fail "the interrupted run finished an epoch in 2 s"
+    expect_exit 0 "$bin" train "$tmp/exp.toml" --resume "$tmp/int" --epochs $((done_epochs + 2)) \
+      --quiet --no-report
+    expect_exit 0 "$bin" train "$tmp/exp.toml" --epochs $((done_epochs + 2)) --out "$tmp/full" \
+      --quiet --no-report
+    diff <(cut -d, -f1-8 "$tmp/full/metrics.csv") <(cut -d, -f1-8 "$tmp/int/metrics.csv") ||
+      fail "interrupted + resumed losses differ from an uninterrupted run's"
     ;;
   eval_predict)
     expect_exit 0 "$bin" generate ising --L 8 --temps 1.5,3.5 --per-temp 20 --out "$tmp/d.npz"
