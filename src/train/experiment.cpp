@@ -528,6 +528,14 @@ void check_model_fits_data(nn::Module& model, const Shape& model_input,
       {"training", data.train}, {"validation", data.validation}, {"test", data.test}};
   for (const auto& [split, ds] : splits) {
     if (!ds || ds->size() == 0) continue;
+    const bool regression = ds->target_kind() == data::TargetKind::Regression;
+    PHYSCNN_CHECK_ARG(!(regression && loss == LossKind::CrossEntropy),
+                      "loss cross_entropy needs integer class labels, but the ", split,
+                      " data has float targets (", ds->target_size(),
+                      " per sample); store the labels as integers, or use loss = \"mse\"");
+    PHYSCNN_CHECK_ARG(!(!regression && loss == LossKind::Mse),
+                      "loss mse needs float targets, but the ", split,
+                      " data has integer class labels; use loss = \"cross_entropy\"");
     if (loss == LossKind::CrossEntropy && ds->target_kind() == data::TargetKind::Class) {
       PHYSCNN_CHECK_SHAPE(out.rank() == 1, "loss cross_entropy: the model's output ", out.str(),
                           " per sample should be (classes)");

@@ -189,6 +189,25 @@ TEST(Experiment, ASampleShapeTheModelCannotTakeNamesBothShapes) {
       {"samples have shape [1,6,6]", "model m.toml takes inputs [1,8,8]"});
 }
 
+TEST(Experiment, LossAndTargetKindMustAgreeBeforeTraining) {
+  Fit f;
+  ExperimentData floats;
+  floats.train = std::make_shared<data::TensorDataset>(Tensor::zeros(Shape{2, 1, 8, 8}),
+                                                       Tensor::zeros(Shape{2, 3}));
+  floats.sample_shape = floats.train->sample_shape();
+  test::expect_error<UsageError>(
+      [&] {
+        check_model_fits_data(*f.mf.model, f.mf.input, "m.toml", floats, LossKind::CrossEntropy);
+      },
+      {"loss cross_entropy needs integer class labels", "training data has float targets"});
+  test::expect_error<UsageError>(
+      [&] {
+        check_model_fits_data(*f.mf.model, f.mf.input, "m.toml", f.data(Shape{2, 1, 8, 8}, {0, 1}),
+                              LossKind::Mse);
+      },
+      {"loss mse needs float targets", "integer class labels"});
+}
+
 TEST(Experiment, RegressionTargetsMustMatchTheOutputSize) {
   Fit f;
   ExperimentData d;
