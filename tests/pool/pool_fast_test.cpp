@@ -178,3 +178,22 @@ TEST(UpsampleFast, MatchesReference) {
   }
   EXPECT_GT(rows, 80);
 }
+
+TEST(PoolFast, GlobalAvgMatchesReferenceBitForBit) {
+  // The whole-plane path sums 8 planes side by side; tails of 0-7 planes, one plane of one
+  // pixel, and a batch large enough to be split across threads.
+  uint64_t seed = 5000;
+  const std::vector<std::array<int64_t, 4>> inputs = {
+      {1, 1, 1, 1}, {1, 3, 5, 7}, {2, 4, 6, 6}, {3, 7, 16, 16}, {64, 32, 16, 16}};
+  for (const auto& in : inputs) {
+    const Pool2dDesc d = global_pool2d_desc(in[0], in[1], in[2], in[3]);
+    SCOPED_TRACE(describe(d));
+    const int64_t in_n = d.N * d.C * d.IH * d.IW, out_n = d.N * d.C;
+    ASSERT_EQ(d.OH * d.OW, 1);
+    const auto x = random_floats(in_n, seed++);
+    std::vector<float> y_ref(out_n), y_fast(out_n, -7.0f);
+    avg_pool2d_forward_reference<float>(d, x.data(), y_ref.data());
+    avg_pool2d_forward_fast(d, x.data(), y_fast.data());
+    EXPECT_EQ(y_ref, y_fast);
+  }
+}
