@@ -185,11 +185,21 @@ Run add_train(CLI::App& app) {
     trainer.should_stop = [] { return g_stop != 0; };
     std::signal(SIGINT, request_stop);
     std::signal(SIGTERM, request_stop);
+    // The handlers stay until the end: a Ctrl-C during the test evaluation used to kill the
+    // process with the default action, leaving RUNNING (a report reloading forever).
+    struct RestoreSignals {
+      ~RestoreSignals() {
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+      }
+    } restore;
     trainer.fit(train_loader, val_loader.get());
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
     train::write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names);
     train::save_model(dir.file("model.safetensors"), model, data.stats);
+    if (g_stop)
+      throw train::Interrupted("interrupted after training, before the test evaluation; " +
+                               dir.file("model.safetensors") + " is written (physcnn eval " +
+                               e.out + " evaluates it)");
     if (trainer.stopped_early() && e.early_stopping.restore_best && !a->quiet)
       std::fprintf(stderr, "restored the weights of epoch %d (best %s)\n", trainer.best_epoch(),
                    e.early_stopping.monitor.c_str());
