@@ -22,7 +22,7 @@ class BatchNorm;
 // a model graph can use it for a Conv2d node whose only consumer is a ReLU node.
 Conv2d* fusable_conv_relu(Module& m, Module& next);
 // The same rule for BatchNorm{1d,2d} followed by a plain ReLU (autograd::batch_norm_relu),
-// in evaluation mode only for now (measured slower in training; see container.cpp).
+// in training and evaluation.
 BatchNorm* fusable_batch_norm_relu(Module& m, Module& next);
 
 // Children run in order; Conv2d -> ReLU and BatchNorm -> ReLU pairs fused as above (same
