@@ -7,35 +7,20 @@
 #include <cmath>
 #include <vector>
 
+#include "buffers.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
 #include "tensor/ops.hpp"
 
 using namespace physcnn;
 namespace k = physcnn::kernels;
+using physcnn::test::random_buffer;
 
 namespace {
 
-std::vector<float> random_buffer(int64_t n, uint64_t seed) {
-  Rng rng(seed);
-  const Tensor t = Tensor::uniform({n}, -1.0, 1.0, rng, DType::F32);
-  return std::vector<float>(t.data<float>(), t.data<float>() + n);
-}
-
-// max |a - b| <= 1e-5 * max |b|
 ::testing::AssertionResult close_on_scale(const std::vector<float>& a, const std::vector<float>& b,
                                           const char* what) {
-  double diff = 0, scale = 0;
-  size_t worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    scale = std::max(scale, double(std::fabs(b[i])));
-    const double d = std::fabs(double(a[i]) - double(b[i]));
-    if (d > diff) diff = d, worst = i;
-  }
-  if (diff <= 1e-5 * std::max(scale, 1e-30)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << what << ": max |gemm - reference| = " << diff << " at " << worst << " (gemm "
-         << a[worst] << ", reference " << b[worst] << "), scale " << scale;
+  return test::close_on_scale(a, b, what, "gemm");
 }
 
 enum class Path { Gemm, FastDispatch };
