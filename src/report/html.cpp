@@ -3,6 +3,8 @@
 // writes the result on <body> (data-images-ok), which the headless-Chromium test reads.
 #include "report/html.hpp"
 
+#include "viz/figure.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -51,26 +53,7 @@ const char* kImageCheck =
 }  // namespace
 
 std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return viz::xml_escape(s);
 }
 
 std::string figure(const std::string& png, const std::string& svg, const std::string& caption) {

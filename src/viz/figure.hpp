@@ -13,6 +13,9 @@ struct Color {
   double r = 0, g = 0, b = 0, a = 1;
 };
 
+// Text for XML and HTML: & < > " replaced by their entities.
+std::string xml_escape(const std::string& s);
+
 // The qualitative palette used for series, one colour per index (wraps around).
 Color palette_color(size_t index);
 

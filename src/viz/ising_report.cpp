@@ -2,6 +2,8 @@
 // live reload while the run is going).
 #include "viz/ising_report.hpp"
 
+#include "viz/figure.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -230,23 +232,6 @@ void plot_monte_carlo(const RunMetrics& m, const std::string& dir) {
   save_both(plot, dir, "monte_carlo");
 }
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '"')
-      out += "&quot;";
-    else
-      out += c;
-  }
-  return out;
-}
-
 std::string result_line(const RunMetrics& m) {
   if (!std::isfinite(m.t_c)) return "T_c not yet available";
   return "T_c = " + fmt("%.4f", m.t_c) + " ± " + fmt("%.4f", m.t_c_error) + "  (Onsager " +
@@ -256,8 +241,8 @@ std::string result_line(const RunMetrics& m) {
 
 std::string figure_html(const std::string& name, const std::string& caption) {
   return "<figure><a href=\"" + name + ".svg\"><img src=\"" + name + ".png\" alt=\"" +
-         html_escape(caption) + "\"></a><figcaption>" + html_escape(caption) + " (<a href=\"" +
-         name + ".svg\">SVG</a>)</figcaption></figure>\n";
+         xml_escape(caption) + "\"></a><figcaption>" + xml_escape(caption) + " (<a href=\"" + name +
+         ".svg\">SVG</a>)</figcaption></figure>\n";
 }
 
 std::string index_html(const RunMetrics& m, bool running) {
@@ -265,7 +250,7 @@ std::string index_html(const RunMetrics& m, bool running) {
   h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   // Live view: the running study rewrites this page; the final page has no refresh.
   if (running) h << "<meta http-equiv=\"refresh\" content=\"10\">\n";
-  h << "<title>Ising phase transition: " << html_escape(result_line(m)) << "</title>\n"
+  h << "<title>Ising phase transition: " << xml_escape(result_line(m)) << "</title>\n"
     << "<style>\n"
        "body{font-family:'DejaVu Sans',sans-serif;max-width:1100px;margin:1.5em auto;"
        "padding:0 1em;color:#222}\n"
@@ -277,7 +262,7 @@ std::string index_html(const RunMetrics& m, bool running) {
        "figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}\n"
        "</style>\n</head>\n<body>\n<h1>Ising phase transition with a CNN</h1>\n";
   if (running) h << "<p class=\"running\">Run in progress: this page reloads every 10 s.</p>\n";
-  h << "<p class=\"result\">" << html_escape(result_line(m)) << "</p>\n";
+  h << "<p class=\"result\">" << xml_escape(result_line(m)) << "</p>\n";
   h << "<h2>Crossing temperatures</h2>\n<table>\n<tr><th>L</th><th>T*(L)</th><th>error</th>"
        "<th>test accuracy outside the band</th><th>generate (s)</th><th>train (s)</th></tr>\n";
   for (const auto& s : m.sizes)
@@ -302,7 +287,7 @@ std::string index_html(const RunMetrics& m, bool running) {
             fmt("%.3f", *std::max_element(t.begin(), t.end()));
   }
   const auto row = [&](const std::string& k, const std::string& v) {
-    h << "<tr><th>" << html_escape(k) << "</th><td>" << html_escape(v) << "</td></tr>\n";
+    h << "<tr><th>" << xml_escape(k) << "</th><td>" << xml_escape(v) << "</td></tr>\n";
   };
   row("lattice sizes L", sizes.empty() ? "n/a" : sizes);
   row("temperatures", temps);
