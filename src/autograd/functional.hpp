@@ -120,8 +120,7 @@ Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor& running
 // inside the backward's passes, no stored pre-activation. Output equal to the composition bit
 // for bit, gradients to rounding (the masked sums may associate differently).
 Var batch_norm_relu(const Var& x, const Var& weight, const Var& bias, Tensor& running_mean,
-                    Tensor& running_var, bool training, double momentum = 0.1,
-                    double eps = 1e-5);
+                    Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 // Dropout scales kept values by 1/(1-p) in training; identity in evaluation.
 Var dropout(const Var& x, double p, bool training, Rng& rng);
 // Spatial dropout (Dropout2d): zeroes whole channels of (N,C,H,W).

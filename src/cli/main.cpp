@@ -16,9 +16,10 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads to use (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   std::vector<physcnn::cli::Run> runs{
-      physcnn::cli::add_ising(app), physcnn::cli::add_generate(app), physcnn::cli::add_summary(app),
-      physcnn::cli::add_gradcheck(app), physcnn::cli::add_bench(app),
-      physcnn::cli::add_train(app), physcnn::cli::add_eval(app), physcnn::cli::add_predict(app)};
+      physcnn::cli::add_ising(app),   physcnn::cli::add_generate(app),
+      physcnn::cli::add_summary(app), physcnn::cli::add_gradcheck(app),
+      physcnn::cli::add_bench(app),   physcnn::cli::add_train(app),
+      physcnn::cli::add_eval(app),    physcnn::cli::add_predict(app)};
   // Looking at what a network learned: run report, single pictures, invariance probe.
   for (auto add : {physcnn::cli::add_report, physcnn::cli::add_show, physcnn::cli::add_probe})
     runs.push_back(add(app));
