@@ -126,15 +126,7 @@ Var Conv2d::forward(const Var& x) {
 }
 
 Var Conv2d::call_with_relu(const Var& x) {
-  fuse_relu_ = true;
-  try {
-    Var y = (*this)(x);
-    fuse_relu_ = false;
-    return y;
-  } catch (...) {
-    fuse_relu_ = false;
-    throw;
-  }
+  return call_with_flag(fuse_relu_, x);
 }
 
 int64_t Conv2d::macs(const Shape& in, const Shape& out) const {

@@ -101,15 +101,7 @@ Var BatchNorm::forward(const Var& x) {
 }
 
 Var BatchNorm::call_with_relu(const Var& x) {
-  fuse_relu_ = true;
-  try {
-    Var y = (*this)(x);
-    fuse_relu_ = false;
-    return y;
-  } catch (...) {
-    fuse_relu_ = false;
-    throw;
-  }
+  return call_with_flag(fuse_relu_, x);
 }
 
 // --- Dropout ----------------------------------------------------------------------------------

@@ -25,6 +25,15 @@ ForwardObserver*& forward_observer() {
 }
 }  // namespace detail
 
+Var Module::call_with_flag(bool& flag, const Var& x) {
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{flag};
+  flag = true;
+  return (*this)(x);
+}
+
 std::string Module::context() const {
   return path_.empty() ? type_name() : path_ + " (" + type_name() + ")";
 }

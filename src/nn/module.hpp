@@ -111,6 +111,9 @@ class Module : public std::enable_shared_from_this<Module> {
   // (modules are held by shared_ptr and never copied). The slot may stay undefined (lazy).
   void register_parameter(const std::string& name, Var* slot);
   void register_buffer(const std::string& name, Tensor* slot);
+  // operator()(x) with `flag` set for the duration of the call, reset also when it throws: how a
+  // layer runs a fused variant of its forward (Conv2d / BatchNorm followed by ReLU).
+  Var call_with_flag(bool& flag, const Var& x);
   // A leaf parameter that requires a gradient.
   static Var make_parameter(Tensor value) { return Var(std::move(value), true); }
   // DType used when materialising parameters: the first existing parameter's, else float32.
