@@ -21,6 +21,13 @@ using io::get_string;
 
 namespace {
 
+// The [data] keys that name files, with the fields they fill (made absolute when read, written
+// back resolved into the run's experiment.toml).
+std::vector<std::pair<const char*, std::string*>> data_paths(DataConfig& d) {
+  return {{"train", &d.train},     {"test", &d.test},     {"train_x", &d.train_x},
+          {"train_y", &d.train_y}, {"test_x", &d.test_x}, {"test_y", &d.test_y}};
+}
+
 const std::vector<std::string> kTopKeys{
     "name",      "model",    "seed",           "threads",        "epochs", "batch_size",
     "out",       "loss",     "top_k",          "clip_grad_norm", "data",   "transforms",
@@ -166,13 +173,7 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
                        io::did_you_mean(d.format, formats));
     std::string root_dir = base_dir;
     if (auto r = get_string(t, "root", ctx)) root_dir = absolute(base_dir, *r);
-    for (auto [key, slot] :
-         std::vector<std::pair<const char*, std::string*>>{{"train", &d.train},
-                                                           {"test", &d.test},
-                                                           {"train_x", &d.train_x},
-                                                           {"train_y", &d.train_y},
-                                                           {"test_x", &d.test_x},
-                                                           {"test_y", &d.test_y}})
+    for (auto [key, slot] : data_paths(d))
       if (auto v = get_string(t, key, ctx)) *slot = absolute(root_dir, *v);
     read(get_string(t, "x", ctx), d.x);
     read(get_string(t, "y", ctx), d.y);
@@ -204,13 +205,7 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
         " must be fractions in [0, 1)", test_file ? "" : " with a sum below 1");
     PHYSCNN_CHECK_ARG(d.workers >= 0, source_name, ": [data] workers must be >= 0");
     auto& dt = *root["data"].as_table();
-    for (auto [key, slot] :
-         std::vector<std::pair<const char*, std::string*>>{{"train", &d.train},
-                                                           {"test", &d.test},
-                                                           {"train_x", &d.train_x},
-                                                           {"train_y", &d.train_y},
-                                                           {"test_x", &d.test_x},
-                                                           {"test_y", &d.test_y}})
+    for (auto [key, slot] : data_paths(d))
       if (!slot->empty()) dt.insert_or_assign(key, *slot);
     dt.erase("root");
   }
