@@ -85,8 +85,9 @@ Run add_eval(CLI::App& app) {
       train::ExperimentData fit;
       fit.test = set;
       fit.sample_shape = set->sample_shape();
-      train::check_model_fits_data(*spec.model, spec.input, a->run.empty() ? a->model : a->run, fit,
-                                   loss);
+      const Shape output = train::check_model_fits_data(
+          *spec.model, spec.input, a->run.empty() ? a->model : a->run, fit, loss);
+      top_k = train::effective_top_k(top_k, output);
     }
     spec.model->build(set->sample_shape());
     const auto stats = train::load_model(weights, *spec.model);

@@ -115,7 +115,7 @@ Run add_train(CLI::App& app) {
       if (a->out.empty() && fs::is_directory(a->resume)) a->out = a->resume;
     }
     if (!a->out.empty()) overrides.push_back({"out", "\"" + a->out + "\""});
-    const train::Experiment e = train::load_experiment(a->experiment, overrides);
+    train::Experiment e = train::load_experiment(a->experiment, overrides);
     if (e.threads > 0 && app.get_option("--threads")->count() == 0) set_num_threads(e.threads);
 
     const fs::path run(e.out);
@@ -128,7 +128,8 @@ Run add_train(CLI::App& app) {
     nn::Module& model = *spec.model;
     const Shape input = data.sample_shape;
     // Misfits between data and model are found here, before the run folder exists.
-    train::check_model_fits_data(model, spec.input, e.model, data, e.loss);
+    const Shape output = train::check_model_fits_data(model, spec.input, e.model, data, e.loss);
+    e.top_k = train::effective_top_k(e.top_k, output);
 
     train::RunDir dir(e.out);
     train::write_text_atomic(dir.file("experiment.toml"), e.resolved_toml);

@@ -506,9 +506,9 @@ TrainerOptions trainer_options(const Experiment& e, const std::string& checkpoin
   return o;
 }
 
-void check_model_fits_data(nn::Module& model, const Shape& model_input,
-                           const std::string& model_name, const ExperimentData& data,
-                           LossKind loss) {
+Shape check_model_fits_data(nn::Module& model, const Shape& model_input,
+                            const std::string& model_name, const ExperimentData& data,
+                            LossKind loss) {
   const Shape& x = data.sample_shape;
   nn::Summary summary;
   try {
@@ -555,6 +555,11 @@ void check_model_fits_data(nn::Module& model, const Shape& model_input,
                           " target values per sample but the model outputs ", out.str(), " (",
                           out.numel(), " values)");
   }
+  return out;
+}
+
+int64_t effective_top_k(int64_t top_k, const Shape& output) {
+  return output.rank() >= 1 && top_k >= output[0] ? 1 : top_k;
 }
 
 }  // namespace physcnn::train

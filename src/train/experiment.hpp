@@ -118,15 +118,19 @@ struct ExperimentData {
 ExperimentData open_data(const Experiment& e);
 // Before anything is written or trained: the model runs on the data's sample shape (ShapeError
 // naming both shapes otherwise), class labels lie in [0, outputs) and regression targets have the
-// output's size. `model_input` is the shape the model file or zoo entry declares.
-void check_model_fits_data(nn::Module& model, const Shape& model_input,
-                           const std::string& model_name, const ExperimentData& data,
-                           LossKind loss);
+// output's size. `model_input` is the shape the model file or zoo entry declares. Returns the
+// model's output shape per sample.
+Shape check_model_fits_data(nn::Module& model, const Shape& model_input,
+                            const std::string& model_name, const ExperimentData& data,
+                            LossKind loss);
 // The transforms for evaluation only (normalisation) from saved statistics.
 data::Transform eval_transform(const std::optional<data::ChannelStats>& stats);
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const Experiment& e, nn::Module& model);
 std::unique_ptr<optim::LrScheduler> make_scheduler(const Experiment& e, optim::Optimizer& opt);
 TrainerOptions trainer_options(const Experiment& e, const std::string& checkpoint_dir, bool quiet);
+// The k of the top-k accuracy for a model with `output` values per sample: 1 (no top-k column)
+// when k is at least the number of classes, where every sample would count as correct.
+int64_t effective_top_k(int64_t top_k, const Shape& output);
 
 }  // namespace physcnn::train

@@ -163,6 +163,20 @@ TEST(Experiment, DataThatFitsTheModelPasses) {
                                         LossKind::CrossEntropy));
 }
 
+TEST(Experiment, TopKAtOrBeyondTheClassCountIsDropped) {
+  // A top-5 accuracy of a 3-class model counts every sample as correct: no such column.
+  Fit f;
+  const Shape out =
+      check_model_fits_data(*f.mf.model, f.mf.input, "m.toml", f.data(Shape{3, 1, 8, 8}, {0, 1, 2}),
+                            LossKind::CrossEntropy);
+  ASSERT_EQ(out.rank(), 1);
+  EXPECT_EQ(effective_top_k(5, out), 1);
+  EXPECT_EQ(effective_top_k(out[0], out), 1);
+  EXPECT_EQ(effective_top_k(out[0] - 1, out), out[0] - 1);
+  EXPECT_EQ(effective_top_k(5, Shape{10}), 5);
+  EXPECT_EQ(effective_top_k(3, Shape{2, 64, 64}), 1);  // per-pixel: classes first
+}
+
 TEST(Experiment, LabelsBeyondTheModelsOutputsAreNamedBeforeTraining) {
   // Used to fail inside cross_entropy at the first batch holding the label, after the run
   // folder was written.
