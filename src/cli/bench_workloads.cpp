@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 #include "optim/adam.hpp"
 #include "optim/sgd.hpp"
 #include "tensor/allocator.hpp"
+#include "train/step.hpp"
 
 namespace physcnn::bench {
 
@@ -250,18 +252,31 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
   Rng rng(o.seed, 1);
 
   model->train();
+  // PHYSCNN_BENCH_CHUNK=<n> (measurements only): chunks of n samples instead of the automatic
+  // choice, -1 the whole batch; the chunking used is then printed to stderr.
+  train::StepOptions step_options{.keep_output = false};
+  const char* forced_chunk = std::getenv("PHYSCNN_BENCH_CHUNK");
+  if (forced_chunk) step_options.chunk = std::stoll(forced_chunk);
   for (int64_t n : w.train_batches) {
     const Batch b = make_batch(w, n, rng);
     double loss = 0;
+    train::StepResult last;
+    // The trainer's step: forward, loss and backward in cache-sized chunks of the batch
+    // (train/step.hpp), so that users get the speed measured here.
     auto step = [&] {
       opt->zero_grad();
-      Var out = (*model)(Var(b.x));
-      Var l = ag::cross_entropy(out, b.y);
-      l.backward();
+      last = train::forward_backward(
+          *model, b.x, b.y,
+          [](const Var& out, const Tensor& y) { return ag::cross_entropy(out, y); }, step_options);
       opt->step();
-      loss = l.item();
+      loss = last.loss;
     };
     const Series s = time_series(step, o);
+    if (forced_chunk)
+      std::fprintf(stderr, "bench %s: train batch %lld ran in %lld chunk(s) of %lld%s%s\n",
+                   w.id.c_str(), static_cast<long long>(n), static_cast<long long>(last.chunks),
+                   static_cast<long long>(last.chunk_size), last.refusal.empty() ? "" : ": ",
+                   last.refusal.c_str());
     PHYSCNN_CHECK(std::isfinite(loss), NumericalError, "bench ", w.id, ": training loss became ",
                   loss, " at batch ", n);
     const auto images = static_cast<double>(n);

@@ -15,6 +15,7 @@
 #include "tensor/ops.hpp"
 #include "train/checkpoint.hpp"
 #include "train/progress.hpp"
+#include "train/step.hpp"
 
 namespace physcnn::train {
 
@@ -129,6 +130,15 @@ ag::Var loss_of(const ag::Var& out, const Tensor& target, LossKind loss) {
       return ag::bce_with_logits(out, target);
   }
   return {};
+}
+
+// Samples [lo, hi) of a batch: the inputs, labels and targets a chunk's loss needs.
+data::Batch batch_rows(const data::Batch& b, int64_t lo, int64_t hi) {
+  data::Batch part;
+  part.inputs = b.inputs.slice(0, lo, hi);
+  if (!b.labels.empty()) part.labels.assign(b.labels.begin() + lo, b.labels.begin() + hi);
+  if (b.targets.defined()) part.targets = b.targets.slice(0, lo, hi);
+  return part;
 }
 
 // Running loss and metrics of one pass over a loader.
@@ -329,13 +339,29 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
   Tally tally{.loss = options_.loss, .top_k = options_.top_k};
   int64_t b = 0;
   while (auto batch = train.next()) {
-    ag::Var out = model_(ag::Var(batch->inputs));
-    const Tensor target = loss_target(out.value(), *batch, options_.loss);
-    ag::Var loss = loss_of(out, target, options_.loss);
-    const double l = loss.item();
-    check_finite(l, epoch);
+    // Forward, loss and backward in cache-sized chunks of the batch where the model allows it
+    // (train/step.hpp); the loss and gradients are the whole batch's.
     optimizer_.zero_grad();
-    loss.backward();
+    const data::Batch& whole = *batch;
+    const int64_t n = whole.inputs.size(0);
+    StepOptions step_options;
+    if (options_.loss == LossKind::CrossEntropy || options_.loss == LossKind::PixelCrossEntropy) {
+      const Tensor classes =
+          whole.labels.empty() ? whole.targets : labels_tensor(whole.labels, {n});
+      if (classes.defined() && classes.dim() >= 1 && classes.size(0) == n)
+        step_options.count = ignore_aware_count(classes);
+    }
+    const StepResult step = forward_backward(
+        model_, whole.inputs,
+        [&](const ag::Var& part_out, int64_t lo, int64_t hi) {
+          const data::Batch part = lo == 0 && hi == n ? whole : batch_rows(whole, lo, hi);
+          return loss_of(part_out, loss_target(part_out.value(), part, options_.loss),
+                         options_.loss);
+        },
+        step_options);
+    const Tensor target = loss_target(step.output, whole, options_.loss);
+    const double l = step.loss;
+    check_finite(l, epoch);
     if (const std::string bad = first_non_finite_parameter(model_, true); !bad.empty())
       throw NumericalError("non-finite gradient at epoch " + std::to_string(epoch) + ", step " +
                            std::to_string(step_ + 1) + "; first offending parameter: " + bad +
@@ -345,7 +371,7 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
     optimizer_.step();
     ++step_;
     if (scheduler_ && options_.schedule_per_step && !scheduler_->needs_metric()) scheduler_->step();
-    tally.add(out.value(), target, l);
+    tally.add(step.output, target, l);
     char status[64];
     std::snprintf(status, sizeof status, "loss %.4f", tally.loss_sum / double(tally.samples));
     bar.update(++b, status);

@@ -1,0 +1,334 @@
+// Micro-batched training steps: the allow-list and probe that decide whether a model may run in
+// chunks, the cache-sized chunk, and the chunked forward/backward with its loss shares.
+#include "train/step.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "autograd/functional.hpp"
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "core/rng.hpp"
+#include "kernels/backend.hpp"
+#include "tensor/ops.hpp"
+
+namespace physcnn::train {
+
+namespace ag = physcnn::autograd;
+using ag::Var;
+
+namespace {
+
+// Layer kinds whose training-mode forward treats every sample on its own (containers pass the
+// batch through). Dropout draws per-element masks: independent across samples. BatchNorm only
+// in evaluation mode (running statistics); in training its batch statistics couple the samples.
+// Anything else, user-defined modules included, runs the whole batch.
+const std::set<std::string>& independent_kinds() {
+  static const std::set<std::string> kinds{"Sequential",
+                                           "Graph",
+                                           "Residual",
+                                           "Concat",
+                                           "UNetSmall",
+                                           "Conv1d",
+                                           "Conv2d",
+                                           "ConvTranspose2d",
+                                           "DepthwiseSeparableConv2d",
+                                           "Linear",
+                                           "ReLU",
+                                           "LeakyReLU",
+                                           "ELU",
+                                           "GELU",
+                                           "Sigmoid",
+                                           "Tanh",
+                                           "Softmax",
+                                           "LogSoftmax",
+                                           "Flatten",
+                                           "Identity",
+                                           "MaxPool2d",
+                                           "AvgPool2d",
+                                           "MaxPool1d",
+                                           "AvgPool1d",
+                                           "GlobalAvgPool2d",
+                                           "GlobalMaxPool2d",
+                                           "Upsample",
+                                           "Dropout",
+                                           "Dropout2d"};
+  return kinds;
+}
+
+bool is_batch_norm(const std::string& kind) {
+  return kind.rfind("BatchNorm", 0) == 0;
+}
+
+std::string refusal_of(nn::Module& m, const std::string& path) {
+  const std::string kind = m.type_name();
+  const std::string where = (path.empty() ? "the model" : path) + " (" + kind + ")";
+  if (is_batch_norm(kind)) {
+    if (m.is_training()) return where + " normalises with batch statistics in training";
+    return "";
+  }
+  if (!independent_kinds().count(kind))
+    return where + " is not a layer kind known to treat samples independently";
+  return "";
+}
+
+// --- the probe --------------------------------------------------------------------------------
+
+// Saves every module's training flag and restores it on scope exit (pre-order, so a parent's
+// recursive train() runs before its descendants' own flags), as Module::build does.
+class ModeRestorer {
+ public:
+  explicit ModeRestorer(nn::Module& root) {
+    modes_.emplace_back(&root, root.is_training());
+    for (auto& [_, m] : root.named_modules()) modes_.emplace_back(m.get(), m->is_training());
+  }
+  ~ModeRestorer() {
+    for (auto& [m, on] : modes_) m->train(on);
+  }
+  ModeRestorer(const ModeRestorer&) = delete;
+  ModeRestorer& operator=(const ModeRestorer&) = delete;
+
+ private:
+  std::vector<std::pair<nn::Module*, bool>> modes_;
+};
+
+class ObserverScope {
+ public:
+  explicit ObserverScope(nn::detail::ForwardObserver* fn)
+      : previous_(nn::detail::forward_observer()) {
+    nn::detail::forward_observer() = fn;
+  }
+  ~ObserverScope() { nn::detail::forward_observer() = previous_; }
+  ObserverScope(const ObserverScope&) = delete;
+  ObserverScope& operator=(const ObserverScope&) = delete;
+
+ private:
+  nn::detail::ForwardObserver* previous_;
+};
+
+int64_t element_bytes(DType d) {
+  return d == DType::F64 ? 8 : 4;
+}
+
+// Largest |a - b| over the first sample of `batched` against `single` (one sample), relative to
+// the largest |a|; infinity when the shapes disagree.
+double first_sample_difference(const Tensor& batched, const Tensor& single) {
+  const Tensor first = batched.slice(0, 0, 1).contiguous();
+  if (first.shape() != single.shape()) return INFINITY;
+  const std::vector<double> a = first.to_vector(), b = single.contiguous().to_vector();
+  double diff = 0, scale = 1e-30;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::abs(a[i] - b[i]));
+    scale = std::max(scale, std::abs(a[i]));
+  }
+  return diff / scale;
+}
+
+ChunkPlan probe(nn::Module& model, const Shape& sample, DType dtype) {
+  constexpr int64_t kProbeBatch = 2;
+  // oneDNN may pick other kernels for one sample than for two: rounding differs, a layer that
+  // mixes samples (softmax over the batch) differs at order 1.
+  constexpr double kTolerance = 1e-3;
+  ChunkPlan plan;
+  std::vector<int64_t> dims{kProbeBatch};
+  dims.insert(dims.end(), sample.begin(), sample.end());
+  Rng rng(0x70726f6265ull, 0);
+  const Tensor x = Tensor::normal(Shape(dims), 0.0, 1.0, rng, dtype);
+
+  const int64_t bytes = element_bytes(dtype);
+  nn::detail::ForwardObserver observe = [&](nn::Module& m, const Var& in, const Var& out) {
+    if (!plan.refusal.empty()) return out;
+    const std::string where =
+        (m.path().empty() ? "the model" : m.path()) + " (" + m.type_name() + ")";
+    if (out.dim() == 0 || out.size(0) != in.size(0) || in.size(0) != kProbeBatch) {
+      plan.refusal = where + " does not keep the batch dimension (input " + in.shape().str() +
+                     ", output " + out.shape().str() + ")";
+      return out;
+    }
+    if (!m.children().empty()) return out;
+    plan.largest_bytes =
+        std::max(plan.largest_bytes, (in.numel() + out.numel()) / kProbeBatch * bytes);
+    plan.activation_bytes += out.numel() / kProbeBatch * bytes;
+    // The layer on the first sample alone must give the first row of its batched output.
+    ObserverScope quiet(nullptr);
+    const Tensor single = m.forward(Var(in.value().slice(0, 0, 1).contiguous())).value();
+    if (first_sample_difference(out.value(), single) > kTolerance)
+      plan.refusal = where + " mixes the samples of a batch";
+    return out;
+  };
+  ModeRestorer restore(model);
+  model.eval();
+  ag::NoGradGuard no_grad;
+  ObserverScope scope(&observe);
+  model(Var(x));
+  return plan;
+}
+
+struct CacheEntry {
+  const nn::Module* model;
+  std::weak_ptr<const nn::Module> owner;  // expired: the address may belong to a new model
+  Shape sample;
+  DType dtype;
+  size_t modules;
+  ChunkPlan plan;
+};
+
+int64_t g_microbatch_chunk = StepOptions::kAuto;
+
+std::mutex g_cache_mutex;
+std::vector<CacheEntry> g_cache;  // a handful of (model, shape) pairs per process
+
+}  // namespace
+
+void set_microbatch_chunk(int64_t chunk) {
+  PHYSCNN_CHECK_ARG(chunk >= StepOptions::kWholeBatch, "micro-batch chunk ", chunk,
+                    " must be > 0, 0 (auto) or -1 (whole batch)");
+  g_microbatch_chunk = chunk;
+}
+int64_t microbatch_chunk() {
+  return g_microbatch_chunk;
+}
+
+std::string microbatch_refusal(nn::Module& model) {
+  if (std::string r = refusal_of(model, ""); !r.empty()) return r;
+  for (auto& [path, m] : model.named_modules())
+    if (std::string r = refusal_of(*m, m->path().empty() ? path : m->path()); !r.empty()) return r;
+  return "";
+}
+
+ChunkPlan chunk_plan(nn::Module& model, const Shape& sample, DType dtype) {
+  const size_t modules = model.named_modules().size();
+  std::weak_ptr<const nn::Module> owner = model.weak_from_this();
+  {
+    std::lock_guard<std::mutex> lock(g_cache_mutex);
+    std::erase_if(g_cache, [](const CacheEntry& e) { return e.owner.expired(); });
+    for (const CacheEntry& e : g_cache)
+      if (e.model == &model && e.sample == sample && e.dtype == dtype && e.modules == modules)
+        return e.plan;
+  }
+  ChunkPlan plan = probe(model, sample, dtype);
+  if (!owner.expired()) {  // a model not held by a shared_ptr is probed every time
+    std::lock_guard<std::mutex> lock(g_cache_mutex);
+    g_cache.push_back({&model, owner, sample, dtype, modules, plan});
+  }
+  return plan;
+}
+
+int64_t l2_cache_bytes() {
+  static const int64_t bytes = [] {
+    long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (v > 0) return int64_t(v);
+    std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index2/size");  // "2048K"
+    int64_t k = 0;
+    if (f >> k && k > 0) return k * 1024;
+    return int64_t(1) << 20;
+  }();
+  return bytes;
+}
+
+int64_t choose_chunk(const ChunkPlan& plan, int64_t batch, int threads) {
+  constexpr int64_t kMinChunk = 8;  // per thread
+  threads = std::max(threads, 1);
+  if (!plan.refusal.empty() || plan.largest_bytes <= 0) return batch;
+  const int64_t budget = l2_cache_bytes() * threads;
+  int64_t chunk = std::max(budget / plan.largest_bytes, kMinChunk * threads);
+  chunk = (chunk + threads - 1) / threads * threads;
+  if (chunk >= batch) return batch;
+  // Equal chunks: 128 in chunks of at most 48 runs as 43, 43, 42 rather than 48, 48, 32.
+  const int64_t count = (batch + chunk - 1) / chunk;
+  return (batch + count - 1) / count;
+}
+
+ChunkCountFn ignore_aware_count(const Tensor& target, int64_t ignore_index) {
+  PHYSCNN_CHECK_SHAPE(target.dim() >= 1, "ignore_aware_count: target ", target.shape().str(),
+                      " has no batch dimension");
+  const int64_t n = target.size(0), per = n ? target.numel() / n : 0;
+  const std::vector<double> t = target.contiguous().to_vector();
+  const auto ignore = double(ignore_index);
+  if (std::find(t.begin(), t.end(), ignore) == t.end()) return nullptr;
+  auto prefix = std::make_shared<std::vector<double>>(n + 1, 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t kept = 0;
+    for (int64_t j = 0; j < per; ++j) kept += t[size_t(i * per + j)] != ignore;
+    (*prefix)[size_t(i + 1)] = (*prefix)[size_t(i)] + double(kept);
+  }
+  return [prefix](int64_t lo, int64_t hi) { return (*prefix)[size_t(hi)] - (*prefix)[size_t(lo)]; };
+}
+
+StepResult forward_backward(nn::Module& model, const Tensor& inputs, const ChunkLossFn& loss,
+                            const StepOptions& options) {
+  PHYSCNN_CHECK_SHAPE(inputs.dim() >= 1 && inputs.size(0) >= 1, "forward_backward: inputs ",
+                      inputs.shape().str(), " need a batch dimension of at least one sample");
+  PHYSCNN_CHECK_ARG(options.chunk >= StepOptions::kWholeBatch, "forward_backward: chunk ",
+                    options.chunk, " must be > 0, 0 (auto) or -1 (whole batch)");
+  const int64_t n = inputs.size(0);
+  const int64_t asked = options.chunk == StepOptions::kAuto ? g_microbatch_chunk : options.chunk;
+  StepResult r;
+  r.chunk_size = n;
+  const bool wanted =
+      asked > 0 || (asked == StepOptions::kAuto && kernels::fast_paths().microbatch);
+  int64_t chunk = n;
+  if (wanted && n > 1 && (asked <= 0 || asked < n)) {
+    r.refusal = microbatch_refusal(model);
+    if (r.refusal.empty()) {
+      const Shape sample(std::vector<int64_t>(inputs.shape().begin() + 1, inputs.shape().end()));
+      const ChunkPlan plan = chunk_plan(model, sample, inputs.dtype());
+      r.refusal = plan.refusal;
+      if (r.refusal.empty()) chunk = asked > 0 ? asked : choose_chunk(plan, n, num_threads());
+    }
+  }
+  // Each chunk's mean loss enters with its share of the batch's count, so the sum of the
+  // chunks' gradients is the gradient of the batch's mean (Reduction::Mean of the losses).
+  double total = double(n);
+  if (chunk < n && options.count) {
+    total = options.count(0, n);
+    if (!(total > 0)) chunk = n;  // nothing counts: the whole batch's 0/0, as without chunks
+  }
+  if (chunk >= n) {
+    Var out = model(Var(inputs));
+    Var l = loss(out, 0, n);
+    r.loss = l.item();
+    l.backward();
+    if (options.keep_output) r.output = out.value();
+    return r;
+  }
+  r.chunk_size = chunk;
+  r.chunks = 0;
+  std::vector<Tensor> parts;
+  for (int64_t lo = 0; lo < n; lo += chunk) {
+    const int64_t hi = std::min(n, lo + chunk);
+    ++r.chunks;
+    Var out = model(Var(inputs.slice(0, lo, hi)));
+    if (options.keep_output) parts.push_back(out.value());
+    const double share = (options.count ? options.count(lo, hi) : double(hi - lo)) / total;
+    if (share == 0) continue;  // every target of this chunk is ignored: no loss, no gradient
+    Var l = loss(out, lo, hi);
+    r.loss += share * l.item();
+    l.backward(Tensor::full(l.shape(), share, l.dtype()));
+  }
+  if (options.keep_output) r.output = concat(parts, 0);
+  return r;
+}
+
+StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Tensor& target,
+                            const TargetLossFn& loss, const StepOptions& options) {
+  PHYSCNN_CHECK_SHAPE(target.dim() >= 1 && inputs.dim() >= 1 && target.size(0) == inputs.size(0),
+                      "forward_backward: target ", target.shape().str(), " and inputs ",
+                      inputs.shape().str(), " differ in the batch dimension");
+  const int64_t n = inputs.size(0);
+  return forward_backward(
+      model, inputs,
+      [&](const Var& out, int64_t lo, int64_t hi) {
+        return loss(out, lo == 0 && hi == n ? target : target.slice(0, lo, hi));
+      },
+      options);
+}
+
+}  // namespace physcnn::train

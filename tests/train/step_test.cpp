@@ -1,0 +1,375 @@
+// Micro-batched training steps (train/step.hpp): the chunked step's loss, output and parameter
+// gradients equal the whole batch's, models that couple samples are refused, and the trainer's
+// losses do not change with micro-batching.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "autograd/functional.hpp"
+#include "core/parallel.hpp"
+#include "kernels/backend.hpp"
+#include "nn/models/models.hpp"
+#include "nn/nn.hpp"
+#include "optim/optim.hpp"
+#include "support/throws.hpp"
+#include "train/loop.hpp"
+#include "train/step.hpp"
+
+namespace physcnn::train {
+namespace {
+
+namespace ag = physcnn::autograd;
+using ag::Var;
+using Grads = std::map<std::string, Tensor>;
+
+Var mean_ce(const Var& out, const Tensor& y) {
+  return ag::cross_entropy(out, y);
+}
+
+Grads gradients(nn::Module& m) {
+  Grads g;
+  for (const auto& [name, p] : m.named_parameters()) g[name] = p.grad().clone();
+  return g;
+}
+
+// The step without this library: one forward, the mean loss, one backward.
+struct Plain {
+  Grads grads;
+  Tensor output;
+  double loss = 0;
+};
+Plain plain_step(nn::Module& m, const Tensor& x, const Tensor& y) {
+  m.zero_grad();
+  Var out = m(Var(x));
+  Var l = mean_ce(out, y);
+  l.backward();
+  return {gradients(m), out.value(), l.item()};
+}
+
+StepResult chunked_step(nn::Module& m, const Tensor& x, const Tensor& y, int64_t chunk) {
+  m.zero_grad();
+  return forward_backward(m, x, y, mean_ce, {.chunk = chunk});
+}
+
+// Largest |a - b| relative to the largest |b| of the tensor.
+double rel_diff(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.shape(), b.shape());
+  const std::vector<double> va = a.contiguous().to_vector(), vb = b.contiguous().to_vector();
+  double diff = 0, scale = 1e-300;
+  for (size_t i = 0; i < va.size(); ++i) {
+    diff = std::max(diff, std::abs(va[i] - vb[i]));
+    scale = std::max(scale, std::abs(vb[i]));
+  }
+  return diff / scale;
+}
+
+double max_grad_diff(const Grads& a, const Grads& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double d = 0;
+  for (const auto& [name, t] : b) {
+    EXPECT_TRUE(a.count(name) && a.at(name).defined() && t.defined()) << name;
+    if (a.count(name) && a.at(name).defined() && t.defined())
+      d = std::max(d, rel_diff(a.at(name), t));
+  }
+  return d;
+}
+
+struct Case {
+  std::string name;
+  std::function<nn::ModulePtr()> make;
+  Shape sample;
+  int64_t classes;
+  bool per_pixel = false;
+};
+
+std::vector<Case> zoo_cases() {
+  namespace m = nn::models;
+  return {
+      {"ising_cnn (W3)", [] { return m::ising_cnn(3); }, Shape{1, 16, 16}, 2},
+      {"tinyvgg (W5)", [] { return m::tinyvgg(3); }, Shape{3, 64, 64}, 10},
+      {"unet_small (W4)", [] { return m::unet_small(3); }, Shape{1, 16, 16}, 2, true},
+      {"lenet5 (W1)", [] { return m::lenet5(3); }, Shape{1, 28, 28}, 10},
+  };
+}
+
+void make_data(const Case& c, int64_t n, DType dtype, Tensor& x, Tensor& y) {
+  Rng rng(17, uint64_t(n));
+  std::vector<int64_t> dims{n};
+  dims.insert(dims.end(), c.sample.begin(), c.sample.end());
+  x = Tensor::normal(Shape(dims), 0.0, 1.0, rng, dtype);
+  y = Tensor::empty(c.per_pixel ? Shape{n, c.sample[1], c.sample[2]} : Shape{n});
+  float* t = y.data<float>();
+  for (int64_t i = 0; i < y.numel(); ++i) t[i] = float(rng.below(uint64_t(c.classes)));
+}
+
+// Chunked against whole for each zoo model, for a batch that the chunk divides and one it does
+// not, in the given dtype; tol bounds the relative gradient, loss and output differences.
+void check_zoo(DType dtype, double tol) {
+  for (const Case& c : zoo_cases()) {
+    nn::ModulePtr model = c.make();
+    model->build(c.sample);
+    if (dtype == DType::F64) model->to(DType::F64);
+    model->train();
+    for (auto [n, chunk] : {std::pair<int64_t, int64_t>{6, 3}, {5, 2}}) {
+      SCOPED_TRACE(c.name + ", batch " + std::to_string(n) + ", chunk " + std::to_string(chunk));
+      Tensor x, y;
+      make_data(c, n, dtype, x, y);
+      const Plain whole = plain_step(*model, x, y);
+      const StepResult r = chunked_step(*model, x, y, chunk);
+      EXPECT_EQ(r.refusal, "");
+      EXPECT_EQ(r.chunks, (n + chunk - 1) / chunk);
+      EXPECT_EQ(r.chunk_size, chunk);
+      EXPECT_LE(max_grad_diff(gradients(*model), whole.grads), tol);
+      EXPECT_NEAR(r.loss, whole.loss, tol * std::abs(whole.loss));
+      EXPECT_LE(rel_diff(r.output, whole.output), tol);
+    }
+  }
+}
+
+TEST(MicrobatchStep, ChunkedGradientsEqualWholeBatchFloat64) {
+  check_zoo(DType::F64, 1e-12);
+}
+
+TEST(MicrobatchStep, ChunkedGradientsEqualWholeBatchFloat32) {
+  // Float32 sums in another order (per chunk, then over chunks): rounding of ~1e-7 relative
+  // per sum, amplified where gradients cancel; 2e-5 of the largest entry of each tensor.
+  check_zoo(DType::F32, 2e-5);
+}
+
+TEST(MicrobatchStep, ChunkEqualToBatchRunsWholeAndBitIdentical) {
+  auto model = nn::models::ising_cnn(4);
+  model->build(Shape{1, 16, 16});
+  const Case c = zoo_cases()[0];
+  Tensor x, y;
+  make_data(c, 6, DType::F32, x, y);
+  const Plain whole = plain_step(*model, x, y);
+  for (int64_t chunk : {int64_t(6), int64_t(50), StepOptions::kWholeBatch}) {
+    const StepResult r = chunked_step(*model, x, y, chunk);
+    EXPECT_EQ(r.chunks, 1);
+    EXPECT_EQ(r.loss, whole.loss);
+    EXPECT_EQ(max_grad_diff(gradients(*model), whole.grads), 0.0);
+  }
+}
+
+TEST(MicrobatchStep, BatchNormInTrainingIsRefusedAndRunsWhole) {
+  auto model = nn::models::fmnist_bn(5);
+  model->build(Shape{1, 28, 28});
+  model->train();
+  EXPECT_NE(microbatch_refusal(*model).find("BatchNorm2d"), std::string::npos)
+      << microbatch_refusal(*model);
+  Tensor x, y;
+  const Case c{"fmnist_bn", nullptr, Shape{1, 28, 28}, 10};
+  make_data(c, 8, DType::F32, x, y);
+  // Training mode: refused, the batch runs whole, the result is the plain step's. Dropout in
+  // evaluation mode for a deterministic comparison; the BatchNorm layers stay in training.
+  for (auto& [_, m] : model->named_modules())
+    if (m->type_name() == "Dropout") m->eval();
+  const Plain whole = plain_step(*model, x, y);
+  const StepResult r = chunked_step(*model, x, y, 2);
+  EXPECT_EQ(r.chunks, 1);
+  EXPECT_NE(r.refusal.find("batch statistics"), std::string::npos) << r.refusal;
+  EXPECT_EQ(r.loss, whole.loss);
+  EXPECT_EQ(max_grad_diff(gradients(*model), whole.grads), 0.0);
+}
+
+TEST(MicrobatchStep, BatchNormInEvalModeChunks) {
+  auto model = nn::models::fmnist_bn(5);
+  model->build(Shape{1, 28, 28});
+  model->eval();  // running statistics: every sample on its own (fine-tuning with frozen BN)
+  Tensor x, y;
+  make_data({"fmnist_bn", nullptr, Shape{1, 28, 28}, 10}, 6, DType::F32, x, y);
+  const Plain whole = plain_step(*model, x, y);
+  const StepResult r = chunked_step(*model, x, y, 4);
+  EXPECT_EQ(r.chunks, 2);
+  EXPECT_LE(max_grad_diff(gradients(*model), whole.grads), 2e-5);
+}
+
+// A layer this library does not know: it might couple samples, so the batch runs whole.
+class BatchMean : public nn::Module {
+ public:
+  Var forward(const Var& x) override { return x; }
+  std::string type_name() const override { return "BatchMean"; }
+};
+
+TEST(MicrobatchStep, UnknownLayersAndBatchMixingOptionsAreRefused) {
+  auto with = [](nn::ModulePtr layer) {
+    auto m = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+        std::make_shared<nn::Linear>(nn::LinearOptions{.in = 4, .out = 3}, Rng(1)), layer});
+    return m;
+  };
+  auto unknown = with(std::make_shared<BatchMean>());
+  EXPECT_NE(microbatch_refusal(*unknown).find("1 (BatchMean) is not a layer kind"),
+            std::string::npos)
+      << microbatch_refusal(*unknown);
+
+  Rng rng(3);
+  const Tensor x = Tensor::normal(Shape{6, 4}, 0.0, 1.0, rng);
+  const Tensor y = Tensor::from_vector(std::vector<float>{0, 1, 2, 0, 1, 2}, Shape{6});
+  // Softmax over the batch dimension: a known kind, but the probe sees the samples mix.
+  auto softmax0 = with(std::make_shared<nn::LogSoftmax>(nn::SoftmaxOptions{.dim = 0}));
+  EXPECT_EQ(microbatch_refusal(*softmax0), "");
+  StepResult r = chunked_step(*softmax0, x, y, 2);
+  EXPECT_EQ(r.chunks, 1);
+  EXPECT_NE(r.refusal.find("1 (LogSoftmax) mixes the samples"), std::string::npos) << r.refusal;
+  // Over the classes it is per sample: chunks run.
+  auto softmax1 = with(std::make_shared<nn::LogSoftmax>(nn::SoftmaxOptions{.dim = 1}));
+  r = chunked_step(*softmax1, x, y, 2);
+  EXPECT_EQ(r.chunks, 3);
+  EXPECT_EQ(r.refusal, "");
+  // Flatten from dimension 0 merges the samples into one row.
+  auto flat0 = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Flatten>(nn::FlattenOptions{.start_dim = 0})});
+  const ChunkPlan plan = chunk_plan(*flat0, Shape{3}, DType::F32);
+  EXPECT_NE(plan.refusal.find("does not keep the batch dimension"), std::string::npos)
+      << plan.refusal;
+}
+
+TEST(MicrobatchStep, DropoutModelsChunk) {
+  // Chunks draw their own masks (same distribution): allowed, and with p = 0 exact.
+  auto model = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 5, .out = 8}, Rng(1)),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::Dropout>(nn::DropoutOptions{.p = 0.0}),
+      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 8, .out = 3}, Rng(2))});
+  model->to(DType::F64);
+  Rng rng(4);
+  const Tensor x = Tensor::normal(Shape{9, 5}, 0.0, 1.0, rng, DType::F64);
+  const Tensor y = Tensor::from_vector(std::vector<float>{0, 1, 2, 2, 1, 0, 0, 1, 2}, Shape{9});
+  const Plain whole = plain_step(*model, x, y);
+  const StepResult r = chunked_step(*model, x, y, 4);
+  EXPECT_EQ(r.chunks, 3);
+  EXPECT_LE(max_grad_diff(gradients(*model), whole.grads), 1e-12);
+}
+
+TEST(MicrobatchStep, IgnoredTargetsKeepTheBatchMean) {
+  // cross_entropy's mean skips targets equal to ignore_index: each chunk's share is its count
+  // of kept targets, and a chunk with none contributes nothing.
+  auto model = nn::models::ising_cnn(6);
+  model->build(Shape{1, 8, 8});
+  model->to(DType::F64);
+  Rng rng(8);
+  const Tensor x = Tensor::normal(Shape{7, 1, 8, 8}, 0.0, 1.0, rng, DType::F64);
+  const Tensor y = Tensor::from_vector(std::vector<float>{0, -100, -100, -100, 1, -100, 0}, {7});
+  const Plain whole = plain_step(*model, x, y);
+  model->zero_grad();
+  const StepResult r =
+      forward_backward(*model, x, y, mean_ce, {.chunk = 2, .count = ignore_aware_count(y)});
+  EXPECT_EQ(r.chunks, 4);
+  EXPECT_NEAR(r.loss, whole.loss, 1e-12 * std::abs(whole.loss));
+  EXPECT_LE(max_grad_diff(gradients(*model), whole.grads), 1e-12);
+  EXPECT_EQ(ignore_aware_count(Tensor::zeros(Shape{3})), nullptr);
+}
+
+TEST(MicrobatchStep, RegressionLossAndChunkedOutputs) {
+  auto model = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 3, .out = 6}, Rng(1)),
+      std::make_shared<nn::Tanh>(),
+      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 6, .out = 2}, Rng(2))});
+  model->to(DType::F64);
+  Rng rng(5);
+  const Tensor x = Tensor::normal(Shape{10, 3}, 0.0, 1.0, rng, DType::F64);
+  const Tensor t = Tensor::normal(Shape{10, 2}, 0.0, 1.0, rng, DType::F64);
+  auto mse = [](const Var& o, const Tensor& target) { return ag::mse_loss(o, Var(target)); };
+  model->zero_grad();
+  Var out = (*model)(Var(x));
+  Var l = mse(out, t);
+  l.backward();
+  const Grads whole = gradients(*model);
+  model->zero_grad();
+  const StepResult r = forward_backward(*model, x, t, mse, {.chunk = 4});
+  EXPECT_EQ(r.chunks, 3);
+  EXPECT_NEAR(r.loss, l.item(), 1e-13);
+  EXPECT_LE(rel_diff(r.output, out.value()), 1e-15);
+  EXPECT_LE(max_grad_diff(gradients(*model), whole), 1e-12);
+  // keep_output off: no concatenated output.
+  model->zero_grad();
+  EXPECT_FALSE(
+      forward_backward(*model, x, t, mse, {.chunk = 4, .keep_output = false}).output.defined());
+}
+
+TEST(MicrobatchStep, AutoChunkFollowsTheSwitchAndTheCache) {
+  auto model = nn::models::ising_cnn(7);
+  model->build(Shape{1, 32, 32});
+  const ChunkPlan plan = chunk_plan(*model, Shape{1, 32, 32}, DType::F32);
+  EXPECT_EQ(plan.refusal, "");
+  // The largest layer pair: ReLU on 16x32x32 floats in and out = 128 KiB per sample.
+  EXPECT_EQ(plan.largest_bytes, 2 * 16 * 32 * 32 * 4);
+  EXPECT_GT(plan.activation_bytes, plan.largest_bytes);
+  const int64_t c1 = choose_chunk(plan, 128, 1);
+  EXPECT_GE(c1, 8);
+  EXPECT_LE(c1, 128);
+  EXPECT_EQ(choose_chunk(plan, 8, 1), 8);  // small batches run whole
+  EXPECT_EQ(choose_chunk(ChunkPlan{.refusal = "x"}, 128, 2), 128);
+  // A huge layer gives the minimum (8 per thread), balanced over the batch.
+  const ChunkPlan huge{.largest_bytes = int64_t(1) << 40};
+  EXPECT_EQ(choose_chunk(huge, 100, 1), 8);   // 13 chunks of at most 8
+  EXPECT_EQ(choose_chunk(huge, 100, 2), 15);  // at most 16 -> 7 chunks of at most 15
+  // The switch: with microbatch off, kAuto runs the whole batch.
+  Tensor x, y;
+  make_data(zoo_cases()[0], 64, DType::F32, x, y);
+  kernels::FastPaths paths = kernels::fast_paths();
+  kernels::FastPaths off = paths;
+  off.microbatch = false;
+  kernels::set_fast_paths(off);
+  model->zero_grad();
+  const StepResult r = forward_backward(*model, x, y, mean_ce);
+  kernels::set_fast_paths(paths);
+  EXPECT_EQ(r.chunks, 1);
+}
+
+TEST(MicrobatchStep, BadArgumentsThrow) {
+  auto model = nn::models::ising_cnn(1);
+  model->build(Shape{1, 8, 8});
+  const Tensor x = Tensor::zeros(Shape{4, 1, 8, 8});
+  test::expect_error<UsageError>(
+      [&] { forward_backward(*model, x, Tensor::zeros(Shape{4}), mean_ce, {.chunk = -3}); },
+      {"forward_backward", "chunk -3"});
+  test::expect_error<ShapeError>(
+      [&] { forward_backward(*model, x, Tensor::zeros(Shape{3}), mean_ce); },
+      {"forward_backward", "[3]", "[4,1,8,8]"});
+  test::expect_error<UsageError>([] { set_microbatch_chunk(-2); }, {"chunk -2"});
+}
+
+// --- the trainer ------------------------------------------------------------------------------
+
+data::DatasetPtr lattices(int64_t n, uint64_t seed) {
+  Rng rng(seed);
+  Tensor x = Tensor::normal(Shape{n, 1, 16, 16}, 0.0, 1.0, rng);
+  std::vector<int64_t> labels(static_cast<size_t>(n));
+  float* px = x.data<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    labels[size_t(i)] = i % 2;
+    for (int64_t k = 0; k < 256; ++k) px[i * 256 + k] += labels[size_t(i)] ? 0.5f : -0.5f;
+  }
+  return std::make_shared<data::TensorDataset>(x, labels);
+}
+
+std::vector<double> train_losses(int64_t chunk) {
+  set_microbatch_chunk(chunk);
+  auto model = nn::models::ising_cnn(9);
+  model->build(Shape{1, 16, 16});
+  optim::Sgd sgd(model->parameters(), {.lr = 0.05, .momentum = 0.9});
+  data::DataLoader loader(lattices(40, 3), {.batch_size = 12, .seed = 2});
+  TrainerOptions options;  // assigned, not designated: GCC 12 warns on the nested strings
+  options.epochs = 3;
+  options.quiet = true;
+  Trainer trainer(*model, sgd, nullptr, options);
+  std::vector<double> losses;
+  for (const auto& rec : trainer.fit(loader, nullptr)) {
+    losses.push_back(rec.value("train_loss"));
+    losses.push_back(rec.value("train_accuracy"));
+  }
+  set_microbatch_chunk(StepOptions::kAuto);
+  return losses;
+}
+
+TEST(MicrobatchStep, TrainerLossesAgreeWithAndWithoutMicrobatching) {
+  const std::vector<double> whole = train_losses(StepOptions::kWholeBatch);
+  const std::vector<double> chunked = train_losses(5);  // batches of 12: chunks 5, 5, 2
+  ASSERT_EQ(whole.size(), chunked.size());
+  for (size_t i = 0; i < whole.size(); ++i) EXPECT_NEAR(chunked[i], whole[i], 1e-5) << i;
+  EXPECT_LT(whole[4], whole[0]);  // it learns: the comparison is not of constants
+}
+
+}  // namespace
+}  // namespace physcnn::train
