@@ -120,8 +120,10 @@ int main(int argc, char** argv) {
       row(workload, label, tf, td, tw);
     };
     fast_row(l.workload, name, k::fast_paths());
-    fast_row("", "oneDNN, blocked layouts", {.conv_gemm = false, .conv_plain = false});
-    fast_row("", "oneDNN, NCHW activations", {.conv_gemm = false, .conv_plain = true});
+    fast_row("", "oneDNN, blocked layouts",
+             {.conv_gemm = false, .conv_direct = false, .conv_plain = false});
+    fast_row("", "oneDNN, NCHW activations",
+             {.conv_gemm = false, .conv_direct = false, .conv_plain = true});
     const Timing tfg =
         time_it([&] { k::conv2d_forward_gemm(d, x.data(), w.data(), b.data(), y.data(), false); });
     const Timing tdg =
@@ -129,6 +131,16 @@ int main(int argc, char** argv) {
     const Timing twg = time_it(
         [&] { k::conv2d_backward_weight_gemm(d, x.data(), dy.data(), dw.data(), db.data()); });
     row("", "im2col + sgemm", tfg, tdg, twg);
+    // Direct AVX-512 kernels where they apply (stride 1, dilation 1, KW <= 5; conv_direct.cpp).
+    if (k::conv2d_direct_available() && d.KW <= 5) {
+      const Timing tfd = time_it(
+          [&] { k::conv2d_forward_direct(d, x.data(), w.data(), b.data(), y.data(), false); });
+      const Timing tdd =
+          time_it([&] { k::conv2d_backward_data_direct(d, dy.data(), w.data(), dx.data()); });
+      const Timing twd = time_it(
+          [&] { k::conv2d_backward_weight_direct(d, x.data(), dy.data(), dw.data(), db.data()); });
+      row("", "direct (AVX-512)", tfd, tdd, twd);
+    }
   }
   return 0;
 }

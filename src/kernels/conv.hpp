@@ -65,6 +65,18 @@ void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* 
 void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                                  float* db);
+// Direct AVX-512 kernels (conv_direct.cpp) for stride 1, dilation 1, groups 1 and KW <= 5, any
+// zero padding: the fast path for few-channel layers. Same shapes and contracts as above; they
+// throw UsageError on other geometries or when conv2d_direct_available() is false.
+void conv2d_forward_direct(const Conv2dDesc& d, const float* x, const float* w, const float* b,
+                           float* y, bool relu);
+void conv2d_backward_data_direct(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
+void conv2d_backward_weight_direct(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
+                                   float* db);
+// Whether this CPU runs the direct kernels (AVX-512F, checked at run time) and no test has
+// switched them off with conv2d_direct_simulate_no_avx512(true) (behave like an older CPU).
+bool conv2d_direct_available();
+void conv2d_direct_simulate_no_avx512(bool on);
 // im2col + sgemm per image (conv_gemm.cpp), groups == 1 only: the fast path for few-channel
 // layers, where oneDNN's backward primitives are slow. Same shapes and contracts as above.
 void conv2d_backward_weight_gemm(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
@@ -75,6 +87,8 @@ void conv2d_forward_gemm(const Conv2dDesc& d, const float* x, const float* w, co
 // Whether the *_fast kernels use the gemm versions for this geometry and pass (measured rule).
 enum class ConvPass { Forward, BackwardData, BackwardWeight };
 bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass);
+// Whether the *_fast kernels use the direct versions (measured rule; checked before the gemm one).
+bool conv2d_direct_preferred(const Conv2dDesc& d, ConvPass pass);
 // Whether the oneDNN primitives take and give activations in plain NCHW (no reorder to and from
 // a blocked layout around every call) for this geometry (measured rule, conv_fast.cpp).
 bool conv2d_plain_layout(const Conv2dDesc& d);

@@ -244,6 +244,8 @@ bool conv2d_plain_layout(const Conv2dDesc& /*d*/) {
 
 void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
                          float* y) {
+  if (conv2d_direct_preferred(d, ConvPass::Forward))
+    return conv2d_forward_direct(d, x, w, b, y, false);
   if (conv2d_gemm_preferred(d, ConvPass::Forward)) return conv2d_forward_gemm(d, x, w, b, y, false);
   if (b)
     run(d, Kind::Forward, true, {x, w, b, y});
@@ -253,6 +255,8 @@ void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, co
 
 void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
                               float* y) {
+  if (conv2d_direct_preferred(d, ConvPass::Forward))
+    return conv2d_forward_direct(d, x, w, b, y, true);
   if (conv2d_gemm_preferred(d, ConvPass::Forward)) return conv2d_forward_gemm(d, x, w, b, y, true);
   if (b)
     run(d, Kind::ForwardRelu, true, {x, w, b, y});
@@ -261,6 +265,8 @@ void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* 
 }
 
 void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx) {
+  if (conv2d_direct_preferred(d, ConvPass::BackwardData))
+    return conv2d_backward_data_direct(d, dy, w, dx);
   if (conv2d_gemm_preferred(d, ConvPass::BackwardData))
     return conv2d_backward_data_gemm(d, dy, w, dx);
   run(d, Kind::BackwardData, false, {dy, w, dx});
@@ -268,6 +274,8 @@ void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float
 
 void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                                  float* db) {
+  if (conv2d_direct_preferred(d, ConvPass::BackwardWeight))
+    return conv2d_backward_weight_direct(d, x, dy, dw, db);
   if (conv2d_gemm_preferred(d, ConvPass::BackwardWeight))
     return conv2d_backward_weight_gemm(d, x, dy, dw, db);
   if (db)

@@ -105,6 +105,14 @@ bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass) {
   return false;
 }
 
+// Direct kernels (conv_direct.cpp): provisional rule, to be set by bench/conv_gflops.
+bool conv2d_direct_preferred(const Conv2dDesc& d, ConvPass pass) {
+  if (!fast_paths().conv_direct || !conv2d_direct_available()) return false;
+  if (d.G != 1 || d.SH != 1 || d.SW != 1 || d.DH != 1 || d.DW != 1 || d.KW > 5) return false;
+  (void)pass;
+  return d.IC <= 16 && d.OC <= 16 && d.IC % 16 != 0 && d.OC % 16 != 0;
+}
+
 // x (N,IC,IH,IW), w (OC,IC,KH,KW), b (OC) or null -> y (N,OC,OH,OW), with ReLU if `relu`;
 // groups == 1. Per image: y_n (OC, P) = w (OC, IC*KH*KW) * cols_n + b.
 void conv2d_forward_gemm(const Conv2dDesc& d, const float* x, const float* w, const float* b,

@@ -1,0 +1,399 @@
+// Direct NCHW convolution for few-channel layers (stride 1, dilation 1, groups 1, float32, any
+// zero padding): output rows in 16-lane AVX-512 vectors (masked tails; padding by masked,
+// zero-filling loads) with a block of output channels held in registers. Compiled per function
+// for AVX-512 and chosen at run time; other CPUs keep the im2col+sgemm and oneDNN paths.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "kernels/conv.hpp"
+
+#define PHYSCNN_AVX512 __attribute__((target("avx512f")))
+
+namespace physcnn::kernels {
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+constexpr int kMaxVec = 4;       // vectors per output-row chunk of the forward: 64 columns
+constexpr int kMaxBlock = 8;     // output channels per register block
+constexpr int kMaxWeightKW = 5;  // kernel widths the weight-gradient kernel is instantiated for
+
+std::atomic<bool> g_simulate_no_avx512{false};
+
+bool cpu_has_avx512() {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+}
+
+// Lanes [lo, hi) of a 16-lane mask, clamped to [0, 16); an empty range gives 0.
+__mmask16 lane_range(int64_t lo, int64_t hi) {
+  lo = std::max<int64_t>(lo, 0);
+  hi = std::min<int64_t>(hi, kLanes);
+  if (hi <= lo) return 0;
+  return static_cast<__mmask16>(((1u << (hi - lo)) - 1u) << lo);
+}
+
+// Splits `channels` into register blocks of at most `max_block`, as even as possible (10 at
+// most 6 -> 5 + 5, not 6 + 4: the smaller block would run at the larger block's cost per FMA).
+std::vector<std::array<int64_t, 2>> channel_blocks(int64_t channels, int64_t max_block) {
+  const int64_t nb = (channels + max_block - 1) / max_block;
+  std::vector<std::array<int64_t, 2>> blocks;
+  for (int64_t i = 0, c0 = 0; i < nb; ++i) {
+    const int64_t c1 = channels * (i + 1) / nb;
+    blocks.push_back({c0, c1 - c0});
+    c0 = c1;
+  }
+  return blocks;
+}
+
+// ---- forward: y (N,OC,OH,OW) = conv(x (N,IC,IH,IW), w (OC,IC,KH,KW)) + b, optional ReLU --------
+
+// One output row chunk (up to 64 columns) of a block of output channels.
+struct RowJob {
+  const float* x;  // this image's input (IC,IH,IW)
+  const float* w;  // weights of the block's first output channel, (IC,KH,KW) each
+  const float* b;  // bias of the block's first output channel, or null
+  float* y;        // output at (oc0, oh, ow0); channels OH*OW apart
+  int64_t IC, IH, IW, KH, KW;
+  int64_t ih0;            // oh - PH[0]: the input row under the kernel's first row
+  int64_t xoff;           // ow0 - PW[0]: the input column under the chunk's first column
+  int64_t w_stride;       // IC*KH*KW
+  int64_t y_stride;       // OH*OW
+  const __mmask16* mask;  // [KW][V] lanes whose input column lies inside the row
+  __mmask16 tail;         // valid lanes of the chunk's last vector
+  bool relu;
+};
+
+// acc[o][v] += x[ic, ih0+kh, xoff+kw+16v+lane] * w[o, ic, kh, kw] over (ic, kh, kw): each input
+// vector is loaded once and used OCB times; each weight is broadcast once and used V times.
+template <int OCB, int V>
+PHYSCNN_AVX512 void forward_chunk(const RowJob& j) {
+  __m512 acc[OCB][V];
+#pragma GCC unroll 16
+  for (int o = 0; o < OCB; ++o) {
+    const __m512 bias = _mm512_set1_ps(j.b ? j.b[o] : 0.0f);
+#pragma GCC unroll 16
+    for (int v = 0; v < V; ++v) acc[o][v] = bias;
+  }
+  const int64_t kh_lo = std::max<int64_t>(0, -j.ih0);
+  const int64_t kh_hi = std::min<int64_t>(j.KH, j.IH - j.ih0);
+  for (int64_t ic = 0; ic < j.IC; ++ic)
+    for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+      // May point before the row (left padding): those lanes are masked and never touched.
+      const float* xr = j.x + (ic * j.IH + j.ih0 + kh) * j.IW + j.xoff;
+      const float* wr = j.w + (ic * j.KH + kh) * j.KW;
+      for (int64_t kw = 0; kw < j.KW; ++kw) {
+        __m512 xv[V];
+#pragma GCC unroll 16
+        for (int v = 0; v < V; ++v)
+          xv[v] = _mm512_maskz_loadu_ps(j.mask[kw * V + v], xr + kw + kLanes * v);
+#pragma GCC unroll 16
+        for (int o = 0; o < OCB; ++o) {
+          const __m512 wv = _mm512_set1_ps(wr[o * j.w_stride + kw]);
+#pragma GCC unroll 16
+          for (int v = 0; v < V; ++v) acc[o][v] = _mm512_fmadd_ps(xv[v], wv, acc[o][v]);
+        }
+      }
+    }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 16
+  for (int o = 0; o < OCB; ++o)
+#pragma GCC unroll 16
+    for (int v = 0; v < V; ++v) {
+      // maskz form: GCC 12 warns on the undefined pass-through of _mm512_max_ps.
+      const __m512 r = j.relu ? _mm512_maskz_max_ps(0xFFFF, acc[o][v], zero) : acc[o][v];
+      float* p = j.y + o * j.y_stride + kLanes * v;
+      if (v + 1 < V)
+        _mm512_storeu_ps(p, r);
+      else
+        _mm512_mask_storeu_ps(p, j.tail, r);
+    }
+}
+
+using ForwardFn = void (*)(const RowJob&);
+template <int OCB>
+constexpr std::array<ForwardFn, kMaxVec> forward_row() {
+  return {&forward_chunk<OCB, 1>, &forward_chunk<OCB, 2>, &forward_chunk<OCB, 3>,
+          &forward_chunk<OCB, 4>};
+}
+constexpr std::array<std::array<ForwardFn, kMaxVec>, kMaxBlock> kForward = {
+    forward_row<1>(), forward_row<2>(), forward_row<3>(), forward_row<4>(),
+    forward_row<5>(), forward_row<6>(), forward_row<7>(), forward_row<8>()};
+
+// Register budget (32 zmm): OCB*V accumulators plus V input vectors and a broadcast weight.
+int64_t forward_max_block(int64_t vectors) {
+  return vectors >= 4 ? 6 : kMaxBlock;
+}
+
+void forward_impl(const Conv2dDesc& d, const float* x, const float* w, const float* b, float* y,
+                  bool relu) {
+  // Column chunks of <= 64 outputs, with their input masks ([kw][V] per chunk), shared by every
+  // row.
+  const int64_t chunk_cols = kLanes * kMaxVec;
+  const int64_t nchunks = (d.OW + chunk_cols - 1) / chunk_cols;
+  std::vector<__mmask16> masks(static_cast<size_t>(nchunks * d.KW * kMaxVec));
+  std::vector<__mmask16> tails(static_cast<size_t>(nchunks));
+  std::vector<int> vecs(static_cast<size_t>(nchunks));
+  for (int64_t c = 0; c < nchunks; ++c) {
+    const int64_t ow0 = c * chunk_cols, cw = std::min(chunk_cols, d.OW - ow0);
+    const int64_t V = (cw + kLanes - 1) / kLanes;
+    vecs[c] = int(V);
+    tails[c] = lane_range(0, cw - kLanes * (V - 1));
+    for (int64_t kw = 0; kw < d.KW; ++kw)
+      for (int64_t v = 0; v < V; ++v) {
+        const int64_t col0 = ow0 + kLanes * v - d.PW[0] + kw;  // input column of lane 0
+        masks[size_t(c * d.KW * kMaxVec + kw * V + v)] =
+            lane_range(-col0, d.IW - col0) & lane_range(0, cw - kLanes * v);
+      }
+  }
+  const auto blocks = channel_blocks(d.OC, forward_max_block(std::min<int64_t>(kMaxVec, vecs[0])));
+  const int64_t w_stride = d.IC * d.KH * d.KW, y_stride = d.OH * d.OW;
+  // Rows of all images as one range: batch 1 still uses every thread.
+  const int64_t row_flops = 2 * d.OC * w_stride * d.OW;
+  const int64_t grain = std::max<int64_t>(1, 200000 / std::max<int64_t>(row_flops, 1));
+  parallel_for(0, d.N * d.OH, grain, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const int64_t n = r / d.OH, oh = r % d.OH;
+      RowJob j{.x = x + n * d.IC * d.IH * d.IW,
+               .w = nullptr,
+               .b = nullptr,
+               .y = nullptr,
+               .IC = d.IC,
+               .IH = d.IH,
+               .IW = d.IW,
+               .KH = d.KH,
+               .KW = d.KW,
+               .ih0 = oh - d.PH[0],
+               .xoff = 0,
+               .w_stride = w_stride,
+               .y_stride = y_stride,
+               .mask = nullptr,
+               .tail = 0,
+               .relu = relu};
+      for (const auto& [oc0, ocb] : blocks)
+        for (int64_t c = 0; c < nchunks; ++c) {
+          const int64_t ow0 = c * chunk_cols;
+          j.w = w + oc0 * w_stride;
+          j.b = b ? b + oc0 : nullptr;
+          j.y = y + (n * d.OC + oc0) * y_stride + oh * d.OW + ow0;
+          j.xoff = ow0 - d.PW[0];
+          j.mask = masks.data() + c * d.KW * kMaxVec;
+          j.tail = tails[c];
+          kForward[size_t(ocb - 1)][size_t(vecs[c] - 1)](j);
+        }
+    }
+  });
+}
+
+// ---- weight gradient: dw (OC,IC,KH,KW) = sum over n, oh, ow of dy * shifted x ---------------
+
+// All output rows of one image for a block of output channels, one input channel and one
+// kernel row: acc[o][kw] += dy[o, oh, ow] * x[ic, oh - PH + kh, ow - PW + kw], one vector of
+// 16 columns at a time; the lane-wise sums are added into `acc_out` (reduced at the end).
+struct WeightJob {
+  const float* x;   // input channel ic of this image (IH,IW)
+  const float* dy;  // dy of the block's first output channel; channels OH*OW apart
+  float* acc_out;   // 16-lane partial sums at (oc0, ic, kh, 0); channels acc_stride apart
+  int64_t IH, IW, OH, OW, PH, PW, kh;
+  int64_t acc_stride;      // IC*KH*KW*16
+  const __mmask16* xmask;  // [nvec][KW] input lanes inside the row (and inside OW)
+  const __mmask16* ymask;  // [nvec] lanes inside OW
+  int64_t nvec;
+};
+
+template <int OCB, int KW>
+PHYSCNN_AVX512 void weight_rows(const WeightJob& j) {
+  __m512 acc[OCB][KW];
+#pragma GCC unroll 16
+  for (int o = 0; o < OCB; ++o)
+#pragma GCC unroll 16
+    for (int k = 0; k < KW; ++k) acc[o][k] = _mm512_setzero_ps();
+  const int64_t oh_lo = std::max<int64_t>(0, j.PH - j.kh);
+  const int64_t oh_hi = std::min<int64_t>(j.OH, j.IH + j.PH - j.kh);
+  const int64_t y_stride = j.OH * j.OW;
+  for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+    const float* xr = j.x + (oh - j.PH + j.kh) * j.IW - j.PW;
+    const float* yr = j.dy + oh * j.OW;
+    for (int64_t v = 0; v < j.nvec; ++v) {
+      __m512 xv[KW];
+#pragma GCC unroll 16
+      for (int k = 0; k < KW; ++k)
+        xv[k] = _mm512_maskz_loadu_ps(j.xmask[v * KW + k], xr + kLanes * v + k);
+#pragma GCC unroll 16
+      for (int o = 0; o < OCB; ++o) {
+        const __m512 g = _mm512_maskz_loadu_ps(j.ymask[v], yr + o * y_stride + kLanes * v);
+#pragma GCC unroll 16
+        for (int k = 0; k < KW; ++k) acc[o][k] = _mm512_fmadd_ps(g, xv[k], acc[o][k]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int o = 0; o < OCB; ++o)
+#pragma GCC unroll 16
+    for (int k = 0; k < KW; ++k) {
+      float* p = j.acc_out + o * j.acc_stride + kLanes * k;
+      _mm512_storeu_ps(p, _mm512_add_ps(_mm512_loadu_ps(p), acc[o][k]));
+    }
+}
+
+using WeightFn = void (*)(const WeightJob&);
+template <int OCB>
+constexpr std::array<WeightFn, kMaxWeightKW> weight_row() {
+  return {&weight_rows<OCB, 1>, &weight_rows<OCB, 2>, &weight_rows<OCB, 3>, &weight_rows<OCB, 4>,
+          &weight_rows<OCB, 5>};
+}
+constexpr std::array<std::array<WeightFn, kMaxWeightKW>, kMaxBlock> kWeight = {
+    weight_row<1>(), weight_row<2>(), weight_row<3>(), weight_row<4>(),
+    weight_row<5>(), weight_row<6>(), weight_row<7>(), weight_row<8>()};
+
+// OCB*KW accumulators plus KW input vectors and one dy vector in 32 zmm registers.
+int64_t weight_max_block(int64_t KW) {
+  return std::min<int64_t>(kMaxBlock, 24 / KW);
+}
+
+// sum of p[0..n) in 16 lanes.
+PHYSCNN_AVX512 float sum_avx512(const float* p, int64_t n) {
+  __m512 s = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) s = _mm512_add_ps(s, _mm512_loadu_ps(p + i));
+  s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(lane_range(0, n - i), p + i));
+  // Not _mm512_reduce_add_ps: GCC 12 warns on its undefined intermediate (-Werror).
+  float lanes[kLanes];
+  _mm512_storeu_ps(lanes, s);
+  float total = 0.0f;
+  for (float l : lanes) total += l;
+  return total;
+}
+
+void backward_weight_impl(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
+                          float* db) {
+  const int64_t nvec = (d.OW + kLanes - 1) / kLanes;
+  std::vector<__mmask16> xmask(static_cast<size_t>(nvec * d.KW)), ymask(static_cast<size_t>(nvec));
+  for (int64_t v = 0; v < nvec; ++v) {
+    ymask[v] = lane_range(0, d.OW - kLanes * v);
+    for (int64_t kw = 0; kw < d.KW; ++kw) {
+      const int64_t col0 = kLanes * v - d.PW[0] + kw;
+      xmask[size_t(v * d.KW + kw)] = lane_range(-col0, d.IW - col0) & ymask[v];
+    }
+  }
+  const auto blocks = channel_blocks(d.OC, weight_max_block(d.KW));
+  const int64_t WN = d.OC * d.IC * d.KH * d.KW, acc_stride = d.IC * d.KH * d.KW * kLanes;
+  const int64_t y_stride = d.OH * d.OW, x_stride = d.IH * d.IW;
+  // One partial sum (16 lanes per weight, one float per bias) per thread, summed at the end.
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(d.N, num_threads()));
+  const int64_t per_chunk = WN * kLanes + d.OC;
+  thread_local std::vector<float> partial;
+  partial.assign(size_t(chunks * per_chunk), 0.0f);
+  float* part = partial.data();
+  parallel_for(0, chunks, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; ++c) {
+      float* pw = part + c * per_chunk;
+      float* pb = pw + WN * kLanes;
+      for (int64_t n = d.N * c / chunks; n < d.N * (c + 1) / chunks; ++n) {
+        const float* dyn = dy + n * d.OC * y_stride;
+        for (const auto& [oc0, ocb] : blocks)
+          for (int64_t ic = 0; ic < d.IC; ++ic)
+            for (int64_t kh = 0; kh < d.KH; ++kh) {
+              const WeightJob j{.x = x + (n * d.IC + ic) * x_stride,
+                                .dy = dyn + oc0 * y_stride,
+                                .acc_out = pw + ((oc0 * d.IC + ic) * d.KH + kh) * d.KW * kLanes,
+                                .IH = d.IH,
+                                .IW = d.IW,
+                                .OH = d.OH,
+                                .OW = d.OW,
+                                .PH = d.PH[0],
+                                .PW = d.PW[0],
+                                .kh = kh,
+                                .acc_stride = acc_stride,
+                                .xmask = xmask.data(),
+                                .ymask = ymask.data(),
+                                .nvec = nvec};
+              kWeight[size_t(ocb - 1)][size_t(d.KW - 1)](j);
+            }
+        if (db)
+          for (int64_t oc = 0; oc < d.OC; ++oc) pb[oc] += sum_avx512(dyn + oc * y_stride, y_stride);
+      }
+    }
+  });
+  for (int64_t i = 0; i < WN; ++i) {
+    float s = 0.0f;
+    for (int64_t c = 0; c < chunks; ++c)
+      for (int64_t l = 0; l < kLanes; ++l) s += part[c * per_chunk + i * kLanes + l];
+    dw[i] = s;
+  }
+  if (db)
+    for (int64_t oc = 0; oc < d.OC; ++oc) {
+      float s = 0.0f;
+      for (int64_t c = 0; c < chunks; ++c) s += part[c * per_chunk + WN * kLanes + oc];
+      db[oc] = s;
+    }
+}
+
+// Stride 1, dilation 1, groups 1 and the kernel width the weight gradient is built for.
+void check_direct(const Conv2dDesc& d, const char* op) {
+  PHYSCNN_CHECK_ARG(conv2d_direct_available(), op,
+                    ": needs AVX-512F, which this CPU lacks or a test switched off (", d.str(),
+                    ")");
+  PHYSCNN_CHECK_ARG(d.SH == 1 && d.SW == 1 && d.DH == 1 && d.DW == 1 && d.G == 1, op,
+                    ": only stride 1, dilation 1, groups 1 (", d.str(), ")");
+  PHYSCNN_CHECK_ARG(d.KW <= kMaxWeightKW, op, ": kernel width ", d.KW, " > ", kMaxWeightKW, " (",
+                    d.str(), ")");
+}
+
+}  // namespace
+
+bool conv2d_direct_available() {
+  return cpu_has_avx512() && !g_simulate_no_avx512.load();
+}
+
+void conv2d_direct_simulate_no_avx512(bool on) {
+  g_simulate_no_avx512 = on;
+}
+
+void conv2d_forward_direct(const Conv2dDesc& d, const float* x, const float* w, const float* b,
+                           float* y, bool relu) {
+  check_direct(d, "conv2d forward (direct)");
+  forward_impl(d, x, w, b, y, relu);
+}
+
+// The data gradient is the forward convolution of dy with the flipped, transposed filter bank
+// wt[ic, oc, KH-1-kh, KW-1-kw] = w[oc, ic, kh, kw] and padding K-1-P on each side, whose output
+// is exactly IH x IW (a padding wider than the kernel's reach becomes a negative one).
+void conv2d_backward_data_direct(const Conv2dDesc& d, const float* dy, const float* w, float* dx) {
+  check_direct(d, "conv2d backward data (direct)");
+  Conv2dDesc t{.N = d.N,
+               .IC = d.OC,
+               .IH = d.OH,
+               .IW = d.OW,
+               .OC = d.IC,
+               .KH = d.KH,
+               .KW = d.KW,
+               .PH = {d.KH - 1 - d.PH[0], d.KH - 1 - d.PH[1]},
+               .PW = {d.KW - 1 - d.PW[0], d.KW - 1 - d.PW[1]}};
+  conv2d_validate(t, "conv2d backward data (direct)");
+  PHYSCNN_CHECK_SHAPE(t.OH == d.IH && t.OW == d.IW,
+                      "conv2d backward data (direct): transposed geometry gives ", t.OH, "x", t.OW,
+                      ", input is ", d.IH, "x", d.IW, " (", d.str(), ")");
+  thread_local std::vector<float> wt;
+  const int64_t K = d.KH * d.KW;
+  wt.resize(size_t(d.OC * d.IC * K));
+  for (int64_t oc = 0; oc < d.OC; ++oc)
+    for (int64_t ic = 0; ic < d.IC; ++ic)
+      for (int64_t k = 0; k < K; ++k)
+        wt[size_t((ic * d.OC + oc) * K + (K - 1 - k))] = w[(oc * d.IC + ic) * K + k];
+  forward_impl(t, dy, wt.data(), nullptr, dx, false);
+}
+
+void conv2d_backward_weight_direct(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
+                                   float* db) {
+  check_direct(d, "conv2d backward weight (direct)");
+  backward_weight_impl(d, x, dy, dw, db);
+}
+
+}  // namespace physcnn::kernels
