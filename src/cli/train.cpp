@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/zoo.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/parallel.hpp"
 #include "nn/summary.hpp"
 #include "report/report.hpp"
@@ -29,7 +30,7 @@ ModelSpec load_model_spec(const std::string& spec, uint64_t seed) {
 
 ModelSpec load_run_model(const std::string& run_dir, train::Experiment* experiment) {
   const fs::path run(run_dir);
-  if (!fs::is_directory(run)) throw IoError("run folder " + run_dir + " does not exist");
+  require_directory(run_dir, "run folder");
   train::Experiment e = train::load_experiment((run / "experiment.toml").string());
   // A model file was copied into the run: use the copy (the original may have changed since).
   ModelSpec m = load_model_spec(e.model_is_file ? (run / "model.toml").string() : e.model, e.seed);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "io/safetensors.hpp"
 
 namespace physcnn::train {
@@ -78,7 +79,7 @@ void write_checkpoint(const std::string& path, const CheckpointData& data) {
 }
 
 CheckpointData read_checkpoint(const std::string& path) {
-  if (!fs::is_regular_file(path)) throw IoError("checkpoint " + path + " does not exist");
+  require_regular_file(path, "checkpoint");
   io::TensorFile file = io::load_safetensors(path);
   const auto format = file.metadata.find("format");
   PHYSCNN_CHECK_ARG(format != file.metadata.end() && format->second == kFormat, path,

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "data/formats/npz.hpp"
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
@@ -165,7 +166,7 @@ void save_model(const std::string& path, const nn::Module& model,
 }
 
 std::optional<data::ChannelStats> load_model(const std::string& path, nn::Module& model) {
-  if (!fs::is_regular_file(path)) throw IoError("weights file " + path + " does not exist");
+  require_regular_file(path, "weights file");
   io::TensorFile f = io::load_safetensors(path);
   // A checkpoint holds optimizer state beside the weights: keep the model's keys only.
   nn::StateDict weights;

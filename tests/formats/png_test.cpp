@@ -132,6 +132,9 @@ TEST(PngFolder, MixedSizesAndEmptyTrees) {
                                    {"mixed image sizes", "2.png", "[3,4,4]", "1.png", "[1,4,4]"}));
   EXPECT_TRUE(
       throws_with<IoError>([&] { read_image_folder(dir.file("missing")); }, {"does not exist"}));
+  // A PNG file where the folder was expected used to be reported as missing.
+  EXPECT_TRUE(throws_with<IoError>([&] { read_image_folder(dir.file("a/1.png")); },
+                                   {"image folder", "1.png", "is a file, not a folder"}));
 }
 
 TEST(PngBroken, WrongSignatureTruncatedAndCorrupt) {

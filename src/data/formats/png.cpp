@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/files.hpp"
 #include "data/formats/file_io.hpp"
 
 #pragma GCC diagnostic push
@@ -98,7 +99,7 @@ Tensor read_png(const std::string& path) {
 
 ImageFolder read_image_folder(const std::string& root) {
   namespace fs = std::filesystem;
-  PHYSCNN_CHECK(fs::is_directory(root), IoError, root, ": image folder does not exist");
+  require_directory(root, "image folder");
   ImageFolder out;
   for (const auto& e : fs::directory_iterator(root)) {
     const std::string name = e.path().filename().string();
