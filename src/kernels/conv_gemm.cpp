@@ -105,12 +105,26 @@ bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass) {
   return false;
 }
 
-// Direct kernels (conv_direct.cpp): provisional rule, to be set by bench/conv_gflops.
+// Measured with bench/conv_gflops at 1 thread (bench/NOTES.md "direct"): with at most 16
+// channels on both sides and neither a multiple of 16 (oneDNN's padded-block case) the direct
+// kernels beat oneDNN and im2col+sgemm in every pass (W5 10->10 @62: forward 89 -> 121, backward
+// data 61 -> 119, backward weight 29-55 -> 78 GFLOP/s). With 1-4 input channels they also win
+// forward and backward-weight up to 32 output channels (W2 1->32, W3/W4 1->16: 60-100 against
+// 20-58), but not backward data (one output channel per register block: 29-41 against gemm's
+// 60-80). Where a side is a multiple of 16 and wider layers, oneDNN is 1.3-2.5x faster.
 bool conv2d_direct_preferred(const Conv2dDesc& d, ConvPass pass) {
   if (!fast_paths().conv_direct || !conv2d_direct_available()) return false;
   if (d.G != 1 || d.SH != 1 || d.SW != 1 || d.DH != 1 || d.DW != 1 || d.KW > 5) return false;
-  (void)pass;
-  return d.IC <= 16 && d.OC <= 16 && d.IC % 16 != 0 && d.OC % 16 != 0;
+  const bool few = d.IC <= 16 && d.OC <= 16 && d.IC % 16 != 0 && d.OC % 16 != 0;
+  const bool thin_input = d.IC <= 4 && d.OC <= 32;
+  switch (pass) {
+    case ConvPass::Forward:
+    case ConvPass::BackwardWeight:
+      return few || thin_input;
+    case ConvPass::BackwardData:
+      return few && d.IC >= 3;
+  }
+  return false;
 }
 
 // x (N,IC,IH,IW), w (OC,IC,KH,KW), b (OC) or null -> y (N,OC,OH,OW), with ReLU if `relu`;

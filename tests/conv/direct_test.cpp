@@ -155,6 +155,26 @@ TEST(ConvDirect, RuleAndSwitches) {
     EXPECT_TRUE(k::conv2d_direct_preferred(w5, k::ConvPass::BackwardData));
     EXPECT_TRUE(k::conv2d_direct_preferred(w5, k::ConvPass::BackwardWeight));
   }
+  // The measured rule on other workload layers (bench/NOTES.md "direct"): thin inputs take the
+  // direct forward and weight gradient but not the data gradient; 16k channels stay on oneDNN.
+  const auto desc = [](int64_t ic, int64_t oc, int64_t hw, int64_t kernel, int64_t pad) {
+    k::Conv2dDesc d = square(8, ic, oc, hw, hw, kernel, pad);
+    k::conv2d_validate(d);
+    return d;
+  };
+  if (k::conv2d_direct_available()) {
+    const k::Conv2dDesc w2 = desc(1, 32, 28, 3, 1), w4 = desc(16, 16, 64, 3, 1);
+    const k::Conv2dDesc w1 = desc(6, 16, 14, 5, 0);
+    EXPECT_TRUE(k::conv2d_direct_preferred(w2, k::ConvPass::Forward));
+    EXPECT_TRUE(k::conv2d_direct_preferred(w2, k::ConvPass::BackwardWeight));
+    EXPECT_FALSE(k::conv2d_direct_preferred(w2, k::ConvPass::BackwardData));
+    for (auto pass :
+         {k::ConvPass::Forward, k::ConvPass::BackwardData, k::ConvPass::BackwardWeight}) {
+      EXPECT_FALSE(k::conv2d_direct_preferred(w4, pass));
+      EXPECT_FALSE(k::conv2d_direct_preferred(w1, pass));
+      EXPECT_FALSE(k::conv2d_direct_preferred(desc(1, 64, 28, 3, 1), pass));
+    }
+  }
   k::FastPaths off = saved;
   off.conv_direct = false;
   k::set_fast_paths(off);
