@@ -92,6 +92,9 @@ bool conv2d_direct_preferred(const Conv2dDesc& d, ConvPass pass);
 // Whether the oneDNN primitives take and give activations in plain NCHW (no reorder to and from
 // a blocked layout around every call) for this geometry (measured rule, conv_fast.cpp).
 bool conv2d_plain_layout(const Conv2dDesc& d);
+// Whether the oneDNN pass asks for Winograd F(4x4,3x3) (3x3, stride 1, 16k channels; oneDNN
+// falls back to the direct algorithm where it has no Winograd kernel); measured rule.
+bool conv2d_winograd_preferred(const Conv2dDesc& d, ConvPass pass);
 // Number of cached oneDNN primitive sets (for tests and diagnostics).
 int64_t conv2d_fast_cache_size();
 

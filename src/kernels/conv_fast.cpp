@@ -2,6 +2,8 @@
 // created once per geometry and cached together with their reorder primitives. The blocked-
 // layout copies live only during a call, in tensor storage (the caching allocator), so cached
 // plans hold no activation-sized buffers (they were most of W3's heap: bench/NOTES.md).
+// 3x3 stride-1 layers with 16k channels may run oneDNN's Winograd F(4x4,3x3) instead of the
+// direct algorithm where conv2d_winograd_preferred says so and oneDNN has a kernel for it.
 #include <array>
 #include <dnnl.hpp>
 #include <map>
@@ -101,11 +103,10 @@ memory::desc act_md(const Geometry& g, const memory::dims& dims) {
   return g.plain ? plain_md(dims, Tag::nchw) : any_md(dims);
 }
 
-dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool with_bias,
-                                                     bool relu = false) {
+dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, dnnl::algorithm alg,
+                                                     bool with_bias, bool relu = false) {
   using F = dnnl::convolution_forward;
   const auto pk = dnnl::prop_kind::forward_training;
-  const auto alg = dnnl::algorithm::convolution_direct;
   dnnl::primitive_attr attr;
   if (relu) {
     dnnl::post_ops ops;
@@ -122,14 +123,13 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, bool wit
   return F::primitive_desc(desc, attr, cpu_engine());
 }
 
-Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
+Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias, dnnl::algorithm alg) {
   const Geometry g = geometry(d);
   const auto src = plain_md(g.src, Tag::nchw), dst = plain_md(g.dst, Tag::nchw);
   const auto wei = plain_md(g.wei, g.wei_tag), bias = plain_md(g.bias, Tag::x);
-  const auto alg = dnnl::algorithm::convolution_direct;
   Plan p;
   if (kind == Kind::Forward || kind == Kind::ForwardRelu) {
-    auto pd = forward_pd(g, with_bias, kind == Kind::ForwardRelu);
+    auto pd = forward_pd(g, alg, with_bias, kind == Kind::ForwardRelu);
     p.prim = dnnl::convolution_forward(pd);
     p.args.push_back(make_arg(DNNL_ARG_SRC, false, src, pd.src_desc()));
     p.args.push_back(make_arg(DNNL_ARG_WEIGHTS, false, wei, pd.weights_desc()));
@@ -139,7 +139,7 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
     using B = dnnl::convolution_backward_data;
     B::desc desc(alg, act_md(g, g.src), any_md(g.wei), act_md(g, g.dst), g.strides, g.dilates,
                  g.pad_l, g.pad_r);
-    B::primitive_desc pd(desc, cpu_engine(), forward_pd(g, false));
+    B::primitive_desc pd(desc, cpu_engine(), forward_pd(g, alg, false));
     p.prim = B(pd);
     p.args.push_back(make_arg(DNNL_ARG_DIFF_DST, false, dst, pd.diff_dst_desc()));
     p.args.push_back(make_arg(DNNL_ARG_WEIGHTS, false, wei, pd.weights_desc()));
@@ -153,7 +153,7 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
       return B::desc(alg, act_md(g, g.src), any_md(g.wei), act_md(g, g.dst), g.strides, g.dilates,
                      g.pad_l, g.pad_r);
     };
-    B::primitive_desc pd(make(), cpu_engine(), forward_pd(g, with_bias));
+    B::primitive_desc pd(make(), cpu_engine(), forward_pd(g, alg, with_bias));
     p.prim = B(pd);
     p.args.push_back(make_arg(DNNL_ARG_SRC, false, src, pd.src_desc()));
     p.args.push_back(make_arg(DNNL_ARG_DIFF_DST, false, dst, pd.diff_dst_desc()));
@@ -163,10 +163,24 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias) {
   return p;
 }
 
-// The cache: geometry + kind + bias -> plan. One mutex guards lookup and execution (the
-// primitives are multithreaded inside; serialising callers keeps the cached buffers safe).
-using Key = std::array<int64_t, 21>;
-Key make_key(const Conv2dDesc& d, Kind kind, bool with_bias) {
+// Winograd where asked for and oneDNN implements it for this pass; otherwise the direct
+// algorithm (primitive descriptor creation reports `unimplemented` for what Winograd lacks).
+Plan make_plan_preferring(const Conv2dDesc& d, Kind kind, bool with_bias, bool winograd) {
+  if (winograd) {
+    try {
+      return make_plan(d, kind, with_bias, dnnl::algorithm::convolution_winograd);
+    } catch (const dnnl::error& e) {
+      if (e.status != dnnl_unimplemented) throw;
+    }
+  }
+  return make_plan(d, kind, with_bias, dnnl::algorithm::convolution_direct);
+}
+
+// The cache: geometry + kind + bias + algorithm asked for -> plan. One mutex guards lookup and
+// execution (the primitives are multithreaded inside; serialising callers keeps the cached buffers
+// safe).
+using Key = std::array<int64_t, 22>;
+Key make_key(const Conv2dDesc& d, Kind kind, bool with_bias, bool winograd) {
   return {d.N,
           d.IC,
           d.IH,
@@ -187,7 +201,8 @@ Key make_key(const Conv2dDesc& d, Kind kind, bool with_bias) {
           d.OW,
           int64_t(kind),
           int64_t(with_bias),
-          int64_t(conv2d_plain_layout(d))};
+          int64_t(conv2d_plain_layout(d)),
+          int64_t(winograd)};
 }
 constexpr size_t kMaxPlans = 256;
 std::mutex g_mutex;
@@ -195,14 +210,18 @@ std::map<Key, std::unique_ptr<Plan>> g_plans;
 
 // Runs the cached plan for (d, kind) on the caller's buffers, given in the plan's arg order.
 void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const float*>& ptrs) {
+  const ConvPass pass = kind == Kind::BackwardData     ? ConvPass::BackwardData
+                        : kind == Kind::BackwardWeight ? ConvPass::BackwardWeight
+                                                       : ConvPass::Forward;
+  const bool winograd = conv2d_winograd_preferred(d, pass);
   std::lock_guard<std::mutex> lock(g_mutex);
   // Bounded: a run with many geometries (varying batch sizes) must not grow without limit;
   // dropping everything is simple and re-creating a primitive costs well under a millisecond.
-  const Key key = make_key(d, kind, with_bias);
+  const Key key = make_key(d, kind, with_bias, winograd);
   if (g_plans.size() >= kMaxPlans && g_plans.find(key) == g_plans.end()) g_plans.clear();
   std::unique_ptr<Plan>& slot = g_plans[key];
   try {
-    if (!slot) slot = std::make_unique<Plan>(make_plan(d, kind, with_bias));
+    if (!slot) slot = std::make_unique<Plan>(make_plan_preferring(d, kind, with_bias, winograd));
     Plan& p = *slot;
     dnnl::stream& s = cpu_stream();
     std::unordered_map<int, memory> args;
@@ -240,6 +259,20 @@ void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const
 // kernel on every workload layer (bench/conv_gflops), so the rule is "never" unless switched on.
 bool conv2d_plain_layout(const Conv2dDesc& /*d*/) {
   return fast_paths().conv_plain;
+}
+
+// Winograd F(4x4,3x3) does ~1/2-1/4 of the multiplies but adds transforms of the tiles; per
+// layer at 1 thread (bench/NOTES.md "wino") it wins with >= 32 input channels at batch >= 8
+// (W4 64->32 @32: 1.7-2.1 -> 1.1-1.3 ms per pass), and loses with 16 input channels (16->16 @64
+// forward 1.2 -> 1.65 ms) and at batch 1 (64->64 @16 forward 0.10 -> 0.15 ms). Forward and
+// backward-data also want >= 32 output channels (32->16 @64 only gains in backward-weights).
+bool conv2d_winograd_preferred(const Conv2dDesc& d, ConvPass pass) {
+  const bool eligible = fast_paths().winograd && d.G == 1 && d.KH == 3 && d.KW == 3 && d.SH == 1 &&
+                        d.SW == 1 && d.DH == 1 && d.DW == 1 && d.IC % 16 == 0 && d.OC % 16 == 0 &&
+                        !conv2d_plain_layout(d);
+  if (!eligible) return false;
+  if (d.N < 8 || d.IC < 32) return false;
+  return pass == ConvPass::BackwardWeight || d.OC >= 32;
 }
 
 void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
