@@ -74,6 +74,28 @@ TEST(Ops, ConcatAndSplit) {
   EXPECT_THROW(concat({a, seq({1, 2, 3})}, 1), ShapeError);
 }
 
+TEST(Ops, SplitEqualsSlicesAlongEveryDimension) {
+  // split copies contiguous blocks (threaded when large); it must equal slice + contiguous.
+  for (DType dt : {DType::F32, DType::F64}) {
+    const Tensor big = seq({4, 6, 40, 33}).to(dt);  // 31,680 elements: several threads' worth
+    for (int64_t dim = 0; dim < 4; ++dim) {
+      for (const Tensor& a : {big, big.transpose(1, 2)}) {  // contiguous, then strided
+        const std::vector<int64_t> sizes{1, a.size(dim) - 3, 2};
+        const auto parts = split(a, sizes, dim);
+        ASSERT_EQ(parts.size(), 3u);
+        int64_t at = 0;
+        for (size_t i = 0; i < 3; ++i) {
+          EXPECT_EQ(parts[i].shape(), a.slice(dim, at, at + sizes[i]).shape());
+          EXPECT_EQ(parts[i].to_vector(), a.slice(dim, at, at + sizes[i]).contiguous().to_vector())
+              << "dim " << dim << " piece " << i;
+          at += sizes[i];
+        }
+      }
+    }
+  }
+  EXPECT_THROW(split(seq({2, 3}), {1, 1}, 1), ShapeError);
+}
+
 TEST(Ops, PadModes) {
   Tensor a = seq({1, 1, 1, 3});  // 0 1 2
   EXPECT_EQ(pad(a, {2, 1}, PadMode::Zeros).to_vector(), (std::vector<double>{0, 0, 0, 1, 2, 0}));
