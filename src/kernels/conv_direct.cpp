@@ -72,7 +72,10 @@ struct RowJob {
 
 // acc[o][v] += x[ic, ih0+kh, xoff+kw+16v+lane] * w[o, ic, kh, kw] over (ic, kh, kw): each input
 // vector is loaded once and used OCB times; each weight is broadcast once and used V times.
-template <int OCB, int V>
+// Without kEdges every input mask equals the output mask (no padding reaches this chunk):
+// plain loads and one loop-invariant tail mask, since reading a mask from memory into a k
+// register costs a port-5 uop, which Sapphire Rapids shares with its second FMA unit.
+template <int OCB, int V, bool kEdges>
 PHYSCNN_AVX512 void forward_chunk(const RowJob& j) {
   __m512 acc[OCB][V];
 #pragma GCC unroll 16
@@ -81,6 +84,7 @@ PHYSCNN_AVX512 void forward_chunk(const RowJob& j) {
 #pragma GCC unroll 16
     for (int v = 0; v < V; ++v) acc[o][v] = bias;
   }
+  const __mmask16 tail = j.tail;
   const int64_t kh_lo = std::max<int64_t>(0, -j.ih0);
   const int64_t kh_hi = std::min<int64_t>(j.KH, j.IH - j.ih0);
   for (int64_t ic = 0; ic < j.IC; ++ic)
@@ -91,8 +95,13 @@ PHYSCNN_AVX512 void forward_chunk(const RowJob& j) {
       for (int64_t kw = 0; kw < j.KW; ++kw) {
         __m512 xv[V];
 #pragma GCC unroll 16
-        for (int v = 0; v < V; ++v)
-          xv[v] = _mm512_maskz_loadu_ps(j.mask[kw * V + v], xr + kw + kLanes * v);
+        for (int v = 0; v < V; ++v) {
+          const float* p = xr + kw + kLanes * v;
+          if constexpr (kEdges)
+            xv[v] = _mm512_maskz_loadu_ps(j.mask[kw * V + v], p);
+          else
+            xv[v] = v + 1 < V ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(tail, p);
+        }
 #pragma GCC unroll 16
         for (int o = 0; o < OCB; ++o) {
           const __m512 wv = _mm512_set1_ps(wr[o * j.w_stride + kw]);
@@ -112,19 +121,25 @@ PHYSCNN_AVX512 void forward_chunk(const RowJob& j) {
       if (v + 1 < V)
         _mm512_storeu_ps(p, r);
       else
-        _mm512_mask_storeu_ps(p, j.tail, r);
+        _mm512_mask_storeu_ps(p, tail, r);
     }
 }
 
 using ForwardFn = void (*)(const RowJob&);
-template <int OCB>
+template <int OCB, bool kEdges>
 constexpr std::array<ForwardFn, kMaxVec> forward_row() {
-  return {&forward_chunk<OCB, 1>, &forward_chunk<OCB, 2>, &forward_chunk<OCB, 3>,
-          &forward_chunk<OCB, 4>};
+  return {&forward_chunk<OCB, 1, kEdges>, &forward_chunk<OCB, 2, kEdges>,
+          &forward_chunk<OCB, 3, kEdges>, &forward_chunk<OCB, 4, kEdges>};
 }
-constexpr std::array<std::array<ForwardFn, kMaxVec>, kMaxBlock> kForward = {
-    forward_row<1>(), forward_row<2>(), forward_row<3>(), forward_row<4>(),
-    forward_row<5>(), forward_row<6>(), forward_row<7>(), forward_row<8>()};
+template <bool kEdges>
+constexpr std::array<std::array<ForwardFn, kMaxVec>, kMaxBlock> forward_table() {
+  return {forward_row<1, kEdges>(), forward_row<2, kEdges>(), forward_row<3, kEdges>(),
+          forward_row<4, kEdges>(), forward_row<5, kEdges>(), forward_row<6, kEdges>(),
+          forward_row<7, kEdges>(), forward_row<8, kEdges>()};
+}
+// [edges][OCB-1][V-1]
+constexpr std::array<std::array<std::array<ForwardFn, kMaxVec>, kMaxBlock>, 2> kForward = {
+    forward_table<false>(), forward_table<true>()};
 
 // Register budget (32 zmm): OCB*V accumulators plus V input vectors and a broadcast weight.
 int64_t forward_max_block(int64_t vectors) {
@@ -140,6 +155,7 @@ void forward_impl(const Conv2dDesc& d, const float* x, const float* w, const flo
   std::vector<__mmask16> masks(static_cast<size_t>(nchunks * d.KW * kMaxVec));
   std::vector<__mmask16> tails(static_cast<size_t>(nchunks));
   std::vector<int> vecs(static_cast<size_t>(nchunks));
+  std::vector<int> edges(static_cast<size_t>(nchunks), 0);  // 1: some input mask != output mask
   for (int64_t c = 0; c < nchunks; ++c) {
     const int64_t ow0 = c * chunk_cols, cw = std::min(chunk_cols, d.OW - ow0);
     const int64_t V = (cw + kLanes - 1) / kLanes;
@@ -148,8 +164,10 @@ void forward_impl(const Conv2dDesc& d, const float* x, const float* w, const flo
     for (int64_t kw = 0; kw < d.KW; ++kw)
       for (int64_t v = 0; v < V; ++v) {
         const int64_t col0 = ow0 + kLanes * v - d.PW[0] + kw;  // input column of lane 0
-        masks[size_t(c * d.KW * kMaxVec + kw * V + v)] =
-            lane_range(-col0, d.IW - col0) & lane_range(0, cw - kLanes * v);
+        const __mmask16 out = lane_range(0, cw - kLanes * v);
+        const __mmask16 in = lane_range(-col0, d.IW - col0) & out;
+        masks[size_t(c * d.KW * kMaxVec + kw * V + v)] = in;
+        if (in != out) edges[c] = 1;
       }
   }
   const auto blocks = channel_blocks(d.OC, forward_max_block(std::min<int64_t>(kMaxVec, vecs[0])));
@@ -185,7 +203,7 @@ void forward_impl(const Conv2dDesc& d, const float* x, const float* w, const flo
           j.xoff = ow0 - d.PW[0];
           j.mask = masks.data() + c * d.KW * kMaxVec;
           j.tail = tails[c];
-          kForward[size_t(ocb - 1)][size_t(vecs[c] - 1)](j);
+          kForward[size_t(edges[c])][size_t(ocb - 1)][size_t(vecs[c] - 1)](j);
         }
     }
   });
@@ -207,7 +225,28 @@ struct WeightJob {
   int64_t nvec;
 };
 
-template <int OCB, int KW>
+// One vector of 16 columns: acc[o][k] += dy[o, cols] * x[cols + k]. Input lanes from xmask[k],
+// dy lanes from ymask; kMasked false loads all 16 lanes (interior vectors, no mask register).
+template <int OCB, int KW, bool kMasked>
+PHYSCNN_AVX512 __attribute__((always_inline)) inline void weight_vector(
+    __m512 (&acc)[OCB][KW], const float* xr, const float* yr, int64_t y_stride,
+    const __mmask16* xmask, __mmask16 ymask) {
+  __m512 xv[KW];
+#pragma GCC unroll 16
+  for (int k = 0; k < KW; ++k)
+    xv[k] = kMasked ? _mm512_maskz_loadu_ps(xmask[k], xr + k) : _mm512_loadu_ps(xr + k);
+#pragma GCC unroll 16
+  for (int o = 0; o < OCB; ++o) {
+    const __m512 g = kMasked ? _mm512_maskz_loadu_ps(ymask, yr + o * y_stride)
+                             : _mm512_loadu_ps(yr + o * y_stride);
+#pragma GCC unroll 16
+    for (int k = 0; k < KW; ++k) acc[o][k] = _mm512_fmadd_ps(g, xv[k], acc[o][k]);
+  }
+}
+
+// Without kEdges no padding reaches a column (every input mask equals its dy mask): the
+// vectors before the last load without masks (see forward_chunk on mask registers).
+template <int OCB, int KW, bool kEdges>
 PHYSCNN_AVX512 void weight_rows(const WeightJob& j) {
   __m512 acc[OCB][KW];
 #pragma GCC unroll 16
@@ -216,21 +255,23 @@ PHYSCNN_AVX512 void weight_rows(const WeightJob& j) {
     for (int k = 0; k < KW; ++k) acc[o][k] = _mm512_setzero_ps();
   const int64_t oh_lo = std::max<int64_t>(0, j.PH - j.kh);
   const int64_t oh_hi = std::min<int64_t>(j.OH, j.IH + j.PH - j.kh);
-  const int64_t y_stride = j.OH * j.OW;
+  const int64_t y_stride = j.OH * j.OW, last = j.nvec - 1;
+  const __mmask16 tail = j.ymask[last];
+  __mmask16 tail_x[KW];
+#pragma GCC unroll 16
+  for (int k = 0; k < KW; ++k) tail_x[k] = tail;
   for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
     const float* xr = j.x + (oh - j.PH + j.kh) * j.IW - j.PW;
     const float* yr = j.dy + oh * j.OW;
-    for (int64_t v = 0; v < j.nvec; ++v) {
-      __m512 xv[KW];
-#pragma GCC unroll 16
-      for (int k = 0; k < KW; ++k)
-        xv[k] = _mm512_maskz_loadu_ps(j.xmask[v * KW + k], xr + kLanes * v + k);
-#pragma GCC unroll 16
-      for (int o = 0; o < OCB; ++o) {
-        const __m512 g = _mm512_maskz_loadu_ps(j.ymask[v], yr + o * y_stride + kLanes * v);
-#pragma GCC unroll 16
-        for (int k = 0; k < KW; ++k) acc[o][k] = _mm512_fmadd_ps(g, xv[k], acc[o][k]);
-      }
+    if constexpr (kEdges) {
+      for (int64_t v = 0; v <= last; ++v)
+        weight_vector<OCB, KW, true>(acc, xr + kLanes * v, yr + kLanes * v, y_stride,
+                                     j.xmask + v * KW, j.ymask[v]);
+    } else {
+      for (int64_t v = 0; v < last; ++v)
+        weight_vector<OCB, KW, false>(acc, xr + kLanes * v, yr + kLanes * v, y_stride, nullptr, 0);
+      weight_vector<OCB, KW, true>(acc, xr + kLanes * last, yr + kLanes * last, y_stride, tail_x,
+                                   tail);
     }
   }
 #pragma GCC unroll 16
@@ -243,14 +284,20 @@ PHYSCNN_AVX512 void weight_rows(const WeightJob& j) {
 }
 
 using WeightFn = void (*)(const WeightJob&);
-template <int OCB>
+template <int OCB, bool kEdges>
 constexpr std::array<WeightFn, kMaxWeightKW> weight_row() {
-  return {&weight_rows<OCB, 1>, &weight_rows<OCB, 2>, &weight_rows<OCB, 3>, &weight_rows<OCB, 4>,
-          &weight_rows<OCB, 5>};
+  return {&weight_rows<OCB, 1, kEdges>, &weight_rows<OCB, 2, kEdges>, &weight_rows<OCB, 3, kEdges>,
+          &weight_rows<OCB, 4, kEdges>, &weight_rows<OCB, 5, kEdges>};
 }
-constexpr std::array<std::array<WeightFn, kMaxWeightKW>, kMaxBlock> kWeight = {
-    weight_row<1>(), weight_row<2>(), weight_row<3>(), weight_row<4>(),
-    weight_row<5>(), weight_row<6>(), weight_row<7>(), weight_row<8>()};
+template <bool kEdges>
+constexpr std::array<std::array<WeightFn, kMaxWeightKW>, kMaxBlock> weight_table() {
+  return {weight_row<1, kEdges>(), weight_row<2, kEdges>(), weight_row<3, kEdges>(),
+          weight_row<4, kEdges>(), weight_row<5, kEdges>(), weight_row<6, kEdges>(),
+          weight_row<7, kEdges>(), weight_row<8, kEdges>()};
+}
+// [edges][OCB-1][KW-1]
+constexpr std::array<std::array<std::array<WeightFn, kMaxWeightKW>, kMaxBlock>, 2> kWeight = {
+    weight_table<false>(), weight_table<true>()};
 
 // OCB*KW accumulators plus KW input vectors and one dy vector in 32 zmm registers.
 int64_t weight_max_block(int64_t KW) {
@@ -275,11 +322,13 @@ void backward_weight_impl(const Conv2dDesc& d, const float* x, const float* dy, 
                           float* db) {
   const int64_t nvec = (d.OW + kLanes - 1) / kLanes;
   std::vector<__mmask16> xmask(static_cast<size_t>(nvec * d.KW)), ymask(static_cast<size_t>(nvec));
+  int edges = 0;  // 1: padding reaches some column (an input mask differs from its dy mask)
   for (int64_t v = 0; v < nvec; ++v) {
     ymask[v] = lane_range(0, d.OW - kLanes * v);
     for (int64_t kw = 0; kw < d.KW; ++kw) {
       const int64_t col0 = kLanes * v - d.PW[0] + kw;
       xmask[size_t(v * d.KW + kw)] = lane_range(-col0, d.IW - col0) & ymask[v];
+      if (xmask[size_t(v * d.KW + kw)] != ymask[v]) edges = 1;
     }
   }
   const auto blocks = channel_blocks(d.OC, weight_max_block(d.KW));
@@ -314,7 +363,7 @@ void backward_weight_impl(const Conv2dDesc& d, const float* x, const float* dy, 
                                 .xmask = xmask.data(),
                                 .ymask = ymask.data(),
                                 .nvec = nvec};
-              kWeight[size_t(ocb - 1)][size_t(d.KW - 1)](j);
+              kWeight[size_t(edges)][size_t(ocb - 1)][size_t(d.KW - 1)](j);
             }
         if (db)
           for (int64_t oc = 0; oc < d.OC; ++oc) pb[oc] += sum_avx512(dyn + oc * y_stride, y_stride);
