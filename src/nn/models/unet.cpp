@@ -1,10 +1,45 @@
 // W4: the small U-Net (two pooling levels, transposed-convolution upsampling, channel-concat
 // skips). Child names match UNetSmall in tools/ref/model_ref.py.
+#include <cstring>
+
 #include "nn/models/models.hpp"
+#include "tensor/ops.hpp"
 
 namespace physcnn::nn::models {
 
 namespace {
+// concat_skip (checks included) whose backward hands each branch a contiguous gradient:
+// autograd::concat's backward passes strided views of the output gradient, which the
+// consumers (transposed conv, gradient accumulation) then copy element by element through
+// Tensor::copy_'s general path, 4.7 % of a W4 training run in perf (bench/NOTES.md "wino").
+// Here: one memcpy per image and branch. Same values as concat_skip, forward and backward.
+Var concat_channels(const Var& up, const Var& skip) {
+  Tensor value;
+  {
+    autograd::NoGradGuard no_graph;  // concat_skip validates and concatenates; no node of its own
+    value = concat_skip(up, skip).value();
+  }
+  const int64_t N = up.size(0), cu = up.size(1), cs = skip.size(1);
+  const int64_t plane = up.size(2) * up.size(3);
+  return autograd::make_op("concat", value, {up, skip}, [N, cu, cs, plane](autograd::Grads& g) {
+    const Tensor go = g.out.contiguous();
+    const int64_t C = cu + cs;
+    PHYSCNN_DISPATCH(go.dtype(), T, {
+      const T* src = go.data<T>();
+      for (size_t i = 0; i < 2; ++i) {
+        if (!g.needs(i)) continue;
+        const int64_t c = i == 0 ? cu : cs, first = i == 0 ? 0 : cu;
+        Tensor part = Tensor::empty({N, c, go.size(2), go.size(3)}, go.dtype());
+        T* dst = part.data<T>();
+        for (int64_t n = 0; n < N; ++n)
+          std::memcpy(dst + n * c * plane, src + (n * C + first) * plane,
+                      static_cast<size_t>(c * plane) * sizeof(T));
+        g.in[i] = part;
+      }
+    });
+  });
+}
+
 // [Conv3x3 pad 1, ReLU] x 2
 std::shared_ptr<Sequential> double_conv(int64_t in, int64_t out, Rng& rng) {
   auto b = std::make_shared<Sequential>();
@@ -43,12 +78,12 @@ Var UNetSmall::forward(const Var& x) {
   PHYSCNN_CHECK_SHAPE(x.dim() == 4 && x.size(2) % 4 == 0 && x.size(3) % 4 == 0,
                       "expects (N,C,H,W) with H and W divisible by 4 (two 2x2 poolings), got ",
                       x.shape().str());
-  Var s1 = (*enc1_)(x);                             // (16,H,W)
-  Var s2 = (*enc2_)((*pool_)(s1));                  // (32,H/2,W/2)
-  Var b = (*bottleneck_)((*pool_)(s2));             // (64,H/4,W/4)
-  Var d2 = (*dec2_)(concat_skip((*up2_)(b), s2));   // (32,H/2,W/2)
-  Var d1 = (*dec1_)(concat_skip((*up1_)(d2), s1));  // (16,H,W)
-  return (*head_)(d1);                              // (classes,H,W)
+  Var s1 = (*enc1_)(x);                                 // (16,H,W)
+  Var s2 = (*enc2_)((*pool_)(s1));                      // (32,H/2,W/2)
+  Var b = (*bottleneck_)((*pool_)(s2));                 // (64,H/4,W/4)
+  Var d2 = (*dec2_)(concat_channels((*up2_)(b), s2));   // (32,H/2,W/2)
+  Var d1 = (*dec1_)(concat_channels((*up1_)(d2), s1));  // (16,H,W)
+  return (*head_)(d1);                                  // (classes,H,W)
 }
 
 std::shared_ptr<UNetSmall> unet_small(uint64_t seed, int64_t in_channels, int64_t classes) {
