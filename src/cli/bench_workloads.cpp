@@ -291,7 +291,16 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
   ag::NoGradGuard no_grad;
   {
     const Batch b = make_batch(w, w.infer_batch, rng);
-    auto step = [&] { (*model)(Var(b.x)); };
+    // PHYSCNN_BENCH_CHUNK_INFER=<n> (measurements only): inference in chunks as well (0: the
+    // automatic chunk); not the default, since evaluate/predict run the whole batch.
+    const char* infer_chunk = std::getenv("PHYSCNN_BENCH_CHUNK_INFER");
+    const train::StepOptions infer_options{.chunk = infer_chunk ? std::stoll(infer_chunk) : 0};
+    auto step = [&] {
+      if (infer_chunk)
+        train::forward_chunked(*model, b.x, infer_options);
+      else
+        (*model)(Var(b.x));
+    };
     const Series s = time_series(step, o);
     r.infer_steps_per_rep = s.calls_per_rep;
     const auto images = static_cast<double>(w.infer_batch);

@@ -185,7 +185,40 @@ int64_t g_microbatch_chunk = StepOptions::kAuto;
 std::mutex g_cache_mutex;
 std::vector<CacheEntry> g_cache;  // a handful of (model, shape) pairs per process
 
+// Samples per chunk for this step (n: the whole batch); refusal says why not, when chunks were
+// asked for and the model may not run in them.
+int64_t decide_chunk(nn::Module& model, const Tensor& inputs, const StepOptions& options,
+                     std::string& refusal) {
+  const int64_t n = inputs.size(0);
+  const int64_t asked = options.chunk == StepOptions::kAuto ? g_microbatch_chunk : options.chunk;
+  const bool wanted =
+      asked > 0 || (asked == StepOptions::kAuto && kernels::fast_paths().microbatch);
+  if (!wanted || n <= 1 || (asked > 0 && asked >= n)) return n;
+  refusal = microbatch_refusal(model);
+  if (!refusal.empty()) return n;
+  const Shape sample(std::vector<int64_t>(inputs.shape().begin() + 1, inputs.shape().end()));
+  const ChunkPlan plan = chunk_plan(model, sample, inputs.dtype());
+  refusal = plan.refusal;
+  if (!refusal.empty()) return n;
+  return asked > 0 ? asked : choose_chunk(plan, n, num_threads());
+}
+
 }  // namespace
+
+Tensor forward_chunked(nn::Module& model, const Tensor& inputs, const StepOptions& options) {
+  PHYSCNN_CHECK_SHAPE(inputs.dim() >= 1 && inputs.size(0) >= 1, "forward_chunked: inputs ",
+                      inputs.shape().str(), " need a batch dimension of at least one sample");
+  PHYSCNN_CHECK_ARG(options.chunk >= StepOptions::kWholeBatch, "forward_chunked: chunk ",
+                    options.chunk, " must be > 0, 0 (auto) or -1 (whole batch)");
+  ag::NoGradGuard no_grad;
+  std::string refusal;
+  const int64_t n = inputs.size(0), chunk = decide_chunk(model, inputs, options, refusal);
+  if (chunk >= n) return model(Var(inputs)).value();
+  std::vector<Tensor> parts;
+  for (int64_t lo = 0; lo < n; lo += chunk)
+    parts.push_back(model(Var(inputs.slice(0, lo, std::min(n, lo + chunk)))).value());
+  return concat(parts, 0);
+}
 
 void set_microbatch_chunk(int64_t chunk) {
   PHYSCNN_CHECK_ARG(chunk >= StepOptions::kWholeBatch, "micro-batch chunk ", chunk,
@@ -269,21 +302,9 @@ StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Chunk
   PHYSCNN_CHECK_ARG(options.chunk >= StepOptions::kWholeBatch, "forward_backward: chunk ",
                     options.chunk, " must be > 0, 0 (auto) or -1 (whole batch)");
   const int64_t n = inputs.size(0);
-  const int64_t asked = options.chunk == StepOptions::kAuto ? g_microbatch_chunk : options.chunk;
   StepResult r;
   r.chunk_size = n;
-  const bool wanted =
-      asked > 0 || (asked == StepOptions::kAuto && kernels::fast_paths().microbatch);
-  int64_t chunk = n;
-  if (wanted && n > 1 && (asked <= 0 || asked < n)) {
-    r.refusal = microbatch_refusal(model);
-    if (r.refusal.empty()) {
-      const Shape sample(std::vector<int64_t>(inputs.shape().begin() + 1, inputs.shape().end()));
-      const ChunkPlan plan = chunk_plan(model, sample, inputs.dtype());
-      r.refusal = plan.refusal;
-      if (r.refusal.empty()) chunk = asked > 0 ? asked : choose_chunk(plan, n, num_threads());
-    }
-  }
+  int64_t chunk = decide_chunk(model, inputs, options, r.refusal);
   // Each chunk's mean loss enters with its share of the batch's count, so the sum of the
   // chunks' gradients is the gradient of the batch's mean (Reduction::Mean of the losses).
   double total = double(n);

@@ -60,6 +60,11 @@ using TargetLossFn = std::function<autograd::Var(const autograd::Var&, const Ten
 StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Tensor& target,
                             const TargetLossFn& loss, const StepOptions& options = {});
 
+// The model's output for `inputs` without gradients (evaluation and prediction), in the chunks
+// forward_backward would use for the model's current modes; the same values as one forward up
+// to float rounding.
+Tensor forward_chunked(nn::Module& model, const Tensor& inputs, const StepOptions& options = {});
+
 // Why `model`, in its current train/eval modes, may not run a training step in chunks (a layer
 // that couples the samples of a batch, such as BatchNorm in training, or a layer this check
 // does not know), or "" when it may. An allow-list of layer kinds; options that could couple

@@ -317,6 +317,21 @@ TEST(MicrobatchStep, AutoChunkFollowsTheSwitchAndTheCache) {
   EXPECT_EQ(r.chunks, 1);
 }
 
+TEST(MicrobatchStep, ChunkedInferenceEqualsOneForward) {
+  for (const Case& c : zoo_cases()) {
+    SCOPED_TRACE(c.name);
+    nn::ModulePtr model = c.make();
+    model->build(c.sample);
+    model->to(DType::F64);
+    model->eval();
+    Tensor x, y;
+    make_data(c, 5, DType::F64, x, y);
+    ag::NoGradGuard no_grad;
+    const Tensor whole = (*model)(Var(x)).value();
+    EXPECT_LE(rel_diff(forward_chunked(*model, x, {.chunk = 2}), whole), 1e-15);
+  }
+}
+
 TEST(MicrobatchStep, BadArgumentsThrow) {
   auto model = nn::models::ising_cnn(1);
   model->build(Shape{1, 8, 8});
@@ -328,6 +343,11 @@ TEST(MicrobatchStep, BadArgumentsThrow) {
       [&] { forward_backward(*model, x, Tensor::zeros(Shape{3}), mean_ce); },
       {"forward_backward", "[3]", "[4,1,8,8]"});
   test::expect_error<UsageError>([] { set_microbatch_chunk(-2); }, {"chunk -2"});
+  test::expect_error<ShapeError>(
+      [&] {
+        forward_chunked(*model, Tensor::zeros(Shape{0, 1, 8, 8}));
+      },
+      {"forward_chunked", "[0,1,8,8]"});
 }
 
 // --- the trainer ------------------------------------------------------------------------------
