@@ -3,6 +3,7 @@
 
 #include <unordered_set>
 
+#include "autograd/profile.hpp"
 #include "tensor/ops.hpp"
 
 namespace physcnn::autograd {
@@ -68,10 +69,12 @@ void Var::backward(const Tensor& seed) const {
   const std::vector<std::shared_ptr<Node>> order = topological_order(node_);
   accumulate(node_.get(), seed, "seed");
   NoGradGuard no_grad;
+  const bool profiling = profile::active();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = it->get();
     if (!node->backward) continue;  // a leaf: its gradient stays
     if (!node->grad.defined()) continue;
+    const double t0 = profiling ? profile::cpu_seconds() : 0.0;
     Grads g{node->grad, std::vector<Tensor>(node->inputs.size()),
             std::vector<bool>(node->inputs.size())};
     for (size_t i = 0; i < node->inputs.size(); ++i) g.needed[i] = node->inputs[i]->requires_grad;
@@ -82,6 +85,7 @@ void Var::backward(const Tensor& seed) const {
     node->grad = Tensor();
     node->backward = nullptr;
     node->inputs.clear();
+    if (profiling) profile::add_backward(node->profile_row, profile::cpu_seconds() - t0);
   }
 }
 
@@ -100,6 +104,7 @@ Var make_op(std::string op, Tensor value, const std::vector<Var>& inputs, Backwa
     node->requires_grad = true;
     node->backward = std::move(backward);
     for (const Var& v : inputs) node->inputs.push_back(v.node());
+    node->profile_row = profile::current_row();
   }
   return Var(node);
 }

@@ -33,6 +33,7 @@ struct Node {
   std::string op;  // "leaf" or the op's name, for error messages
   std::vector<std::shared_ptr<Node>> inputs;
   BackwardFn backward;
+  int32_t profile_row = -1;  // the profile row its backward is charged to (autograd/profile.hpp)
 };
 
 class Var {

@@ -2,10 +2,10 @@
 // profile that shows where a training step's time goes.
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 
 #include "autograd/functional.hpp"
+#include "autograd/profile.hpp"
 #include "cli/bench_workloads.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -47,7 +47,7 @@ void add_bench_options(CLI::App& cmd, BenchArgs& a) {
   cmd.add_flag("--quick", a.quick,
                "tiny settings for smoke tests: 3 repetitions of 1 step, 1 warm-up step");
   cmd.add_flag("--profile", a.profile,
-               "also print per-layer forward/backward times at the first training batch");
+               "also print each module's forward/backward CPU time inside the training step");
 }
 
 int run_bench_command(const BenchArgs& a) {
@@ -81,113 +81,84 @@ int run_bench_command(const BenchArgs& a) {
 
 namespace {
 
-double median_ms(std::vector<double> v) {
+double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : 1e3 * v[v.size() / 2];
+  return v.empty() ? 0.0 : v[v.size() / 2];
 }
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-// Median CPU milliseconds (process CPU time, so that other processes' load does not count) of
-// f() over iters calls after 2 untimed ones; before() runs untimed.
-template <class Before, class F>
-double time_ms(int iters, Before&& before, F&& f) {
-  std::vector<double> t;
-  for (int i = 0; i < iters + 2; ++i) {
-    before();
-    const double t0 = cpu_seconds();
-    f();
-    if (i >= 2) t.push_back(cpu_seconds() - t0);
-  }
-  return median_ms(t);
-}
-
-struct ProfileRow {
-  std::string name;
-  double forward_ms = 0, backward_ms = 0;
-};
 
 }  // namespace
 
 std::string profile_layers(const Workload& w, const BenchOptions& o) {
+  namespace prof = autograd::profile;
   auto model = make_workload_model(w, o.seed);
   model->build(w.input);
-  // Leaves in registration order are the execution order only for chains of Sequentials.
-  std::vector<std::pair<std::string, nn::ModulePtr>> leaves;
-  for (auto& [name, m] : model->named_modules()) {
-    if (m->children().empty()) leaves.emplace_back(name, m);
-  }
-  if (w.per_pixel) return w.id + " " + w.model + ": no per-layer profile (not a chain)\n";
   auto opt = make_workload_optimizer(w, model->parameters());
   model->train();
   const int64_t n = w.train_batches.front();
   Rng rng(o.seed, 2);
-  Batch b = make_batch(w, n, rng);
+  const Batch b = make_batch(w, n, rng);
   const int iters = std::max(o.reps, 9);
-  auto nothing = [] {};
 
-  std::vector<ProfileRow> rows;
-  Tensor x = b.x;
-  for (size_t i = 0; i < leaves.size(); ++i) {
-    auto& [name, m] = leaves[i];
-    // The first layer's input needs no gradient, as in training.
-    const Var in(x, i > 0);
-    ProfileRow row{.name = name + " (" + m->type_name() + ")"};
-    Tensor y;
-    row.forward_ms = time_ms(iters, nothing, [&] { y = (*m)(in).value(); });
-    Rng grng(o.seed, 3 + i);
-    const Tensor seed = Tensor::normal(y.shape(), 0.0, 1.0, grng);
-    Var out;
-    row.backward_ms = time_ms(
-        iters, [&] { out = (*m)(in); }, [&] { out.backward(seed); });
-    rows.push_back(row);
-    x = y;
-  }
-  {
-    const Var logits(x, true);
-    ProfileRow row{.name = "loss (cross_entropy)"};
-    row.forward_ms = time_ms(iters, nothing, [&] { ag::cross_entropy(logits, b.y); });
+  // The benchmark's training step, with the loss and the optimizer as rows of their own; every
+  // module call and every backward node inside it is charged to its module (autograd/profile).
+  auto step = [&] {
+    {
+      const prof::Scope s("zero_grad");
+      opt->zero_grad();
+    }
+    const Var out = (*model)(Var(b.x));
     Var l;
-    row.backward_ms = time_ms(
-        iters, [&] { l = ag::cross_entropy(logits, b.y); }, [&] { l.backward(); });
-    rows.push_back(row);
-  }
-  auto full_step = [&] {
-    opt->zero_grad();
-    Var l = ag::cross_entropy((*model)(Var(b.x)), b.y);
+    {
+      const prof::Scope s("loss (cross_entropy)");
+      l = ag::cross_entropy(out, b.y);
+    }
     l.backward();
-  };
-  {
-    ProfileRow row{.name = "optimizer step"};
-    row.forward_ms = time_ms(iters, full_step, [&] { opt->step(); });
-    rows.push_back(row);
-  }
-  const double whole = time_ms(iters, nothing, [&] {
-    full_step();
+    const prof::Scope s("optimizer step");
     opt->step();
-  });
+  };
+  for (int i = 0; i < std::max(o.warmup, 2); ++i) step();
 
+  prof::Session session;
+  std::vector<std::vector<double>> fwd, bwd;  // per row, per step
+  std::vector<double> whole;
+  for (int i = 0; i < iters; ++i) {
+    session.clear();
+    const double t0 = prof::cpu_seconds();
+    step();
+    whole.push_back(prof::cpu_seconds() - t0);
+    const auto& rows = session.rows();
+    fwd.resize(rows.size());
+    bwd.resize(rows.size());
+    for (size_t r = 0; r < rows.size(); ++r) {
+      fwd[r].push_back(rows[r].forward_s);
+      bwd[r].push_back(rows[r].backward_s);
+    }
+  }
+  const auto& rows = session.rows();
   double total = 0;
-  for (const auto& r : rows) total += r.forward_ms + r.backward_ms;
+  std::vector<std::pair<double, double>> ms(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    ms[r] = {1e3 * median(fwd[r]), 1e3 * median(bwd[r])};
+    total += ms[r].first + ms[r].second;
+  }
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "%s %s: per-layer CPU times at training batch %lld, median of %d (ms)\n"
-                "%-34s %10s %10s %7s\n",
-                w.id.c_str(), w.model.c_str(), static_cast<long long>(n), iters, "layer", "forward",
-                "backward", "share");
+                "%s %s: CPU time per module inside the training step at batch %lld, median of %d "
+                "steps (ms)\n%-44s %10s %10s %7s\n",
+                w.id.c_str(), w.model.c_str(), static_cast<long long>(n), iters,
+                "module (self time; a fused Conv2d includes its ReLU)", "forward", "backward",
+                "share");
   std::string s = buf;
-  for (const auto& r : rows) {
-    std::snprintf(buf, sizeof buf, "%-34s %10.3f %10.3f %6.1f%%\n", r.name.c_str(), r.forward_ms,
-                  r.backward_ms, 100.0 * (r.forward_ms + r.backward_ms) / std::max(total, 1e-12));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    std::snprintf(buf, sizeof buf, "%-44s %10.3f %10.3f %6.1f%%\n", rows[r].name.c_str(),
+                  ms[r].first, ms[r].second,
+                  100.0 * (ms[r].first + ms[r].second) / std::max(total, 1e-12));
     s += buf;
   }
   std::snprintf(buf, sizeof buf,
-                "%-34s %21.3f\n%-34s %21.3f (the rest: graph bookkeeping, accumulation)\n",
-                "sum of the rows", total, "whole training step", whole);
+                "%-44s %21.3f\n%-44s %21.3f (the rest: the backward sweep's ordering and "
+                "bookkeeping)\n",
+                "sum of the rows", total, "whole training step", 1e3 * median(whole));
   return s + buf;
 }
 

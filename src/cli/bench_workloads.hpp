@@ -99,8 +99,9 @@ std::string results_json(const std::vector<WorkloadResult>& results, const Bench
 // The human-readable table.
 std::string format_results(const std::vector<WorkloadResult>& results, int threads);
 
-// Per leaf layer forward and backward milliseconds for the chain models (W1, W2, W3, W5) at
-// the workload's first training batch: where the training time goes. Empty for W4 (not a chain).
+// Where the training time goes: each module's forward and backward CPU milliseconds (self time),
+// the loss, zero_grad and the optimizer step, measured inside the real training step (fusions
+// and model graphs as they run) at the workload's first training batch.
 std::string profile_layers(const Workload& w, const BenchOptions& options);
 
 // The command line shared by `physcnn bench` and bench/run_bench.

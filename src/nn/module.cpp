@@ -2,9 +2,11 @@
 // PyTorch state_dict names, checkpoint loading with complete error lists, modes, build/summary.
 #include "nn/module.hpp"
 
+#include <optional>
 #include <set>
 #include <sstream>
 
+#include "autograd/profile.hpp"
 #include "tensor/ops.hpp"
 
 namespace physcnn::nn {
@@ -39,6 +41,8 @@ std::string Module::context() const {
 }
 
 Var Module::operator()(const Var& x) {
+  std::optional<autograd::profile::Scope> timed;
+  if (autograd::profile::active()) timed.emplace(context());
   Var y;
   try {
     y = forward(x);

@@ -47,6 +47,19 @@ case $case_name in
     expect_exit 0 "$bin" generate ising --L 8 --temps 1.5,3.0 --per-temp 16 --out "$tmp/i.h5"
     [[ -s "$tmp/i.h5" ]] || fail "no h5 written"
     ;;
+  bench)
+    # The benchmark runs (tiny settings) and the profile charges time to the U-Net's modules.
+    expect_exit 0 "$bin" bench --quick --workloads w3,w4 --threads 1 --profile --json "$tmp/b.json"
+    for s in "w3 ising_cnn" "w4 unet_small" "train   batch    8" "infer   batch   32" \
+             "dec1.0 (Conv2d)" "up1 (ConvTranspose2d)" "loss (cross_entropy)" "optimizer step" \
+             "whole training step"; do
+      grep -qF "$s" "$tmp/out" || { cat "$tmp/out"; fail "bench output lacks '$s'"; }
+    done
+    /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert len(r['workloads'])==2" \
+      "$tmp/b.json" || fail "bench --json is not the two workloads' JSON"
+    expect_exit 2 "$bin" bench --workloads w9
+    grep -q "w9" "$tmp/err" || fail "an unknown workload is named"
+    ;;
   ising_quick)
     expect_exit 0 "$bin" ising --quick --quiet --out "$tmp/run"
     grep -q "^T_c = " "$tmp/out" || { cat "$tmp/out"; fail "no T_c line"; }
