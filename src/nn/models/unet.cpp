@@ -1,39 +1,56 @@
 // W4: the small U-Net (two pooling levels, transposed-convolution upsampling, channel-concat
 // skips). Child names match UNetSmall in tools/ref/model_ref.py.
+#include <algorithm>
 #include <cstring>
 
+#include "core/parallel.hpp"
 #include "nn/models/models.hpp"
-#include "tensor/ops.hpp"
 
 namespace physcnn::nn::models {
 
 namespace {
-// concat_skip (checks included) whose backward hands each branch a contiguous gradient:
-// autograd::concat's backward passes strided views of the output gradient, which the
-// consumers (transposed conv, gradient accumulation) then copy element by element through
-// Tensor::copy_'s general path, 4.7 % of a W4 training run in perf (bench/NOTES.md "wino").
-// Here: one memcpy per image and branch. Same values as concat_skip, forward and backward.
+// For every image n: dst[n, dst_first .. dst_first+c) = src[n, src_first .. src_first+c), whole
+// channel planes, images split over the threads (one block is 256 KB at W4's first level).
+template <class T>
+void copy_channels(int64_t N, int64_t c, int64_t plane, const T* src, int64_t src_C,
+                   int64_t src_first, T* dst, int64_t dst_C, int64_t dst_first) {
+  const auto block = static_cast<size_t>(c * plane);
+  parallel_for(0, N, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, c * plane)),
+               [&](int64_t lo, int64_t hi) {
+                 for (int64_t n = lo; n < hi; ++n)
+                   std::memcpy(dst + (n * dst_C + dst_first) * plane,
+                               src + (n * src_C + src_first) * plane, block * sizeof(T));
+               });
+}
+
+// concat_skip with the same checks and values, but a backward that hands each branch a
+// contiguous gradient: autograd::concat's backward passes strided views of the output
+// gradient, which the consumers (transposed conv, gradient accumulation) then copied element
+// by element through Tensor::copy_'s general path, 4.7 % of a W4 training run in perf
+// (bench/NOTES.md "wino"). Here one memcpy per image and branch, images over the threads.
 Var concat_channels(const Var& up, const Var& skip) {
-  Tensor value;
-  {
-    autograd::NoGradGuard no_graph;  // concat_skip validates and concatenates; no node of its own
-    value = concat_skip(up, skip).value();
-  }
-  const int64_t N = up.size(0), cu = up.size(1), cs = skip.size(1);
-  const int64_t plane = up.size(2) * up.size(3);
-  return autograd::make_op("concat", value, {up, skip}, [N, cu, cs, plane](autograd::Grads& g) {
+  PHYSCNN_CHECK_SHAPE(up.dim() == 4 && skip.dim() == 4 && up.size(0) == skip.size(0) &&
+                          up.size(2) == skip.size(2) && up.size(3) == skip.size(3),
+                      "skip connection: upsampled ", up.shape().str(), " and skip ",
+                      skip.shape().str(), " differ in batch or spatial size");
+  PHYSCNN_CHECK_ARG(up.dtype() == skip.dtype(), "skip connection: upsampled ",
+                    dtype_name(up.dtype()), " and skip ", dtype_name(skip.dtype()), " differ");
+  const int64_t N = up.size(0), cu = up.size(1), cs = skip.size(1), C = cu + cs;
+  const int64_t H = up.size(2), W = up.size(3), plane = H * W;
+  const Tensor a = up.value().contiguous(), b = skip.value().contiguous();
+  Tensor out = Tensor::empty({N, C, H, W}, a.dtype());
+  PHYSCNN_DISPATCH(a.dtype(), T, {
+    copy_channels<T>(N, cu, plane, a.data<T>(), cu, 0, out.data<T>(), C, 0);
+    copy_channels<T>(N, cs, plane, b.data<T>(), cs, 0, out.data<T>(), C, cu);
+  });
+  return autograd::make_op("concat", out, {up, skip}, [N, cu, cs, H, W](autograd::Grads& g) {
     const Tensor go = g.out.contiguous();
-    const int64_t C = cu + cs;
     PHYSCNN_DISPATCH(go.dtype(), T, {
-      const T* src = go.data<T>();
       for (size_t i = 0; i < 2; ++i) {
         if (!g.needs(i)) continue;
-        const int64_t c = i == 0 ? cu : cs, first = i == 0 ? 0 : cu;
-        Tensor part = Tensor::empty({N, c, go.size(2), go.size(3)}, go.dtype());
-        T* dst = part.data<T>();
-        for (int64_t n = 0; n < N; ++n)
-          std::memcpy(dst + n * c * plane, src + (n * C + first) * plane,
-                      static_cast<size_t>(c * plane) * sizeof(T));
+        const int64_t c = i == 0 ? cu : cs;
+        Tensor part = Tensor::empty({N, c, H, W}, go.dtype());
+        copy_channels<T>(N, c, H * W, go.data<T>(), cu + cs, i == 0 ? 0 : cu, part.data<T>(), c, 0);
         g.in[i] = part;
       }
     });
