@@ -1,11 +1,13 @@
 // Winograd convolutions (oneDNN F(4x4,3x3), chosen by conv2d_winograd_preferred): which layers
-// get them, their error against the reference loops on the W2/W4 layers that use them, separate
-// cached plans per algorithm, and a short W4 (unet_small) training run against the direct path.
+// get them, their error against the reference loops on the W2/W4 layers that use them, repeats
+// bit for bit, separate cached plans per algorithm, and a short W4 (unet_small) training run
+// against the direct path.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "autograd/functional.hpp"
@@ -120,6 +122,29 @@ TEST(Winograd, WorkloadLayersMatchReference) {
     EXPECT_LE(ed, 1e-5);
     EXPECT_LE(ew, 1e-5);
     EXPECT_TRUE(test::close_on_scale(db, db_ref, "backward bias", "winograd"));
+  }
+}
+
+// Resumed runs must repeat uninterrupted ones (CLI resume case): every pass bit for bit.
+TEST(Winograd, RepeatsBitForBit) {
+  const PathsGuard on(true);
+  const k::Conv2dDesc d = same3x3(8, 32, 64, 14);
+  ASSERT_TRUE(k::conv2d_winograd_preferred(d, k::ConvPass::BackwardWeight));
+  const int64_t nx = d.N * d.IC * 196, ny = d.N * d.OC * 196, nw = d.OC * d.IC * 9;
+  const auto x = random_buffer(nx, 21), w = random_buffer(nw, 22), dy = random_buffer(ny, 23);
+  const auto passes = [&] {
+    std::vector<float> out(size_t(ny + nx + nw + d.OC));
+    float* p = out.data();
+    k::conv2d_forward_fast(d, x.data(), w.data(), nullptr, p);
+    k::conv2d_backward_data_fast(d, dy.data(), w.data(), p + ny);
+    k::conv2d_backward_weight_fast(d, x.data(), dy.data(), p + ny + nx, p + ny + nx + nw);
+    return out;
+  };
+  const std::vector<float> first = passes();
+  for (int repeat = 0; repeat < 5; ++repeat) {
+    const std::vector<float> again = passes();
+    ASSERT_EQ(0, std::memcmp(first.data(), again.data(), first.size() * sizeof(float)))
+        << "repeat " << repeat;
   }
 }
 
