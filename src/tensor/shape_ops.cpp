@@ -37,8 +37,12 @@ Tensor concat(const std::vector<Tensor>& parts, int64_t dim) {
     PHYSCNN_DISPATCH(p.dtype(), T, {
       const T* src = p.data<T>();
       T* dst = out.data<T>();
-      for (int64_t o = 0; o < outer; ++o)
-        std::memcpy(dst + o * out_row + at, src + o * row, static_cast<size_t>(row) * es);
+      parallel_for(0, outer, std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(1, row)),
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t o = lo; o < hi; ++o)
+                       std::memcpy(dst + o * out_row + at, src + o * row,
+                                   static_cast<size_t>(row) * es);
+                   });
     });
     at += row;
   }
