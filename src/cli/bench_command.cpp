@@ -9,6 +9,7 @@
 #include "cli/bench_workloads.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "train/step.hpp"
 
 namespace physcnn::bench {
 
@@ -99,20 +100,24 @@ std::string profile_layers(const Workload& w, const BenchOptions& o) {
   const Batch b = make_batch(w, n, rng);
   const int iters = std::max(o.reps, 9);
 
-  // The benchmark's training step, with the loss and the optimizer as rows of their own; every
-  // module call and every backward node inside it is charged to its module (autograd/profile).
+  // The benchmark's training step (micro-batched where the model allows, train/step.hpp), with
+  // the loss and the optimizer as rows of their own; every module call and every backward node
+  // inside it is charged to its module (autograd/profile).
+  int64_t chunks = 1, chunk_size = n;
   auto step = [&] {
     {
       const prof::Scope s("zero_grad");
       opt->zero_grad();
     }
-    const Var out = (*model)(Var(b.x));
-    Var l;
-    {
-      const prof::Scope s("loss (cross_entropy)");
-      l = ag::cross_entropy(out, b.y);
-    }
-    l.backward();
+    const train::StepResult r =
+        train::forward_backward(*model, b.x, b.y,
+                                [](const Var& out, const Tensor& y) {
+                                  const prof::Scope s("loss (cross_entropy)");
+                                  return ag::cross_entropy(out, y);
+                                },
+                                {.keep_output = false});
+    chunks = r.chunks;
+    chunk_size = r.chunk_size;
     const prof::Scope s("optimizer step");
     opt->step();
   };
@@ -143,9 +148,10 @@ std::string profile_layers(const Workload& w, const BenchOptions& o) {
   }
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "%s %s: CPU time per module inside the training step at batch %lld, median of %d "
-                "steps (ms)\n%-44s %10s %10s %7s\n",
-                w.id.c_str(), w.model.c_str(), static_cast<long long>(n), iters,
+                "%s %s: CPU time per module inside the training step at batch %lld (%lld "
+                "chunk(s) of %lld), median of %d steps (ms)\n%-44s %10s %10s %7s\n",
+                w.id.c_str(), w.model.c_str(), static_cast<long long>(n),
+                static_cast<long long>(chunks), static_cast<long long>(chunk_size), iters,
                 "module (self time; a fused Conv2d includes its ReLU)", "forward", "backward",
                 "share");
   std::string s = buf;

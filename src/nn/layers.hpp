@@ -93,6 +93,9 @@ class Dropout : public Module {
   explicit Dropout(const DropoutOptions& o = {}, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Dropout"; }
+  // The generator of the masks; a trainer reseeds it per epoch so that a resumed run repeats
+  // the masks of an uninterrupted one.
+  void set_rng(const Rng& rng) { rng_ = rng; }
 
  protected:
   DropoutOptions o_;

@@ -188,12 +188,6 @@ struct Tally {
   }
 };
 
-// Every Dropout layer's generator, reachable from outside nn through a member pointer formed in
-// a derived class (legal C++: the access check happens where the pointer is named).
-struct DropoutRngAccess : nn::Dropout {
-  static Rng nn::Dropout::*member() { return &DropoutRngAccess::rng_; }
-};
-
 std::string first_non_finite_parameter(nn::Module& model, bool gradients) {
   for (const auto& [name, p] : model.named_parameters()) {
     const Tensor& t = gradients ? p.grad() : p.value();
@@ -294,8 +288,7 @@ void Trainer::reseed_dropout(int epoch) {
   uint64_t layer = 0;
   for (const auto& [name, m] : model_.named_modules())
     if (auto* d = dynamic_cast<nn::Dropout*>(m.get()))
-      d->*DropoutRngAccess::member() =
-          Rng(options_.seed, 0x64726f70ull + layer++).fork(uint64_t(epoch));
+      d->set_rng(Rng(options_.seed, 0x64726f70ull + layer++).fork(uint64_t(epoch)));
 }
 
 bool Trainer::improves(const std::string& monitor, double value, double best,

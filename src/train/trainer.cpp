@@ -10,6 +10,7 @@
 #include "optim/clip.hpp"
 #include "tensor/ops.hpp"
 #include "train/progress.hpp"
+#include "train/step.hpp"
 
 namespace physcnn::train {
 
@@ -106,22 +107,23 @@ std::vector<EpochStats> fit(nn::Module& model, optim::Optimizer& optimizer, cons
       const auto first = order.begin() + b * opt.batch_size;
       const auto last = order.begin() + std::min<int64_t>(train.size(), (b + 1) * opt.batch_size);
       const TensorData batch = take(train, std::vector<int64_t>(first, last));
-      ag::Var out = model(ag::Var(batch.x));
-      ag::Var loss = loss_of(out, batch.y, opt.task);
-      const double l = loss.item();
+      // Forward, loss and backward in cache-sized chunks where the model allows (train/step.hpp).
+      optimizer.zero_grad();
+      const StepResult result = forward_backward(
+          model, batch.x, batch.y,
+          [&](const ag::Var& out, const Tensor& y) { return loss_of(out, y, opt.task); });
+      const double l = result.loss;
       ++step;
       if (!std::isfinite(l))
         throw NumericalError("training diverged: loss is " + std::to_string(l) + " at epoch " +
                              std::to_string(epoch) + ", step " + std::to_string(step) +
                              " (try a smaller learning rate)");
-      optimizer.zero_grad();
-      loss.backward();
       if (const std::string bad = first_bad_gradient(model); !bad.empty())
         throw NumericalError("non-finite gradient in parameter " + bad + " at epoch " +
                              std::to_string(epoch) + ", step " + std::to_string(step));
       if (opt.clip_grad_norm > 0) optim::clip_grad_norm(model.parameters(), opt.clip_grad_norm);
       optimizer.step();
-      const BatchResult r = score(out.value(), batch.y, opt.task, l);
+      const BatchResult r = score(result.output, batch.y, opt.task, l);
       loss_sum += r.loss_sum;
       metric_sum += r.metric_sum;
       const int64_t seen = std::min<int64_t>(train.size(), (b + 1) * opt.batch_size);
