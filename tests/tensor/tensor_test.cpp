@@ -96,6 +96,22 @@ TEST(Ops, SplitEqualsSlicesAlongEveryDimension) {
   EXPECT_THROW(split(seq({2, 3}), {1, 1}, 1), ShapeError);
 }
 
+TEST(Tensor, ContiguousOfRowContiguousViewsMatchesElementOrder) {
+  // contiguous() of a view with unit-stride rows copies row by row; to_vector() walks the view
+  // element by element: both must agree, for crops, channel slices and transposed outer dims.
+  for (DType dt : {DType::F32, DType::F64}) {
+    const Tensor a = seq({3, 5, 7, 12}).to(dt);
+    const std::vector<Tensor> views{a.slice(1, 1, 4), a.slice(3, 2, 11), a.slice(2, 1, 6),
+                                    a.transpose(0, 2), a.slice(0, 1, 3).slice(3, 0, 8)};
+    for (size_t i = 0; i < views.size(); ++i) {
+      const Tensor c = views[i].contiguous();
+      EXPECT_TRUE(c.is_contiguous());
+      EXPECT_EQ(c.shape(), views[i].shape());
+      EXPECT_EQ(c.to_vector(), views[i].to_vector()) << "view " << i;
+    }
+  }
+}
+
 TEST(Ops, PadModes) {
   Tensor a = seq({1, 1, 1, 3});  // 0 1 2
   EXPECT_EQ(pad(a, {2, 1}, PadMode::Zeros).to_vector(), (std::vector<double>{0, 0, 0, 1, 2, 0}));
