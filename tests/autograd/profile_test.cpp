@@ -7,6 +7,7 @@
 #include <map>
 
 #include "autograd/functional.hpp"
+#include "core/parallel.hpp"
 #include "nn/nn.hpp"
 
 namespace physcnn {
@@ -32,6 +33,14 @@ std::shared_ptr<nn::Sequential> model() {
 }
 
 TEST(Profile, ModulesAndTheirBackwardsGetRows) {
+  // One thread: with several, OpenMP workers spinning after a big op would charge their
+  // process CPU time to whichever small op runs next, and the comparisons below would be noise.
+  const int threads = num_threads();
+  set_num_threads(1);
+  struct Restore {
+    int n;
+    ~Restore() { set_num_threads(n); }
+  } restore{threads};
   auto m = model();
   Rng rng(1, 0);
   const Tensor x = Tensor::normal(Shape{256, 512}, 0, 1, rng);
