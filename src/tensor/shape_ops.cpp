@@ -61,39 +61,13 @@ std::vector<Tensor> split(const Tensor& a, const std::vector<int64_t>& sizes, in
   for (int64_t s : sizes) total += s;
   PHYSCNN_CHECK_SHAPE(total == a.size(dim), "split: sizes add to ", total, " but dimension ", dim,
                       " of ", a.shape().str(), " has ", a.size(dim));
+  // Each piece is a slice copied by contiguous runs (Tensor::copy_): one memcpy per outer
+  // index when the split dimension is not the last.
   std::vector<Tensor> out;
-  if (!a.is_contiguous()) {
-    int64_t at = 0;
-    for (int64_t s : sizes) {
-      out.push_back(a.slice(dim, at, at + s).contiguous());
-      at += s;
-    }
-    return out;
-  }
-  // Contiguous: each piece is `outer` blocks of s * inner elements, one memcpy each (the
-  // inverse of concat). A U-Net's concat backward splits every skip gradient this way.
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < dim; ++d) outer *= a.size(d);
-  for (int64_t d = dim + 1; d < a.dim(); ++d) inner *= a.size(d);
-  const int64_t in_row = a.size(dim) * inner;
   int64_t at = 0;
   for (int64_t s : sizes) {
-    std::vector<int64_t> dims = a.shape().dims();
-    dims[static_cast<size_t>(dim)] = s;
-    Tensor piece = Tensor::empty(Shape(dims), a.dtype());
-    const int64_t row = s * inner;
-    PHYSCNN_DISPATCH(a.dtype(), T, {
-      const T* src = a.data<T>();
-      T* dst = piece.data<T>();
-      parallel_for(0, outer, std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(1, row)),
-                   [&](int64_t lo, int64_t hi) {
-                     for (int64_t o = lo; o < hi; ++o)
-                       std::memcpy(dst + o * row, src + o * in_row + at,
-                                   static_cast<size_t>(row) * sizeof(T));
-                   });
-    });
-    out.push_back(std::move(piece));
-    at += row;
+    out.push_back(a.slice(dim, at, at + s).contiguous());
+    at += s;
   }
   return out;
 }

@@ -316,20 +316,27 @@ Tensor& Tensor::copy_(const Tensor& src) {
     return *this;
   }
   if (is_contiguous() && src.dtype_ == dtype_ && src.shape_.rank() >= 2 &&
-      src.strides_.back() == 1 && src.shape_.dims().back() >= 8) {
-    // A view whose rows are contiguous (a slice, a crop): one memcpy per row, walking the
-    // outer dimensions only.
-    const int64_t row = src.shape_.dims().back();
-    const size_t es = dtype_size(dtype_);
-    const Shape outer(std::vector<int64_t>(src.shape_.dims().begin(), src.shape_.dims().end() - 1));
-    const std::vector<int64_t> outer_strides(src.strides_.begin(), src.strides_.end() - 1);
-    char* d = static_cast<char*>(storage_->data()) + offset_ * es;
-    const char* base = static_cast<const char*>(src.storage_->data());
-    for_each_offset(outer, outer_strides, src.offset_, [&](int64_t o) {
-      std::memcpy(d, base + o * es, static_cast<size_t>(row) * es);
-      d += row * es;
-    });
-    return *this;
+      src.strides_.back() == 1) {
+    // A view whose innermost elements are contiguous (a slice, a crop, one part of a concat's
+    // gradient): inner dimensions that follow on in memory merge into one run, copied with one
+    // memcpy per run while walking the outer dimensions only.
+    const auto& dims = src.shape_.dims();
+    size_t inner = dims.size() - 1;
+    int64_t run = dims.back();
+    while (inner > 0 && src.strides_[inner - 1] == run) run *= dims[--inner];
+    if (run >= 8) {
+      const size_t es = dtype_size(dtype_);
+      const Shape outer(std::vector<int64_t>(dims.begin(), dims.begin() + int64_t(inner)));
+      const std::vector<int64_t> outer_strides(src.strides_.begin(),
+                                               src.strides_.begin() + int64_t(inner));
+      char* d = static_cast<char*>(storage_->data()) + offset_ * es;
+      const char* base = static_cast<const char*>(src.storage_->data());
+      for_each_offset(outer, outer_strides, src.offset_, [&](int64_t o) {
+        std::memcpy(d, base + o * es, static_cast<size_t>(run) * es);
+        d += run * es;
+      });
+      return *this;
+    }
   }
   // General path: walk both views in logical order, converting the element type.
   PHYSCNN_DISPATCH(dtype_, T, {

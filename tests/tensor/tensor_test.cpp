@@ -101,8 +101,15 @@ TEST(Tensor, ContiguousOfRowContiguousViewsMatchesElementOrder) {
   // element by element: both must agree, for crops, channel slices and transposed outer dims.
   for (DType dt : {DType::F32, DType::F64}) {
     const Tensor a = seq({3, 5, 7, 12}).to(dt);
-    const std::vector<Tensor> views{a.slice(1, 1, 4), a.slice(3, 2, 11), a.slice(2, 1, 6),
-                                    a.transpose(0, 2), a.slice(0, 1, 3).slice(3, 0, 8)};
+    // Channel slices (whole planes merge into one run), crops, a single channel, transposed
+    // outer dimensions, and rows too short for the run path (3 elements).
+    const std::vector<Tensor> views{a.slice(1, 1, 4),
+                                    a.slice(3, 2, 11),
+                                    a.slice(2, 1, 6),
+                                    a.transpose(0, 2),
+                                    a.slice(0, 1, 3).slice(3, 0, 8),
+                                    a.slice(1, 2, 3),
+                                    a.slice(3, 2, 5)};
     for (size_t i = 0; i < views.size(); ++i) {
       const Tensor c = views[i].contiguous();
       EXPECT_TRUE(c.is_contiguous());
