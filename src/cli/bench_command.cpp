@@ -4,17 +4,12 @@
 #include <cstdio>
 #include <fstream>
 
-#include "autograd/functional.hpp"
 #include "autograd/profile.hpp"
 #include "cli/bench_workloads.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
-#include "train/step.hpp"
 
 namespace physcnn::bench {
-
-namespace ag = autograd;
-using autograd::Var;
 
 const char* const kBenchDescription =
     "Measure the benchmark workloads of design.md on random float32 data:\n"
@@ -100,26 +95,13 @@ std::string profile_layers(const Workload& w, const BenchOptions& o) {
   const Batch b = make_batch(w, n, rng);
   const int iters = std::max(o.reps, 9);
 
-  // The benchmark's training step (micro-batched where the model allows, train/step.hpp), with
-  // the loss and the optimizer as rows of their own; every module call and every backward node
-  // inside it is charged to its module (autograd/profile).
+  // The benchmark's own step (training_step): every module call and every backward node inside
+  // it is charged to its module (autograd/profile).
   int64_t chunks = 1, chunk_size = n;
   auto step = [&] {
-    {
-      const prof::Scope s("zero_grad");
-      opt->zero_grad();
-    }
-    const train::StepResult r =
-        train::forward_backward(*model, b.x, b.y,
-                                [](const Var& out, const Tensor& y) {
-                                  const prof::Scope s("loss (cross_entropy)");
-                                  return ag::cross_entropy(out, y);
-                                },
-                                {.keep_output = false});
+    const train::StepResult r = training_step(*model, *opt, b, {.keep_output = false});
     chunks = r.chunks;
     chunk_size = r.chunk_size;
-    const prof::Scope s("optimizer step");
-    opt->step();
   };
   for (int i = 0; i < std::max(o.warmup, 2); ++i) step();
 

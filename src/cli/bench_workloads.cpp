@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "autograd/functional.hpp"
+#include "autograd/profile.hpp"
 #include "core/error.hpp"
 #include "nn/models/models.hpp"
 #include "optim/adam.hpp"
@@ -235,6 +236,25 @@ Batch make_batch(const Workload& w, int64_t n, Rng& rng) {
   return b;
 }
 
+train::StepResult training_step(nn::Module& model, optim::Optimizer& opt, const Batch& b,
+                                const train::StepOptions& options) {
+  namespace prof = autograd::profile;
+  {
+    const prof::Scope s("zero_grad");
+    opt.zero_grad();
+  }
+  const train::StepResult r = train::forward_backward(
+      model, b.x, b.y,
+      [](const Var& out, const Tensor& y) {
+        const prof::Scope s("loss (cross_entropy)");
+        return ag::cross_entropy(out, y);
+      },
+      options);
+  const prof::Scope s("optimizer step");
+  opt.step();
+  return r;
+}
+
 WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
   PHYSCNN_CHECK_ARG(o.reps >= 1 && o.warmup >= 0 && o.min_rep_seconds >= 0, "bench: reps ", o.reps,
                     " must be >= 1, warmup ", o.warmup, " >= 0, min time ", o.min_rep_seconds,
@@ -264,11 +284,7 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
     // The trainer's step: forward, loss and backward in cache-sized chunks of the batch
     // (train/step.hpp), so that users get the speed measured here.
     auto step = [&] {
-      opt->zero_grad();
-      last = train::forward_backward(
-          *model, b.x, b.y,
-          [](const Var& out, const Tensor& y) { return ag::cross_entropy(out, y); }, step_options);
-      opt->step();
+      last = training_step(*model, *opt, b, step_options);
       loss = last.loss;
     };
     const Series s = time_series(step, o);

@@ -14,6 +14,7 @@
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
 #include "tensor/tensor.hpp"
+#include "train/step.hpp"
 
 namespace physcnn::bench {
 
@@ -45,6 +46,13 @@ struct Batch {
   Tensor x, y;
 };
 Batch make_batch(const Workload& w, int64_t batch, Rng& rng);
+
+// One training step as the benchmark times it and the trainer runs it: zero_grad, forward,
+// cross-entropy and backward in micro-batches where the model allows (train/step.hpp), optimizer
+// step. The loss, zero_grad and the optimizer step are named autograd::profile scopes (no-ops
+// unless a profile session is active).
+train::StepResult training_step(nn::Module& model, optim::Optimizer& opt, const Batch& b,
+                                const train::StepOptions& options);
 
 struct BenchOptions {
   int reps = 5;                   // timed repetitions per figure; the median is reported
