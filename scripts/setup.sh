@@ -3,10 +3,12 @@
 # they are all present. Usage: scripts/setup.sh   (as root, or with sudo available)
 set -euo pipefail
 
+# ocl-icd-opencl-dev: only a Recommends of libdnnl-dev, but oneDNN's CMake config refuses to load
+# without OpenCL, so --no-install-recommends alone leaves a fresh machine unable to configure.
 packages=(
   g++ cmake ninja-build pkg-config clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
-  libdnnl-dev zlib1g-dev libhdf5-dev libstb-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
+  libdnnl-dev ocl-icd-opencl-dev zlib1g-dev libhdf5-dev libstb-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
   libcairo2-dev fonts-dejavu-core
   chromium
   python3-torch python3-numpy
