@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
     const Timing twg = time_it(
         [&] { k::conv2d_backward_weight_gemm(d, x.data(), dy.data(), dw.data(), db.data()); });
     row("", "im2col + sgemm", tfg, tdg, twg);
-    // Direct AVX-512 kernels where they apply (stride 1, dilation 1, KW <= 5; conv_direct.cpp).
+    // Direct kernels where they apply (stride 1, dilation 1, KW <= 5; conv_direct*.cpp).
     if (k::conv2d_direct_available() && d.KW <= 5) {
       const Timing tfd = time_it(
           [&] { k::conv2d_forward_direct(d, x.data(), w.data(), b.data(), y.data(), false); });
@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
           time_it([&] { k::conv2d_backward_data_direct(d, dy.data(), w.data(), dx.data()); });
       const Timing twd = time_it(
           [&] { k::conv2d_backward_weight_direct(d, x.data(), dy.data(), dw.data(), db.data()); });
-      row("", "direct (AVX-512)", tfd, tdd, twd);
+      row("", k::conv2d_direct_isa() == k::DirectIsa::Avx512 ? "direct (AVX-512)" : "direct (AVX2)",
+          tfd, tdd, twd);
     }
   }
   return 0;

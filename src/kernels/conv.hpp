@@ -65,18 +65,21 @@ void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* 
 void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                                  float* db);
-// Direct AVX-512 kernels (conv_direct.cpp) for stride 1, dilation 1, groups 1 and KW <= 5, any
-// zero padding: the fast path for few-channel layers. Same shapes and contracts as above; they
-// throw UsageError on other geometries or when conv2d_direct_available() is false.
+// Direct kernels (conv_direct*.cpp; AVX-512F or AVX2+FMA, chosen at run time) for stride 1,
+// dilation 1, groups 1 and KW <= 5, any zero padding: the fast path for few-channel layers.
+// Same shapes and contracts as above; they throw UsageError on other geometries or when
+// conv2d_direct_available() is false.
 void conv2d_forward_direct(const Conv2dDesc& d, const float* x, const float* w, const float* b,
                            float* y, bool relu);
 void conv2d_backward_data_direct(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
 void conv2d_backward_weight_direct(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                                    float* db);
-// Whether this CPU runs the direct kernels (AVX-512F, checked at run time) and no test has
-// switched them off with conv2d_direct_simulate_no_avx512(true) (behave like an older CPU).
-bool conv2d_direct_available();
-void conv2d_direct_simulate_no_avx512(bool on);
+// The instruction set the direct kernels run with: the best this CPU has, at most the limit set
+// by conv2d_direct_limit_isa (tests: behave like an older CPU; Avx512 lifts the limit).
+enum class DirectIsa { None, Avx2, Avx512 };
+DirectIsa conv2d_direct_isa();
+bool conv2d_direct_available();  // conv2d_direct_isa() != DirectIsa::None
+void conv2d_direct_limit_isa(DirectIsa limit);
 // im2col + sgemm per image (conv_gemm.cpp), groups == 1 only: the fast path for few-channel
 // layers, where oneDNN's backward primitives are slow. Same shapes and contracts as above.
 void conv2d_backward_weight_gemm(const Conv2dDesc& d, const float* x, const float* dy, float* dw,

@@ -105,22 +105,30 @@ bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass) {
   return false;
 }
 
-// Measured with bench/conv_gflops at 1 thread (bench/NOTES.md "direct"): with at most 16
-// channels on both sides and neither a multiple of 16 (oneDNN's padded-block case) the direct
-// kernels beat oneDNN and im2col+sgemm in every pass (W5 10->10 @62: forward 89 -> 121, backward
-// data 61 -> 119, backward weight 29-55 -> 78 GFLOP/s). With 1-4 input channels they also win
-// forward and backward-weight up to 32 output channels (W2 1->32, W3/W4 1->16: 60-100 against
-// 20-58), but not backward data (one output channel per register block: 29-41 against gemm's
-// 60-80). Where a side is a multiple of 16 and wider layers, oneDNN is 1.3-2.5x faster.
+// Measured with bench/conv_gflops at 1 thread. AVX-512 (bench/NOTES.md "direct"): with at most
+// 16 channels on both sides and neither a multiple of 16 (oneDNN's padded-block case) the
+// direct kernels beat oneDNN and im2col+sgemm in every pass (W5 10->10 @62: forward 89 -> 121,
+// backward data 61 -> 119, backward weight 29-55 -> 78 GFLOP/s). With 1-4 input channels they
+// also win forward and backward-weight up to 32 output channels (W2 1->32, W3/W4 1->16: 60-100
+// against 20-58), but not backward data (one output channel per register block: 29-41 against
+// gemm's 60-80). Where a side is a multiple of 16 and wider layers, oneDNN is 1.3-2.5x faster.
+// AVX2 (Zen 3, bench/NOTES.md "avx2"; GFLOP/s on a shared machine, peak ~67): the same few-
+// channel rule (W5 10->10 @62: forward 41-44 -> 44-49, backward data 34-37 -> 37-42, backward
+// weight 26-28 -> 53-55), but the thin-input forward only up to 16 outputs (W2 1->32: direct
+// 17-27 against 36 for oneDNN; W1 1->6, W3/W4 1->16: 20-39 against 14-27), and the weight
+// gradient also with 16 channels and kernels up to 3 wide (W4 16->16: 61 against oneDNN's 51-53;
+// W1 6->16 5x5 at 14: 13-17 against 32).
 bool conv2d_direct_preferred(const Conv2dDesc& d, ConvPass pass) {
   if (!fast_paths().conv_direct || !conv2d_direct_available()) return false;
   if (d.G != 1 || d.SH != 1 || d.SW != 1 || d.DH != 1 || d.DW != 1 || d.KW > 5) return false;
+  const bool avx2 = conv2d_direct_isa() == DirectIsa::Avx2;
   const bool few = d.IC <= 16 && d.OC <= 16 && d.IC % 16 != 0 && d.OC % 16 != 0;
   const bool thin_input = d.IC <= 4 && d.OC <= 32;
   switch (pass) {
     case ConvPass::Forward:
+      return few || (thin_input && (!avx2 || d.OC <= 16));
     case ConvPass::BackwardWeight:
-      return few || thin_input;
+      return few || thin_input || (avx2 && d.IC <= 16 && d.OC <= 16 && d.KW <= 3);
     case ConvPass::BackwardData:
       return few && d.IC >= 3;
   }

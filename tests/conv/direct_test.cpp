@@ -1,7 +1,8 @@
-// The direct AVX-512 convolution kernels (kernels/conv_direct.cpp) against the reference loops
-// over channels 1-17, widths with and without vector tails, zero padding 0/1/2 (and wider than
-// the kernel), batch 1-5; the rule that picks them; and the fast dispatch with the direct path
-// off or on a CPU without AVX-512 (simulated), which must give the same results.
+// The direct convolution kernels (kernels/conv_direct*.cpp), in every instruction set this CPU
+// has (AVX-512F, AVX2+FMA; a lower one forced by conv2d_direct_limit_isa), against the reference
+// loops over channels 1-17, widths with and without vector tails, kernel widths 1-5, zero
+// padding 0/1/2 (and wider than the kernel), batch 1-5; the rule that picks them; and the fast
+// dispatch with the direct path off or limited to no ISA, which must give the same results.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -80,50 +81,123 @@ k::Conv2dDesc square(int64_t n, int64_t ic, int64_t oc, int64_t h, int64_t w, in
           .PW = {pad, pad}};
 }
 
-#define SKIP_WITHOUT_AVX512() \
-  if (!k::conv2d_direct_available()) GTEST_SKIP() << "this CPU has no AVX-512F"
+// Limits the direct kernels to an instruction set for one scope (tests run one at a time).
+struct IsaLimit {
+  explicit IsaLimit(k::DirectIsa isa) { k::conv2d_direct_limit_isa(isa); }
+  ~IsaLimit() { k::conv2d_direct_limit_isa(k::DirectIsa::Avx512); }
+};
+
+const char* isa_name(k::DirectIsa isa) {
+  return isa == k::DirectIsa::Avx512 ? "AVX-512" : isa == k::DirectIsa::Avx2 ? "AVX2" : "none";
+}
+
+// The instruction sets of the direct kernels this CPU runs, each to be tested.
+std::vector<k::DirectIsa> cpu_isas() {
+  std::vector<k::DirectIsa> isas;
+  for (k::DirectIsa isa : {k::DirectIsa::Avx2, k::DirectIsa::Avx512}) {
+    IsaLimit limit(isa);
+    if (k::conv2d_direct_isa() == isa) isas.push_back(isa);
+  }
+  return isas;
+}
+
+// Runs `body` once per instruction set of cpu_isas(), limited to it.
+template <class F>
+void for_each_isa(F&& body) {
+  const auto isas = cpu_isas();
+  if (isas.empty()) GTEST_SKIP() << "this CPU has neither AVX-512F nor AVX2+FMA";
+  for (k::DirectIsa isa : isas) {
+    IsaLimit limit(isa);
+    SCOPED_TRACE(isa_name(isa));
+    body();
+  }
+}
 
 }  // namespace
 
+TEST(ConvDirect, CpuIsaIsTested) {
+  // On x86-64 with AVX2 (every CI machine) at least one path must run, or the tests below skip.
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    EXPECT_FALSE(cpu_isas().empty());
+  if (__builtin_cpu_supports("avx512f"))
+    EXPECT_EQ(cpu_isas(), (std::vector{k::DirectIsa::Avx2, k::DirectIsa::Avx512}));
+}
+
 TEST(ConvDirect, ChannelsWidthsPaddingsMatchReference) {
-  SKIP_WITHOUT_AVX512();
-  // Widths: 1 vector with a tail (9), exactly 16 + 2 (18 -> 16 with a 3x3 and pad 0), the W5
-  // rows 62/60/28/26 (tails of 14/12/12/10), and > 64 columns (two row chunks, 70).
-  int64_t row = 0;
-  for (int64_t ic : {1, 3, 10, 17})
-    for (int64_t oc : {1, 5, 10, 16, 17})
-      for (int64_t pad : {0, 1}) {
-        const int64_t widths[] = {9, 18, 28, 62, 70};
-        const int64_t width = widths[row % 5];
-        const int64_t n = 1 + row % 5;
-        ++row;
-        check_all_passes(square(n, ic, oc, 7 + row % 3, width, 3, pad), Path::Direct);
+  // Widths: 1 vector with a tail (9), 16 + 2 (18 -> 16 with a 3x3 and pad 0), the W5 rows
+  // 62/60/28/26 (tails of 14/12/12/10 lanes of 16, 6/4/4/2 of 8), and > 64 columns (several row
+  // chunks, 70).
+  for_each_isa([] {
+    int64_t row = 0;
+    for (int64_t ic : {1, 3, 10, 17})
+      for (int64_t oc : {1, 5, 10, 16, 17})
+        for (int64_t pad : {0, 1}) {
+          const int64_t widths[] = {9, 18, 28, 62, 70};
+          const int64_t width = widths[row % 5];
+          const int64_t n = 1 + row % 5;
+          ++row;
+          check_all_passes(square(n, ic, oc, 7 + row % 3, width, 3, pad), Path::Direct);
+        }
+  });
+}
+
+TEST(ConvDirect, EveryKernelWidthAndRegisterBlock) {
+  // Kernel widths 1-5 with 1-9 output channels: every register block size of both ISAs (forward
+  // up to 8 channels, split evenly; weight gradient up to 8 for KW 1 down to 2 for KW 4-5), and
+  // output widths whose first row chunk has 1-4 vectors of 8 or 16 lanes, with and without tail.
+  for_each_isa([] {
+    const int64_t widths[] = {5, 12, 20, 29, 40, 48, 64, 67};
+    int64_t row = 0;
+    for (int64_t kw = 1; kw <= 5; ++kw)
+      for (int64_t oc = 1; oc <= 9; ++oc, ++row) {
+        const int64_t ow = widths[row % 8];
+        const int64_t pad = row % 3 == 0 ? kw / 2 : 0;
+        k::Conv2dDesc d{.N = 1 + row % 2,
+                        .IC = 1 + row % 4,
+                        .IH = 4 + kw,
+                        .IW = ow + kw - 1 - 2 * pad,
+                        .OC = oc,
+                        .KH = 1 + (kw + row) % 3,
+                        .KW = kw,
+                        .PH = {pad, pad},
+                        .PW = {pad, pad}};
+        check_all_passes(d, Path::Direct);
       }
+  });
 }
 
 TEST(ConvDirect, KernelWidthsAndAsymmetricPadding) {
-  SKIP_WITHOUT_AVX512();
   // 1x1, 5x5 (LeNet-like with pad 2), non-square 2x4 with asymmetric padding, a padding wider
   // than the kernel's reach (negative padding in the transposed geometry of backward data), and
   // a 4x5 kernel on an input as small as the kernel.
-  check_all_passes(square(2, 6, 7, 8, 21, 1, 0), Path::Direct);
-  check_all_passes(square(3, 1, 6, 12, 28, 5, 2), Path::Direct);
-  check_all_passes(
-      {.N = 2, .IC = 4, .IH = 13, .IW = 35, .OC = 9, .KH = 2, .KW = 4, .PH = {1, 0}, .PW = {3, 1}},
-      Path::Direct);
-  check_all_passes(square(1, 2, 3, 3, 4, 3, 4), Path::Direct);
-  check_all_passes({.N = 2, .IC = 3, .IH = 4, .IW = 5, .OC = 12, .KH = 4, .KW = 5}, Path::Direct);
+  for_each_isa([] {
+    check_all_passes(square(2, 6, 7, 8, 21, 1, 0), Path::Direct);
+    check_all_passes(square(3, 1, 6, 12, 28, 5, 2), Path::Direct);
+    check_all_passes({.N = 2,
+                      .IC = 4,
+                      .IH = 13,
+                      .IW = 35,
+                      .OC = 9,
+                      .KH = 2,
+                      .KW = 4,
+                      .PH = {1, 0},
+                      .PW = {3, 1}},
+                     Path::Direct);
+    check_all_passes(square(1, 2, 3, 3, 4, 3, 4), Path::Direct);
+    check_all_passes({.N = 2, .IC = 3, .IH = 4, .IW = 5, .OC = 12, .KH = 4, .KW = 5}, Path::Direct);
+  });
 }
 
 TEST(ConvDirect, W5LayersMatchReference) {
-  SKIP_WITHOUT_AVX512();
-  check_all_passes(square(2, 3, 10, 64, 64, 3, 0), Path::Direct);
-  check_all_passes(square(2, 10, 10, 62, 62, 3, 0), Path::Direct);
-  check_all_passes(square(3, 10, 10, 28, 28, 3, 0), Path::Direct);
+  for_each_isa([] {
+    check_all_passes(square(2, 3, 10, 64, 64, 3, 0), Path::Direct);
+    check_all_passes(square(2, 10, 10, 62, 62, 3, 0), Path::Direct);
+    check_all_passes(square(3, 10, 10, 28, 28, 3, 0), Path::Direct);
+  });
 }
 
 TEST(ConvDirect, RejectsGeometriesItDoesNotImplement) {
-  SKIP_WITHOUT_AVX512();
+  if (!k::conv2d_direct_available()) GTEST_SKIP() << "this CPU has neither AVX-512F nor AVX2+FMA";
   std::vector<float> buf(4096);
   k::Conv2dDesc strided = square(1, 2, 2, 9, 9, 3, 0);
   strided.SH = strided.SW = 2;
@@ -150,27 +224,33 @@ TEST(ConvDirect, RuleAndSwitches) {
     return d;
   }();
   const k::FastPaths saved = k::fast_paths();
-  if (k::conv2d_direct_available()) {
-    EXPECT_TRUE(k::conv2d_direct_preferred(w5, k::ConvPass::Forward));
-    EXPECT_TRUE(k::conv2d_direct_preferred(w5, k::ConvPass::BackwardData));
-    EXPECT_TRUE(k::conv2d_direct_preferred(w5, k::ConvPass::BackwardWeight));
-  }
-  // The measured rule on other workload layers (bench/NOTES.md "direct"): thin inputs take the
-  // direct forward and weight gradient but not the data gradient; 16k channels stay on oneDNN.
+  // The measured rule on other workload layers (bench/NOTES.md "direct" and "avx2"): thin inputs
+  // take the direct forward (AVX2: up to 16 outputs) and weight gradient but not the data
+  // gradient; 16k channels stay on oneDNN, except the AVX2 weight gradient of 16->16 3x3.
   const auto desc = [](int64_t ic, int64_t oc, int64_t hw, int64_t kernel, int64_t pad) {
     k::Conv2dDesc d = square(8, ic, oc, hw, hw, kernel, pad);
     k::conv2d_validate(d);
     return d;
   };
-  if (k::conv2d_direct_available()) {
-    const k::Conv2dDesc w2 = desc(1, 32, 28, 3, 1), w4 = desc(16, 16, 64, 3, 1);
-    const k::Conv2dDesc w1 = desc(6, 16, 14, 5, 0);
-    EXPECT_TRUE(k::conv2d_direct_preferred(w2, k::ConvPass::Forward));
+  const k::Conv2dDesc w2 = desc(1, 32, 28, 3, 1), w4 = desc(16, 16, 64, 3, 1);
+  const k::Conv2dDesc w4_thin = desc(1, 16, 64, 3, 1), w1 = desc(6, 16, 14, 5, 0);
+  const auto passes = {k::ConvPass::Forward, k::ConvPass::BackwardData,
+                       k::ConvPass::BackwardWeight};
+  for (k::DirectIsa isa : cpu_isas()) {
+    IsaLimit limit(isa);
+    SCOPED_TRACE(isa_name(isa));
+    const bool avx2 = isa == k::DirectIsa::Avx2;
+    for (auto pass : passes) EXPECT_TRUE(k::conv2d_direct_preferred(w5, pass));
+    EXPECT_EQ(k::conv2d_direct_preferred(w2, k::ConvPass::Forward), !avx2);
     EXPECT_TRUE(k::conv2d_direct_preferred(w2, k::ConvPass::BackwardWeight));
     EXPECT_FALSE(k::conv2d_direct_preferred(w2, k::ConvPass::BackwardData));
-    for (auto pass :
-         {k::ConvPass::Forward, k::ConvPass::BackwardData, k::ConvPass::BackwardWeight}) {
-      EXPECT_FALSE(k::conv2d_direct_preferred(w4, pass));
+    EXPECT_TRUE(k::conv2d_direct_preferred(w4_thin, k::ConvPass::Forward));
+    EXPECT_TRUE(k::conv2d_direct_preferred(w4_thin, k::ConvPass::BackwardWeight));
+    EXPECT_FALSE(k::conv2d_direct_preferred(w4_thin, k::ConvPass::BackwardData));
+    EXPECT_FALSE(k::conv2d_direct_preferred(w4, k::ConvPass::Forward));
+    EXPECT_FALSE(k::conv2d_direct_preferred(w4, k::ConvPass::BackwardData));
+    EXPECT_EQ(k::conv2d_direct_preferred(w4, k::ConvPass::BackwardWeight), avx2);
+    for (auto pass : passes) {
       EXPECT_FALSE(k::conv2d_direct_preferred(w1, pass));
       EXPECT_FALSE(k::conv2d_direct_preferred(desc(1, 64, 28, 3, 1), pass));
     }
@@ -180,31 +260,37 @@ TEST(ConvDirect, RuleAndSwitches) {
   k::set_fast_paths(off);
   EXPECT_FALSE(k::conv2d_direct_preferred(w5, k::ConvPass::Forward));
   k::set_fast_paths(saved);
-  k::conv2d_direct_simulate_no_avx512(true);
-  EXPECT_FALSE(k::conv2d_direct_available());
-  EXPECT_FALSE(k::conv2d_direct_preferred(w5, k::ConvPass::BackwardWeight));
-  std::vector<float> buf(8);
-  k::Conv2dDesc tiny = square(1, 1, 1, 2, 2, 1, 0);
-  k::conv2d_validate(tiny);
-  EXPECT_THROW(k::conv2d_forward_direct(tiny, buf.data(), buf.data(), nullptr, buf.data(), false),
-               UsageError);
-  k::conv2d_direct_simulate_no_avx512(false);
+  {
+    IsaLimit none(k::DirectIsa::None);
+    EXPECT_EQ(k::conv2d_direct_isa(), k::DirectIsa::None);
+    EXPECT_FALSE(k::conv2d_direct_available());
+    EXPECT_FALSE(k::conv2d_direct_preferred(w5, k::ConvPass::BackwardWeight));
+    std::vector<float> buf(8);
+    k::Conv2dDesc tiny = square(1, 1, 1, 2, 2, 1, 0);
+    k::conv2d_validate(tiny);
+    EXPECT_THROW(k::conv2d_forward_direct(tiny, buf.data(), buf.data(), nullptr, buf.data(), false),
+                 UsageError);
+  }
+  EXPECT_EQ(k::conv2d_direct_available(), !cpu_isas().empty());
 }
 
 TEST(ConvDirect, FastDispatchWithAndWithoutTheDirectPath) {
-  // The dispatch as it runs (direct where the rule says), with the switch off, and as on a CPU
-  // without AVX-512: all three match the reference.
+  // The dispatch as it runs (direct where the rule says, in each ISA of this CPU), with the
+  // switch off, and as on a CPU without AVX-512F and AVX2: all match the reference.
   k::BackendGuard fast(k::Backend::Fast);
   const k::FastPaths saved = k::fast_paths();
   const k::Conv2dDesc shapes[] = {square(3, 3, 10, 20, 30, 3, 0), square(2, 10, 10, 18, 26, 3, 1),
                                   square(2, 1, 16, 12, 34, 3, 0)};
-  for (const auto& d : shapes) check_all_passes(d, Path::FastDispatch);
+  for (k::DirectIsa isa : cpu_isas()) {
+    IsaLimit limit(isa);
+    SCOPED_TRACE(isa_name(isa));
+    for (const auto& d : shapes) check_all_passes(d, Path::FastDispatch);
+  }
   k::FastPaths off = saved;
   off.conv_direct = false;
   k::set_fast_paths(off);
   for (const auto& d : shapes) check_all_passes(d, Path::FastDispatch);
   k::set_fast_paths(saved);
-  k::conv2d_direct_simulate_no_avx512(true);
+  IsaLimit none(k::DirectIsa::None);
   for (const auto& d : shapes) check_all_passes(d, Path::FastDispatch);
-  k::conv2d_direct_simulate_no_avx512(false);
 }
