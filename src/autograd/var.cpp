@@ -10,6 +10,7 @@ namespace physcnn::autograd {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local LeafGradSink* t_leaf_sink = nullptr;
 
 // Nodes reachable from root through recorded ops, inputs before the ops that use them. Owning
 // pointers: the sweep frees each op's inputs as it goes, which must not free a pending node.
@@ -31,22 +32,29 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
   return order;
 }
 
-void accumulate(Node* node, const Tensor& g, const std::string& from_op) {
-  PHYSCNN_CHECK_SHAPE(g.shape() == node->value.shape(), "backward of ", from_op,
-                      ": gradient shape ", g.shape().str(), " does not match input shape ",
-                      node->value.shape().str(), " (", node->op, ")");
-  if (!node->grad.defined()) {
-    node->grad = g.dtype() == node->value.dtype() ? g : g.to(node->value.dtype());
-  } else if (node->grad.sole_owner() && node->grad.is_contiguous() &&
-             node->grad.dtype() == g.dtype()) {
+// sum += g, with sum an existing gradient of value's shape or undefined.
+void add_gradient(Tensor& sum, const Tensor& g, DType dtype) {
+  if (!sum.defined()) {
+    sum = g.dtype() == dtype ? g : g.to(dtype);
+  } else if (sum.sole_owner() && sum.is_contiguous() && sum.dtype() == g.dtype()) {
     // In place when nobody else holds the buffer: no new tensor, one pass (x + 1*y rounds
     // as x + y, so the result equals the out-of-place sum bit for bit).
-    add_(node->grad, g);
+    add_(sum, g);
   } else {
     // Out of place: several nodes may hold the very same gradient tensor (add passes its
     // output gradient to both inputs), so an in-place += could change a sibling's gradient.
-    node->grad = add(node->grad, g);
+    sum = add(sum, g);
   }
+}
+
+void accumulate(const std::shared_ptr<Node>& node, const Tensor& g, const std::string& from_op) {
+  PHYSCNN_CHECK_SHAPE(g.shape() == node->value.shape(), "backward of ", from_op,
+                      ": gradient shape ", g.shape().str(), " does not match input shape ",
+                      node->value.shape().str(), " (", node->op, ")");
+  if (t_leaf_sink && !node->backward)
+    route_leaf_gradient(*t_leaf_sink, node, g);
+  else
+    add_gradient(node->grad, g, node->value.dtype());
 }
 
 }  // namespace
@@ -67,7 +75,7 @@ void Var::backward(const Tensor& seed) const {
   PHYSCNN_CHECK(requires_grad(), UsageError,
                 "backward() on a value that does not require a gradient (", op(), ")");
   const std::vector<std::shared_ptr<Node>> order = topological_order(node_);
-  accumulate(node_.get(), seed, "seed");
+  accumulate(node_, seed, "seed");
   NoGradGuard no_grad;
   const bool profiling = profile::active();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
@@ -80,13 +88,32 @@ void Var::backward(const Tensor& seed) const {
     for (size_t i = 0; i < node->inputs.size(); ++i) g.needed[i] = node->inputs[i]->requires_grad;
     node->backward(g);
     for (size_t i = 0; i < node->inputs.size(); ++i)
-      if (g.needed[i] && g.in[i].defined()) accumulate(node->inputs[i].get(), g.in[i], node->op);
+      if (g.needed[i] && g.in[i].defined()) accumulate(node->inputs[i], g.in[i], node->op);
     // Free the intermediate gradient and the graph below: a second backward needs a new forward.
     node->grad = Tensor();
     node->backward = nullptr;
     node->inputs.clear();
     if (profiling) profile::add_backward(node->profile_row, profile::cpu_seconds() - t0);
   }
+}
+
+void route_leaf_gradient(LeafGradSink& sink, const std::shared_ptr<Node>& leaf, const Tensor& g) {
+  for (auto& [node, sum] : sink.sums_)
+    if (node == leaf) return add_gradient(sum, g, leaf->value.dtype());
+  sink.sums_.emplace_back(leaf, Tensor());
+  add_gradient(sink.sums_.back().second, g, leaf->value.dtype());
+}
+
+LeafGradSink::Route::Route(LeafGradSink& sink) : previous_(t_leaf_sink) {
+  t_leaf_sink = &sink;
+}
+LeafGradSink::Route::~Route() {
+  t_leaf_sink = previous_;
+}
+
+void LeafGradSink::add_to_leaves() {
+  for (auto& [leaf, sum] : sums_) add_gradient(leaf->grad, sum, leaf->value.dtype());
+  sums_.clear();
 }
 
 void Var::zero_grad() {

@@ -74,6 +74,34 @@ class Var {
 // a gradient; otherwise the result is a plain constant.
 Var make_op(std::string op, Tensor value, const std::vector<Var>& inputs, BackwardFn backward);
 
+// Per-thread sums of leaf gradients. While a LeafGradSink::Route is alive on a thread, every
+// gradient that backward() on that thread delivers to a leaf (a parameter: a node without a
+// backward function) is summed in the sink instead of the leaf's .grad. Threads that run
+// backward over the same parameters at once (the chunks of one training step, train/step.cpp)
+// each route into their own sink; afterwards one thread calls add_to_leaves() sink by sink, in
+// a fixed order, so the result does not depend on timing.
+class LeafGradSink {
+ public:
+  class Route {
+   public:
+    explicit Route(LeafGradSink& sink);
+    ~Route();
+    Route(const Route&) = delete;
+    Route& operator=(const Route&) = delete;
+
+   private:
+    LeafGradSink* previous_;
+  };
+  // leaf.grad += sum, leaves in the order their first gradient arrived; empties the sink.
+  void add_to_leaves();
+  bool empty() const { return sums_.empty(); }
+
+ private:
+  friend void route_leaf_gradient(LeafGradSink& sink, const std::shared_ptr<Node>& leaf,
+                                  const Tensor& g);
+  std::vector<std::pair<std::shared_ptr<Node>, Tensor>> sums_;
+};
+
 // Grad mode: NoGradGuard switches recording off for its scope (evaluation, optimizer steps).
 bool grad_enabled();
 class NoGradGuard {

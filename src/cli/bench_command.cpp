@@ -131,9 +131,12 @@ std::string profile_layers(const Workload& w, const BenchOptions& o) {
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "%s %s: CPU time per module inside the training step at batch %lld (%lld "
-                "chunk(s) of %lld), median of %d steps (ms)\n%-44s %10s %10s %7s\n",
+                "chunk(s) of %lld%s), median of %d steps (ms)\n%-44s %10s %10s %7s\n",
                 w.id.c_str(), w.model.c_str(), static_cast<long long>(n),
-                static_cast<long long>(chunks), static_cast<long long>(chunk_size), iters,
+                static_cast<long long>(chunks), static_cast<long long>(chunk_size),
+                // Profile rows are per thread, so chunks that would run on separate threads
+                // (train/step.hpp) run one after another, each op multithreaded, here.
+                chunks > 1 && num_threads() > 1 ? ", one after another while profiled" : "", iters,
                 "module (self time; a fused Conv2d includes its ReLU)", "forward", "backward",
                 "share");
   std::string s = buf;

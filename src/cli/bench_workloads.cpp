@@ -289,10 +289,11 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
     };
     const Series s = time_series(step, o);
     if (forced_chunk)
-      std::fprintf(stderr, "bench %s: train batch %lld ran in %lld chunk(s) of %lld%s%s\n",
+      std::fprintf(stderr,
+                   "bench %s: train batch %lld ran in %lld chunk(s) of %lld on %d thread(s)%s%s\n",
                    w.id.c_str(), static_cast<long long>(n), static_cast<long long>(last.chunks),
-                   static_cast<long long>(last.chunk_size), last.refusal.empty() ? "" : ": ",
-                   last.refusal.c_str());
+                   static_cast<long long>(last.chunk_size), last.threads,
+                   last.refusal.empty() ? "" : ": ", last.refusal.c_str());
     PHYSCNN_CHECK(std::isfinite(loss), NumericalError, "bench ", w.id, ": training loss became ",
                   loss, " at batch ", n);
     const auto images = static_cast<double>(n);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
+#include <vector>
 
 namespace physcnn {
 
@@ -29,6 +31,31 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& f) {
     const int64_t lo = begin + n * c / chunks, hi = begin + n * (c + 1) / chunks;
     f(lo, hi);
   }
+}
+
+// Calls f(w) once for each w in [0, workers) on its own thread, for independent tasks that
+// each run single-threaded (inside, parallel_for and oneDNN run serially). An exception thrown
+// by f(w) is caught on its thread and the one of the lowest w rethrown here after all finish.
+template <class F>
+void run_on_threads(int workers, F&& f) {
+  if (workers <= 1 || in_parallel_region()) {
+    for (int w = 0; w < std::max(workers, 1); ++w) f(w);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
+#pragma omp parallel for num_threads(workers) schedule(static, 1)
+  for (int w = 0; w < workers; ++w) {
+    try {
+      // This thread's own thread-count setting (it ends with the region): oneDNN sizes a
+      // primitive's internal barriers and reductions by it when the primitive is created.
+      set_num_threads(1);
+      f(w);
+    } catch (...) {
+      errors[static_cast<size_t>(w)] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 }  // namespace physcnn

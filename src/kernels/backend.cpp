@@ -10,9 +10,9 @@ namespace physcnn::kernels {
 namespace {
 std::atomic<Backend> g_backend{Backend::Fast};
 
-// PHYSCNN_FAST_DISABLE="conv_gemm,fusion,conv_direct,microbatch,winograd" turns paths off at
-// start-up: a diagnostic for before/after measurements in one binary (bench/NOTES.md), never needed
-// for correct results.
+// PHYSCNN_FAST_DISABLE="conv_gemm,fusion,conv_direct,microbatch,chunk_threads,winograd" turns paths
+// off at start-up: a diagnostic for before/after measurements in one binary (bench/NOTES.md), never
+// needed for correct results.
 FastPaths initial_paths() {
   FastPaths p;
   const char* env = std::getenv("PHYSCNN_FAST_DISABLE");
@@ -21,6 +21,7 @@ FastPaths initial_paths() {
   if (s.find("fusion") != std::string::npos) p.fusion = false;
   if (s.find("conv_direct") != std::string::npos) p.conv_direct = false;
   if (s.find("microbatch") != std::string::npos) p.microbatch = false;
+  if (s.find("chunk_threads") != std::string::npos) p.chunk_threads = false;
   if (s.find("winograd") != std::string::npos) p.winograd = false;
   return p;
 }

@@ -24,9 +24,10 @@ bool use_fast() {
 struct FastPaths {
   bool conv_gemm = true;
   bool fusion = true;
-  bool conv_direct = true;  // direct kernels for few-channel convolutions
-  bool microbatch = true;   // training steps in cache-sized chunks of the batch
-  bool winograd = true;     // Winograd convolutions where oneDNN has them
+  bool conv_direct = true;    // direct kernels for few-channel convolutions
+  bool microbatch = true;     // training steps in cache-sized chunks of the batch
+  bool chunk_threads = true;  // those chunks on separate threads, each op inside single-threaded
+  bool winograd = true;       // Winograd convolutions where oneDNN has them
   // Experiment, off: oneDNN convolutions on NCHW activations instead of reordering to and
   // from blocked layouts; 1.3-5x slower on every workload layer (bench/conv_gflops rows).
   bool conv_plain = false;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
 #include "tensor/tensor.hpp"
@@ -28,8 +29,9 @@ dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
 }
+// One stream per thread: threads that run convolutions at once (train/step.cpp) never share one.
 dnnl::stream& cpu_stream() {
-  static dnnl::stream stream(cpu_engine());
+  thread_local dnnl::stream stream(cpu_engine());
   return stream;
 }
 
@@ -176,10 +178,12 @@ Plan make_plan_preferring(const Conv2dDesc& d, Kind kind, bool with_bias, bool w
   return make_plan(d, kind, with_bias, dnnl::algorithm::convolution_direct);
 }
 
-// The cache: geometry + kind + bias + algorithm asked for -> plan. One mutex guards lookup and
-// execution (the primitives are multithreaded inside; serialising callers keeps the cached buffers
-// safe).
-using Key = std::array<int64_t, 22>;
+// The cache: geometry + kind + bias + algorithm asked for -> a pool of plans. A plan's memory
+// objects carry the caller's pointers during a run, so one thread at a time may run it: a caller
+// takes a free plan of the pool (or adds one), and the cache's mutex guards only lookup and
+// creation, so threads that run the same layer at once (the chunks of a training step on
+// separate threads) each run their own copy; a single caller keeps reusing the first.
+using Key = std::array<int64_t, 23>;
 Key make_key(const Conv2dDesc& d, Kind kind, bool with_bias, bool winograd) {
   return {d.N,
           d.IC,
@@ -202,27 +206,57 @@ Key make_key(const Conv2dDesc& d, Kind kind, bool with_bias, bool winograd) {
           int64_t(kind),
           int64_t(with_bias),
           int64_t(conv2d_plain_layout(d)),
-          int64_t(winograd)};
+          int64_t(winograd),
+          // oneDNN fixes a primitive's thread count at creation (barriers inside the backward
+          // weights): threads inside run_on_threads (1) must not run one made for 2.
+          num_threads()};
 }
+struct PooledPlan {
+  Plan plan;
+  std::mutex busy;  // held while a thread runs the plan
+};
 constexpr size_t kMaxPlans = 256;
 std::mutex g_mutex;
-std::map<Key, std::unique_ptr<Plan>> g_plans;
+std::map<Key, std::vector<std::shared_ptr<PooledPlan>>> g_plans;
 
-// Runs the cached plan for (d, kind) on the caller's buffers, given in the plan's arg order.
+// A plan of the pool for (d, kind) that no other thread is running, locked for the caller.
+std::pair<std::shared_ptr<PooledPlan>, std::unique_lock<std::mutex>> acquire(const Conv2dDesc& d,
+                                                                             Kind kind,
+                                                                             bool with_bias,
+                                                                             bool winograd) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  // Bounded: a run with many geometries (varying batch sizes) must not grow without limit;
+  // dropping everything is simple and re-creating a primitive costs well under a millisecond.
+  // Plans in use stay alive through their callers' shared_ptr.
+  const Key key = make_key(d, kind, with_bias, winograd);
+  if (g_plans.size() >= kMaxPlans && g_plans.find(key) == g_plans.end()) g_plans.clear();
+  std::vector<std::shared_ptr<PooledPlan>>& pool = g_plans[key];
+  for (const std::shared_ptr<PooledPlan>& p : pool) {
+    std::unique_lock<std::mutex> busy(p->busy, std::try_to_lock);
+    if (busy.owns_lock()) return {p, std::move(busy)};
+  }
+  auto p = std::make_shared<PooledPlan>();
+  try {
+    p->plan = make_plan_preferring(d, kind, with_bias, winograd);
+  } catch (const dnnl::error& e) {
+    if (pool.empty()) g_plans.erase(key);
+    throw Error(
+        detail::cat("conv2d (oneDNN): ", e.what(), " (status ", int(e.status), ") for ", d.str()));
+  }
+  pool.push_back(p);
+  std::unique_lock<std::mutex> busy(p->busy);
+  return {p, std::move(busy)};
+}
+
+// Runs a cached plan for (d, kind) on the caller's buffers, given in the plan's arg order.
 void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const float*>& ptrs) {
   const ConvPass pass = kind == Kind::BackwardData     ? ConvPass::BackwardData
                         : kind == Kind::BackwardWeight ? ConvPass::BackwardWeight
                                                        : ConvPass::Forward;
   const bool winograd = conv2d_winograd_preferred(d, pass);
-  std::lock_guard<std::mutex> lock(g_mutex);
-  // Bounded: a run with many geometries (varying batch sizes) must not grow without limit;
-  // dropping everything is simple and re-creating a primitive costs well under a millisecond.
-  const Key key = make_key(d, kind, with_bias, winograd);
-  if (g_plans.size() >= kMaxPlans && g_plans.find(key) == g_plans.end()) g_plans.clear();
-  std::unique_ptr<Plan>& slot = g_plans[key];
+  auto [slot, busy] = acquire(d, kind, with_bias, winograd);
   try {
-    if (!slot) slot = std::make_unique<Plan>(make_plan_preferring(d, kind, with_bias, winograd));
-    Plan& p = *slot;
+    Plan& p = slot->plan;
     dnnl::stream& s = cpu_stream();
     std::unordered_map<int, memory> args;
     std::vector<Tensor> buffers;  // the blocked-layout copies, alive until s.wait()
@@ -246,7 +280,6 @@ void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const
       if (a.output && a.internal) a.convert.execute(s, a.internal, a.user);
     s.wait();
   } catch (const dnnl::error& e) {
-    if (!slot) g_plans.erase(key);
     throw Error(
         detail::cat("conv2d (oneDNN): ", e.what(), " (status ", int(e.status), ") for ", d.str()));
   }

@@ -108,6 +108,7 @@ std::array<int64_t, 4> Conv2d::resolved_padding() const {
 }
 
 Var Conv2d::forward(const Var& x) {
+  const bool fuse_relu = in_fused_call();
   PHYSCNN_CHECK_SHAPE(x.dim() == 4, "expects a (N,C,H,W) input, got ", x.shape().str());
   if (!weight_.defined()) materialise(x.size(1), x.dtype());
   check_channels("Conv2d", x, weight_.size(1) * o_.groups, weight_, 4);
@@ -121,12 +122,11 @@ Var Conv2d::forward(const Var& x) {
                       .padding_mode = o_.padding_mode,
                       .dilation = {o_.dilation.h, o_.dilation.w},
                       .groups = o_.groups};
-  return fuse_relu_ ? ag::conv2d_relu(x, weight_, bias_, args)
-                    : ag::conv2d(x, weight_, bias_, args);
+  return fuse_relu ? ag::conv2d_relu(x, weight_, bias_, args) : ag::conv2d(x, weight_, bias_, args);
 }
 
 Var Conv2d::call_with_relu(const Var& x) {
-  return call_with_flag(fuse_relu_, x);
+  return call_fused(x);
 }
 
 int64_t Conv2d::macs(const Shape& in, const Shape& out) const {

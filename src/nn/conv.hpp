@@ -71,7 +71,6 @@ class Conv2d : public Module {
   Conv2dOptions o_;
   Rng rng_;
   Var weight_, bias_;
-  bool fuse_relu_ = false;  // set only for the duration of call_with_relu
 };
 
 struct Conv1dOptions {

@@ -69,6 +69,7 @@ void BatchNorm::materialise(int64_t features, DType dtype) {
 }
 
 Var BatchNorm::forward(const Var& x) {
+  const bool fuse_relu = in_fused_call();
   bool rank_ok = false;
   for (int64_t r : ranks_) rank_ok = rank_ok || x.dim() == r;
   PHYSCNN_CHECK_SHAPE(rank_ok, "expects a ", ranks_.size() == 1 ? "(N,C,H,W)" : "(N,C) or (N,C,L)",
@@ -93,15 +94,15 @@ Var BatchNorm::forward(const Var& x) {
   if (!o_.track_running_stats) {
     // The op updates running statistics in training; these scratch tensors absorb it.
     Tensor mean = Tensor::zeros(Shape{C}, x.dtype()), var = Tensor::ones(Shape{C}, x.dtype());
-    return (fuse_relu_ ? ag::batch_norm_relu : ag::batch_norm)(x, weight_, bias_, mean, var, true,
-                                                               0.0, o_.eps);
+    return (fuse_relu ? ag::batch_norm_relu : ag::batch_norm)(x, weight_, bias_, mean, var, true,
+                                                              0.0, o_.eps);
   }
-  return (fuse_relu_ ? ag::batch_norm_relu : ag::batch_norm)(
+  return (fuse_relu ? ag::batch_norm_relu : ag::batch_norm)(
       x, weight_, bias_, running_mean_, running_var_, use_batch_stats, momentum, o_.eps);
 }
 
 Var BatchNorm::call_with_relu(const Var& x) {
-  return call_with_flag(fuse_relu_, x);
+  return call_fused(x);
 }
 
 // --- Dropout ----------------------------------------------------------------------------------

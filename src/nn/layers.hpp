@@ -67,7 +67,6 @@ class BatchNorm : public Module {
   std::vector<int64_t> ranks_;  // accepted input ranks
   Var weight_, bias_;
   Tensor running_mean_, running_var_, num_batches_tracked_;
-  bool fuse_relu_ = false;  // set only for the duration of call_with_relu
 };
 
 class BatchNorm1d : public BatchNorm {  // (N,C) or (N,C,L)

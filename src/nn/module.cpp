@@ -27,13 +27,21 @@ ForwardObserver*& forward_observer() {
 }
 }  // namespace detail
 
-Var Module::call_with_flag(bool& flag, const Var& x) {
-  struct Reset {
-    bool& flag;
-    ~Reset() { flag = false; }
-  } reset{flag};
-  flag = true;
+namespace {
+thread_local const Module* t_fused_call = nullptr;  // the module call_fused is running, if any
+}  // namespace
+
+Var Module::call_fused(const Var& x) {
+  struct Restore {
+    const Module* previous;
+    ~Restore() { t_fused_call = previous; }
+  } restore{t_fused_call};
+  t_fused_call = this;
   return (*this)(x);
+}
+
+bool Module::in_fused_call() const {
+  return t_fused_call == this;
 }
 
 std::string Module::context() const {

@@ -111,9 +111,12 @@ class Module : public std::enable_shared_from_this<Module> {
   // (modules are held by shared_ptr and never copied). The slot may stay undefined (lazy).
   void register_parameter(const std::string& name, Var* slot);
   void register_buffer(const std::string& name, Tensor* slot);
-  // operator()(x) with `flag` set for the duration of the call, reset also when it throws: how a
-  // layer runs a fused variant of its forward (Conv2d / BatchNorm followed by ReLU).
-  Var call_with_flag(bool& flag, const Var& x);
+  // operator()(x) marked as a fused call: how a layer runs a fused variant of its forward
+  // (Conv2d / BatchNorm followed by ReLU). The mark lives in the calling thread, not in the
+  // module, so threads that run the same model at once (train/step.cpp) do not see each
+  // other's; forward() asks in_fused_call() before it calls anything else.
+  Var call_fused(const Var& x);
+  bool in_fused_call() const;
   // A leaf parameter that requires a gradient.
   static Var make_parameter(Tensor value) { return Var(std::move(value), true); }
   // DType used when materialising parameters: the first existing parameter's, else float32.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "autograd/functional.hpp"
+#include "autograd/profile.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
@@ -185,22 +186,53 @@ int64_t g_microbatch_chunk = StepOptions::kAuto;
 std::mutex g_cache_mutex;
 std::vector<CacheEntry> g_cache;  // a handful of (model, shape) pairs per process
 
-// Samples per chunk for this step (n: the whole batch); refusal says why not, when chunks were
-// asked for and the model may not run in them.
-int64_t decide_chunk(nn::Module& model, const Tensor& inputs, const StepOptions& options,
-                     std::string& refusal) {
+// Threads that may run whole chunks of `model`'s step at once: 1 (the chunks one after another,
+// each op multithreaded) when the switch is off, a single thread is set, we already run inside a
+// parallel region, a profile session is open (its rows are per thread) or a Dropout layer trains
+// (its one generator would be shared).
+int chunk_workers(nn::Module& model) {
+  if (!kernels::fast_paths().chunk_threads || num_threads() < 2 || in_parallel_region() ||
+      ag::profile::active())
+    return 1;
+  const auto draws = [](nn::Module& m) {
+    const std::string kind = m.type_name();
+    return m.is_training() && kind.rfind("Dropout", 0) == 0;
+  };
+  if (draws(model)) return 1;
+  for (auto& [_, m] : model.named_modules())
+    if (draws(*m)) return 1;
+  return num_threads();
+}
+
+struct ChunkChoice {
+  int64_t chunk;    // samples per chunk (n: the whole batch at once)
+  int workers = 1;  // threads running chunks at once
+};
+
+// The chunks of this step; refusal says why the batch runs whole when chunks were asked for and
+// the model may not run in them.
+ChunkChoice decide_chunk(nn::Module& model, const Tensor& inputs, const StepOptions& options,
+                         std::string& refusal) {
   const int64_t n = inputs.size(0);
   const int64_t asked = options.chunk == StepOptions::kAuto ? g_microbatch_chunk : options.chunk;
   const bool wanted =
       asked > 0 || (asked == StepOptions::kAuto && kernels::fast_paths().microbatch);
-  if (!wanted || n <= 1 || (asked > 0 && asked >= n)) return n;
+  if (!wanted || n <= 1 || (asked > 0 && asked >= n)) return {n};
   refusal = microbatch_refusal(model);
-  if (!refusal.empty()) return n;
+  if (!refusal.empty()) return {n};
   const Shape sample(std::vector<int64_t>(inputs.shape().begin() + 1, inputs.shape().end()));
   const ChunkPlan plan = chunk_plan(model, sample, inputs.dtype());
   refusal = plan.refusal;
-  if (!refusal.empty()) return n;
-  return asked > 0 ? asked : choose_chunk(plan, n, num_threads());
+  if (!refusal.empty()) return {n};
+  const int workers = chunk_workers(model);
+  int64_t chunk = asked;
+  if (asked <= 0) {
+    chunk = workers > 1 ? choose_worker_chunk(plan, n, workers) : 0;
+    if (chunk <= 0) return {choose_chunk(plan, n, num_threads())};
+  }
+  if (chunk >= n) return {n};
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  return {chunk, int(std::min<int64_t>(workers, chunks))};
 }
 
 }  // namespace
@@ -212,7 +244,7 @@ Tensor forward_chunked(nn::Module& model, const Tensor& inputs, const StepOption
                     options.chunk, " must be > 0, 0 (auto) or -1 (whole batch)");
   ag::NoGradGuard no_grad;
   std::string refusal;
-  const int64_t n = inputs.size(0), chunk = decide_chunk(model, inputs, options, refusal);
+  const int64_t n = inputs.size(0), chunk = decide_chunk(model, inputs, options, refusal).chunk;
   if (chunk >= n) return model(Var(inputs)).value();
   std::vector<Tensor> parts;
   for (int64_t lo = 0; lo < n; lo += chunk)
@@ -279,6 +311,17 @@ int64_t choose_chunk(const ChunkPlan& plan, int64_t batch, int threads) {
   return (batch + count - 1) / count;
 }
 
+int64_t choose_worker_chunk(const ChunkPlan& plan, int64_t batch, int workers) {
+  constexpr int64_t kMinChunk = 8;        // samples, when the batch has enough of them
+  constexpr int64_t kMinWorkerChunk = 4;  // below this, per-op overheads eat the second core
+  if (!plan.refusal.empty() || plan.largest_bytes <= 0 || workers < 2) return 0;
+  const int64_t fits = std::max(l2_cache_bytes() / plan.largest_bytes, kMinChunk);
+  int64_t count = std::max<int64_t>((batch + fits - 1) / fits, workers);
+  count = (count + workers - 1) / workers * workers;
+  const int64_t chunk = (batch + count - 1) / count;
+  return chunk < kMinWorkerChunk ? 0 : chunk;
+}
+
 ChunkCountFn ignore_aware_count(const Tensor& target, int64_t ignore_index) {
   PHYSCNN_CHECK_SHAPE(target.dim() >= 1, "ignore_aware_count: target ", target.shape().str(),
                       " has no batch dimension");
@@ -304,7 +347,8 @@ StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Chunk
   const int64_t n = inputs.size(0);
   StepResult r;
   r.chunk_size = n;
-  int64_t chunk = decide_chunk(model, inputs, options, r.refusal);
+  ChunkChoice choice = decide_chunk(model, inputs, options, r.refusal);
+  int64_t chunk = choice.chunk;
   // Each chunk's mean loss enters with its share of the batch's count, so the sum of the
   // chunks' gradients is the gradient of the batch's mean (Reduction::Mean of the losses).
   double total = double(n);
@@ -321,19 +365,34 @@ StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Chunk
     return r;
   }
   r.chunk_size = chunk;
-  r.chunks = 0;
-  std::vector<Tensor> parts;
-  for (int64_t lo = 0; lo < n; lo += chunk) {
-    const int64_t hi = std::min(n, lo + chunk);
-    ++r.chunks;
+  r.chunks = (n + chunk - 1) / chunk;
+  r.threads = choice.workers;
+  std::vector<Tensor> parts(size_t(r.chunks));
+  std::vector<double> losses(size_t(r.chunks), 0.0);
+  const auto run_chunk = [&](int64_t c) {
+    const int64_t lo = c * chunk, hi = std::min(n, lo + chunk);
     Var out = model(Var(inputs.slice(0, lo, hi)));
-    if (options.keep_output) parts.push_back(out.value());
+    if (options.keep_output) parts[size_t(c)] = out.value();
     const double share = (options.count ? options.count(lo, hi) : double(hi - lo)) / total;
-    if (share == 0) continue;  // every target of this chunk is ignored: no loss, no gradient
+    if (share == 0) return;  // every target of this chunk is ignored: no loss, no gradient
     Var l = loss(out, lo, hi);
-    r.loss += share * l.item();
+    losses[size_t(c)] = share * l.item();
     l.backward(Tensor::full(l.shape(), share, l.dtype()));
+  };
+  if (r.threads <= 1) {
+    for (int64_t c = 0; c < r.chunks; ++c) run_chunk(c);
+  } else {
+    // Worker w runs chunks [w C / W, (w+1) C / W) and sums its parameter gradients apart; the
+    // sums enter the parameters in worker order, so the step is the same on every run.
+    std::vector<ag::LeafGradSink> sinks(size_t(r.threads));
+    run_on_threads(r.threads, [&](int w) {
+      ag::LeafGradSink::Route route(sinks[size_t(w)]);
+      for (int64_t c = r.chunks * w / r.threads; c < r.chunks * (w + 1) / r.threads; ++c)
+        run_chunk(c);
+    });
+    for (ag::LeafGradSink& s : sinks) s.add_to_leaves();
   }
+  for (double l : losses) r.loss += l;
   if (options.keep_output) r.output = concat(parts, 0);
   return r;
 }

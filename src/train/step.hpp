@@ -41,6 +41,7 @@ struct StepResult {
   double loss = 0;         // the whole batch's mean loss, sum over chunks of share x chunk mean
   int64_t chunks = 1;      // forward/backward passes run; 1 = the whole batch at once
   int64_t chunk_size = 0;  // samples per chunk (the last may be smaller)
+  int threads = 1;         // threads the chunks ran on (chunk_threads), each op single-threaded
   std::string refusal;     // why the batch ran whole although chunks were asked for, or ""
 };
 
@@ -53,6 +54,12 @@ int64_t microbatch_chunk();
 // Zeroes nothing: gradients accumulate into the parameters' .grad as one backward would (call
 // the optimizer's zero_grad() before). Dropout layers draw one mask per chunk, so a chunked
 // step's masks differ from the whole batch's (same distribution, different draws).
+// With several threads (num_threads() > 1) and kernels::FastPaths::chunk_threads on, the chunks
+// run on separate threads at once, each op inside single-threaded, each thread summing its own
+// parameter gradients (autograd::LeafGradSink), added in a fixed order after all finish: the
+// result does not depend on timing. Then `loss` is called from several threads at once; it must
+// only read shared state. Not used for models with Dropout in training (one generator) or while
+// a profile session is open (its rows are per thread).
 StepResult forward_backward(nn::Module& model, const Tensor& inputs, const ChunkLossFn& loss,
                             const StepOptions& options = {});
 // The same with a target whose first dimension is the batch: loss(output rows, target rows).
@@ -82,10 +89,16 @@ struct ChunkPlan {
 };
 ChunkPlan chunk_plan(nn::Module& model, const Shape& sample, DType dtype);
 
-// Samples per chunk for a batch of `batch` (>= batch: do not chunk) with `threads` threads:
-// the chunk whose largest layer (input + output) fits the threads' L2 caches, at least
-// kMinChunk per thread so that per-op overheads stay small, balanced over the batch.
+// Samples per chunk for a batch of `batch` (>= batch: do not chunk) with `threads` threads
+// splitting each op: the chunk whose largest layer (input + output) fits the threads' L2
+// caches, at least kMinChunk per thread so that per-op overheads stay small, balanced over the
+// batch.
 int64_t choose_chunk(const ChunkPlan& plan, int64_t batch, int threads);
+// The same for `workers` threads that each run whole chunks (StepResult::threads): a chunk fits
+// one core's L2 (at least kMinChunk samples, or fewer to give every worker a chunk), as many
+// chunks as a multiple of workers; 0 when the batch has too few samples for every worker to get
+// a useful chunk (then the chunks, if any, run one after another: choose_chunk).
+int64_t choose_worker_chunk(const ChunkPlan& plan, int64_t batch, int workers);
 // L2 bytes per core as the OS reports it (1 MiB when it does not).
 int64_t l2_cache_bytes();
 

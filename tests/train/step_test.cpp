@@ -236,9 +236,114 @@ TEST(MicrobatchStep, DropoutModelsChunk) {
   const Tensor x = Tensor::normal(Shape{9, 5}, 0.0, 1.0, rng, DType::F64);
   const Tensor y = Tensor::from_vector(std::vector<float>{0, 1, 2, 2, 1, 0, 0, 1, 2}, Shape{9});
   const Plain whole = plain_step(*model, x, y);
+  const int threads = num_threads();
+  set_num_threads(2);
   const StepResult r = chunked_step(*model, x, y, 4);
+  set_num_threads(threads);
   EXPECT_EQ(r.chunks, 3);
+  EXPECT_EQ(r.threads, 1);  // one generator: the chunks run one after another
   EXPECT_LE(max_grad_diff(gradients(*model), whole.grads), 1e-12);
+}
+
+// Sets the thread count and the chunk_threads switch for a scope.
+class ThreadsGuard {
+ public:
+  ThreadsGuard(int threads, bool chunk_threads)
+      : threads_(num_threads()), paths_(kernels::fast_paths()) {
+    set_num_threads(threads);
+    kernels::FastPaths p = paths_;
+    p.chunk_threads = chunk_threads;
+    kernels::set_fast_paths(p);
+  }
+  ~ThreadsGuard() {
+    set_num_threads(threads_);
+    kernels::set_fast_paths(paths_);
+  }
+
+ private:
+  int threads_;
+  kernels::FastPaths paths_;
+};
+
+// Two threads each run their chunks with their own parameter-gradient sums (fused Conv2d+ReLU
+// included: its fusion mark is per thread), added in worker order afterwards. Float64 runs the
+// reference kernels; float32 the fast ones (oneDNN plans, direct and im2col kernels) on both
+// threads at once.
+void check_zoo_on_threads(DType dtype, double tol) {
+  for (const Case& c : zoo_cases()) {
+    nn::ModulePtr model = c.make();
+    model->build(c.sample);
+    if (dtype == DType::F64) model->to(DType::F64);
+    model->train();
+    for (auto [n, chunk] : {std::pair<int64_t, int64_t>{6, 3}, {7, 2}}) {
+      SCOPED_TRACE(c.name + ", batch " + std::to_string(n) + ", chunk " + std::to_string(chunk));
+      Tensor x, y;
+      make_data(c, n, dtype, x, y);
+      const Plain whole = plain_step(*model, x, y);
+      StepResult serial, first, again;
+      Grads serial_grads, first_grads;
+      {
+        ThreadsGuard one(2, false);
+        serial = chunked_step(*model, x, y, chunk);
+        serial_grads = gradients(*model);
+      }
+      ThreadsGuard two(2, true);
+      first = chunked_step(*model, x, y, chunk);
+      first_grads = gradients(*model);
+      again = chunked_step(*model, x, y, chunk);
+      EXPECT_EQ(serial.threads, 1);
+      EXPECT_EQ(first.threads, 2);
+      EXPECT_EQ(first.chunks, (n + chunk - 1) / chunk);
+      EXPECT_LE(max_grad_diff(first_grads, whole.grads), tol);
+      EXPECT_LE(max_grad_diff(first_grads, serial_grads), tol);
+      EXPECT_NEAR(first.loss, whole.loss, tol * std::abs(whole.loss));
+      EXPECT_LE(rel_diff(first.output, whole.output), tol);
+      EXPECT_EQ(max_grad_diff(gradients(*model), first_grads), 0.0);  // same sums, same order
+      EXPECT_EQ(again.loss, first.loss);
+    }
+  }
+}
+
+TEST(MicrobatchStep, ChunksOnThreadsEqualWholeBatchAndRepeatBitForBitFloat64) {
+  check_zoo_on_threads(DType::F64, 1e-12);
+}
+
+TEST(MicrobatchStep, ChunksOnThreadsEqualWholeBatchAndRepeatBitForBitFloat32) {
+  check_zoo_on_threads(DType::F32, 2e-5);  // as ChunkedGradientsEqualWholeBatchFloat32
+}
+
+TEST(MicrobatchStep, AnErrorOnAWorkerThreadReachesTheCallerAndLeavesNoGradient) {
+  auto model = nn::models::ising_cnn(4);
+  model->build(Shape{1, 16, 16});
+  const Case c = zoo_cases()[0];
+  Tensor x, y;
+  make_data(c, 8, DType::F32, x, y);
+  ThreadsGuard two(2, true);
+  model->zero_grad();
+  const auto loss = [&](const Var& out, int64_t lo, int64_t hi) -> Var {
+    if (lo >= 4)
+      throw ShapeError("test: the loss of samples " + std::to_string(lo) + "-" +
+                       std::to_string(hi) + " fails");
+    return ag::cross_entropy(out, y.slice(0, lo, hi));
+  };
+  test::expect_error<ShapeError>([&] { forward_backward(*model, x, loss, {.chunk = 2}); },
+                                 {"test: the loss of samples 4-6 fails"});
+  for (const auto& [name, p] : model->named_parameters()) EXPECT_FALSE(p.grad().defined()) << name;
+}
+
+TEST(MicrobatchStep, WorkerChunksFitOneCoreAndShareTheBatchEvenly) {
+  const int64_t l2 = l2_cache_bytes();
+  const ChunkPlan small{.largest_bytes = l2 / 64};   // 64 samples fit one core's L2
+  EXPECT_EQ(choose_worker_chunk(small, 32, 2), 16);  // at least one chunk per worker
+  EXPECT_EQ(choose_worker_chunk(small, 256, 2), 64);
+  EXPECT_EQ(choose_worker_chunk(small, 200, 2), 50);  // 4 chunks, not 64, 64, 64, 8
+  const ChunkPlan big{.largest_bytes = l2};           // one sample fills L2: chunks of at least 8
+  EXPECT_EQ(choose_worker_chunk(big, 32, 2), 8);
+  EXPECT_EQ(choose_worker_chunk(big, 40, 2), 7);  // 6 chunks (a multiple of 2) of at most 7
+  EXPECT_EQ(choose_worker_chunk(big, 6, 2), 0);   // 3 per worker: not worth a second thread
+  EXPECT_EQ(choose_worker_chunk(big, 8, 2), 4);
+  EXPECT_EQ(choose_worker_chunk(big, 32, 1), 0);
+  EXPECT_EQ(choose_worker_chunk(ChunkPlan{.refusal = "x"}, 128, 2), 0);
 }
 
 TEST(MicrobatchStep, IgnoredTargetsKeepTheBatchMean) {
