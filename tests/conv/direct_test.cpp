@@ -117,10 +117,12 @@ void for_each_isa(F&& body) {
 
 TEST(ConvDirect, CpuIsaIsTested) {
   // On x86-64 with AVX2 (every CI machine) at least one path must run, or the tests below skip.
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     EXPECT_FALSE(cpu_isas().empty());
-  if (__builtin_cpu_supports("avx512f"))
+  }
+  if (__builtin_cpu_supports("avx512f")) {
     EXPECT_EQ(cpu_isas(), (std::vector{k::DirectIsa::Avx2, k::DirectIsa::Avx512}));
+  }
 }
 
 TEST(ConvDirect, ChannelsWidthsPaddingsMatchReference) {
