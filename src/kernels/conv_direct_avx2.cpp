@@ -21,7 +21,7 @@ namespace {
 
 constexpr int64_t kLanes = 8;
 // Vectors per output-row chunk of the forward: 16 columns. With 4, 3 or 1 (and the largest
-// block the registers hold: 2, 3, 8 channels) 10->10 @62 ran at 27-35 GFLOP/s, with 2 at 41-44
+// block the registers hold: 2, 3, 8 channels) 10->10 @62 ran at 27-35 GFLOP/s, with 2 at 39-44
 // (same-binary A/B, best of 10 in thread CPU time, 1 thread).
 constexpr int kMaxVec = 2;
 constexpr int kMaxBlock = 8;  // output channels per register block
