@@ -14,6 +14,23 @@ namespace physcnn::kernels {
 
 namespace direct {
 
+void sum_partials(const float* part, int64_t chunks, int64_t lanes, int64_t WN, int64_t OC,
+                  float* dw, float* db) {
+  const int64_t per_chunk = WN * lanes + OC;
+  for (int64_t i = 0; i < WN; ++i) {
+    float s = 0.0f;
+    for (int64_t c = 0; c < chunks; ++c)
+      for (int64_t l = 0; l < lanes; ++l) s += part[c * per_chunk + i * lanes + l];
+    dw[i] = s;
+  }
+  if (db)
+    for (int64_t oc = 0; oc < OC; ++oc) {
+      float s = 0.0f;
+      for (int64_t c = 0; c < chunks; ++c) s += part[c * per_chunk + WN * lanes + oc];
+      db[oc] = s;
+    }
+}
+
 std::vector<std::array<int64_t, 2>> channel_blocks(int64_t channels, int64_t max_block) {
   const int64_t nb = (channels + max_block - 1) / max_block;
   std::vector<std::array<int64_t, 2>> blocks;

@@ -16,6 +16,12 @@ constexpr int64_t kMaxKW = 5;  // kernel widths the weight-gradient kernels are 
 // most 6 -> 5 + 5, not 6 + 4: the smaller block would run at the larger block's cost per FMA).
 std::vector<std::array<int64_t, 2>> channel_blocks(int64_t channels, int64_t max_block);
 
+// The weight-gradient kernels' last step: `chunks` threads each left WN * lanes lane-wise
+// partial sums (weight i at [i * lanes, (i + 1) * lanes)) followed by OC bias sums;
+// dw[i] = all of weight i's, db[oc] = all of oc's (db may be null).
+void sum_partials(const float* part, int64_t chunks, int64_t lanes, int64_t WN, int64_t OC,
+                  float* dw, float* db);
+
 // Stride 1, dilation 1, groups 1, KW <= kMaxKW (checked by the caller); same contracts as
 // conv2d_forward_direct and conv2d_backward_weight_direct. Backward data is the forward of the
 // transposed geometry (conv_direct.cpp).

@@ -419,18 +419,7 @@ void backward_weight_avx2(const Conv2dDesc& d, const float* x, const float* dy, 
       }
     }
   });
-  for (int64_t i = 0; i < WN; ++i) {
-    float s = 0.0f;
-    for (int64_t c = 0; c < chunks; ++c)
-      for (int64_t l = 0; l < kLanes; ++l) s += part[c * per_chunk + i * kLanes + l];
-    dw[i] = s;
-  }
-  if (db)
-    for (int64_t oc = 0; oc < d.OC; ++oc) {
-      float s = 0.0f;
-      for (int64_t c = 0; c < chunks; ++c) s += part[c * per_chunk + WN * kLanes + oc];
-      db[oc] = s;
-    }
+  sum_partials(part, chunks, kLanes, WN, d.OC, dw, db);
 }
 
 }  // namespace physcnn::kernels::direct
