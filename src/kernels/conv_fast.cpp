@@ -185,28 +185,9 @@ Plan make_plan_preferring(const Conv2dDesc& d, Kind kind, bool with_bias, bool w
 // separate threads) each run their own copy; a single caller keeps reusing the first.
 using Key = std::array<int64_t, 23>;
 Key make_key(const Conv2dDesc& d, Kind kind, bool with_bias, bool winograd) {
-  return {d.N,
-          d.IC,
-          d.IH,
-          d.IW,
-          d.OC,
-          d.KH,
-          d.KW,
-          d.SH,
-          d.SW,
-          d.PH[0],
-          d.PH[1],
-          d.PW[0],
-          d.PW[1],
-          d.DH,
-          d.DW,
-          d.G,
-          d.OH,
-          d.OW,
-          int64_t(kind),
-          int64_t(with_bias),
-          int64_t(conv2d_plain_layout(d)),
-          int64_t(winograd),
+  return {d.N, d.IC, d.IH, d.IW, d.OC, d.KH, d.KW, d.SH, d.SW, d.PH[0], d.PH[1], d.PW[0], d.PW[1],
+          d.DH, d.DW, d.G, d.OH, d.OW, int64_t(kind), int64_t(with_bias),
+          int64_t(conv2d_plain_layout(d)), int64_t(winograd),
           // oneDNN fixes a primitive's thread count at creation (barriers inside the backward
           // weights): threads inside run_on_threads (1) must not run one made for 2.
           num_threads()};
