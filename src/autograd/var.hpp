@@ -94,7 +94,6 @@ class LeafGradSink {
   };
   // leaf.grad += sum, leaves in the order their first gradient arrived; empties the sink.
   void add_to_leaves();
-  bool empty() const { return sums_.empty(); }
 
  private:
   friend void route_leaf_gradient(LeafGradSink& sink, const std::shared_ptr<Node>& leaf,

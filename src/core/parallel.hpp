@@ -39,7 +39,7 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& f) {
 template <class F>
 void run_on_threads(int workers, F&& f) {
   if (workers <= 1 || in_parallel_region()) {
-    for (int w = 0; w < std::max(workers, 1); ++w) f(w);
+    for (int w = 0; w < workers; ++w) f(w);
     return;
   }
   std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));

@@ -186,21 +186,31 @@ int64_t g_microbatch_chunk = StepOptions::kAuto;
 std::mutex g_cache_mutex;
 std::vector<CacheEntry> g_cache;  // a handful of (model, shape) pairs per process
 
-// Threads that may run whole chunks of `model`'s step at once: 1 (the chunks one after another,
-// each op multithreaded) when the switch is off, a single thread is set, we already run inside a
-// parallel region, a profile session is open (its rows are per thread) or a Dropout layer trains
-// (its one generator would be shared).
-int chunk_workers(nn::Module& model) {
-  if (!kernels::fast_paths().chunk_threads || num_threads() < 2 || in_parallel_region() ||
+// The allow-list verdict over a model and its modules, and whether a layer draws random numbers
+// in its current mode (a training Dropout: its one generator must not be shared by threads).
+struct ModelScan {
+  std::string refusal;
+  bool draws = false;
+};
+ModelScan scan(nn::Module& model) {
+  ModelScan s;
+  const auto visit = [&s](nn::Module& m, const std::string& path) {
+    if (s.refusal.empty()) s.refusal = refusal_of(m, path);
+    s.draws = s.draws || (m.is_training() && m.type_name().rfind("Dropout", 0) == 0);
+  };
+  visit(model, "");
+  for (auto& [path, m] : model.named_modules()) visit(*m, m->path().empty() ? path : m->path());
+  return s;
+}
+
+// Threads that may run whole chunks of a step at once: 1 (the chunks one after another, each op
+// multithreaded) when the switch is off, a single thread is set, we already run inside a
+// parallel region, a profile session is open (its rows are per thread) or a layer draws random
+// numbers.
+int chunk_workers(bool draws) {
+  if (draws || !kernels::fast_paths().chunk_threads || num_threads() < 2 || in_parallel_region() ||
       ag::profile::active())
     return 1;
-  const auto draws = [](nn::Module& m) {
-    const std::string kind = m.type_name();
-    return m.is_training() && kind.rfind("Dropout", 0) == 0;
-  };
-  if (draws(model)) return 1;
-  for (auto& [_, m] : model.named_modules())
-    if (draws(*m)) return 1;
   return num_threads();
 }
 
@@ -209,22 +219,23 @@ struct ChunkChoice {
   int workers = 1;  // threads running chunks at once
 };
 
-// The chunks of this step; refusal says why the batch runs whole when chunks were asked for and
-// the model may not run in them.
+// The chunks of this step (on threads only if `may_thread`); refusal says why the batch runs
+// whole when chunks were asked for and the model may not run in them.
 ChunkChoice decide_chunk(nn::Module& model, const Tensor& inputs, const StepOptions& options,
-                         std::string& refusal) {
+                         bool may_thread, std::string& refusal) {
   const int64_t n = inputs.size(0);
   const int64_t asked = options.chunk == StepOptions::kAuto ? g_microbatch_chunk : options.chunk;
   const bool wanted =
       asked > 0 || (asked == StepOptions::kAuto && kernels::fast_paths().microbatch);
   if (!wanted || n <= 1 || (asked > 0 && asked >= n)) return {n};
-  refusal = microbatch_refusal(model);
+  const ModelScan traits = scan(model);
+  refusal = traits.refusal;
   if (!refusal.empty()) return {n};
   const Shape sample(std::vector<int64_t>(inputs.shape().begin() + 1, inputs.shape().end()));
   const ChunkPlan plan = chunk_plan(model, sample, inputs.dtype());
   refusal = plan.refusal;
   if (!refusal.empty()) return {n};
-  const int workers = chunk_workers(model);
+  const int workers = may_thread ? chunk_workers(traits.draws) : 1;
   int64_t chunk = asked;
   if (asked <= 0) {
     chunk = workers > 1 ? choose_worker_chunk(plan, n, workers) : 0;
@@ -244,7 +255,8 @@ Tensor forward_chunked(nn::Module& model, const Tensor& inputs, const StepOption
                     options.chunk, " must be > 0, 0 (auto) or -1 (whole batch)");
   ag::NoGradGuard no_grad;
   std::string refusal;
-  const int64_t n = inputs.size(0), chunk = decide_chunk(model, inputs, options, refusal).chunk;
+  const int64_t n = inputs.size(0),
+                chunk = decide_chunk(model, inputs, options, false, refusal).chunk;
   if (chunk >= n) return model(Var(inputs)).value();
   std::vector<Tensor> parts;
   for (int64_t lo = 0; lo < n; lo += chunk)
@@ -262,10 +274,7 @@ int64_t microbatch_chunk() {
 }
 
 std::string microbatch_refusal(nn::Module& model) {
-  if (std::string r = refusal_of(model, ""); !r.empty()) return r;
-  for (auto& [path, m] : model.named_modules())
-    if (std::string r = refusal_of(*m, m->path().empty() ? path : m->path()); !r.empty()) return r;
-  return "";
+  return scan(model).refusal;
 }
 
 ChunkPlan chunk_plan(nn::Module& model, const Shape& sample, DType dtype) {
@@ -347,7 +356,7 @@ StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Chunk
   const int64_t n = inputs.size(0);
   StepResult r;
   r.chunk_size = n;
-  ChunkChoice choice = decide_chunk(model, inputs, options, r.refusal);
+  ChunkChoice choice = decide_chunk(model, inputs, options, true, r.refusal);
   int64_t chunk = choice.chunk;
   // Each chunk's mean loss enters with its share of the batch's count, so the sum of the
   // chunks' gradients is the gradient of the batch's mean (Reduction::Mean of the losses).

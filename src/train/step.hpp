@@ -68,8 +68,8 @@ StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Tenso
                             const TargetLossFn& loss, const StepOptions& options = {});
 
 // The model's output for `inputs` without gradients (evaluation and prediction), in the chunks
-// forward_backward would use for the model's current modes; the same values as one forward up
-// to float rounding.
+// forward_backward would use for the model's current modes on one thread (choose_chunk; they
+// run one after another); the same values as one forward up to float rounding.
 Tensor forward_chunked(nn::Module& model, const Tensor& inputs, const StepOptions& options = {});
 
 // Why `model`, in its current train/eval modes, may not run a training step in chunks (a layer

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "autograd/functional.hpp"
@@ -103,28 +104,40 @@ void make_data(const Case& c, int64_t n, DType dtype, Tensor& x, Tensor& y) {
   for (int64_t i = 0; i < y.numel(); ++i) t[i] = float(rng.below(uint64_t(c.classes)));
 }
 
-// Chunked against whole for each zoo model, for a batch that the chunk divides and one it does
-// not, in the given dtype; tol bounds the relative gradient, loss and output differences.
-void check_zoo(DType dtype, double tol) {
+// For each zoo model built in `dtype` (training mode) and each (batch, chunk) pair: data, the
+// plain whole-batch step, then check(model, x, y, whole, n, chunk).
+using ZooCheck = std::function<void(nn::Module&, const Tensor&, const Tensor&, const Plain&,
+                                    int64_t n, int64_t chunk)>;
+void for_each_zoo_step(DType dtype, std::initializer_list<std::pair<int64_t, int64_t>> sizes,
+                       const ZooCheck& check) {
   for (const Case& c : zoo_cases()) {
     nn::ModulePtr model = c.make();
     model->build(c.sample);
     if (dtype == DType::F64) model->to(DType::F64);
     model->train();
-    for (auto [n, chunk] : {std::pair<int64_t, int64_t>{6, 3}, {5, 2}}) {
+    for (auto [n, chunk] : sizes) {
       SCOPED_TRACE(c.name + ", batch " + std::to_string(n) + ", chunk " + std::to_string(chunk));
       Tensor x, y;
       make_data(c, n, dtype, x, y);
-      const Plain whole = plain_step(*model, x, y);
-      const StepResult r = chunked_step(*model, x, y, chunk);
-      EXPECT_EQ(r.refusal, "");
-      EXPECT_EQ(r.chunks, (n + chunk - 1) / chunk);
-      EXPECT_EQ(r.chunk_size, chunk);
-      EXPECT_LE(max_grad_diff(gradients(*model), whole.grads), tol);
-      EXPECT_NEAR(r.loss, whole.loss, tol * std::abs(whole.loss));
-      EXPECT_LE(rel_diff(r.output, whole.output), tol);
+      check(*model, x, y, plain_step(*model, x, y), n, chunk);
     }
   }
+}
+
+// Chunked against whole for each zoo model, for a batch that the chunk divides and one it does
+// not, in the given dtype; tol bounds the relative gradient, loss and output differences.
+void check_zoo(DType dtype, double tol) {
+  for_each_zoo_step(dtype, {{6, 3}, {5, 2}},
+                    [tol](nn::Module& model, const Tensor& x, const Tensor& y, const Plain& whole,
+                          int64_t n, int64_t chunk) {
+                      const StepResult r = chunked_step(model, x, y, chunk);
+                      EXPECT_EQ(r.refusal, "");
+                      EXPECT_EQ(r.chunks, (n + chunk - 1) / chunk);
+                      EXPECT_EQ(r.chunk_size, chunk);
+                      EXPECT_LE(max_grad_diff(gradients(model), whole.grads), tol);
+                      EXPECT_NEAR(r.loss, whole.loss, tol * std::abs(whole.loss));
+                      EXPECT_LE(rel_diff(r.output, whole.output), tol);
+                    });
 }
 
 TEST(MicrobatchStep, ChunkedGradientsEqualWholeBatchFloat64) {
@@ -270,38 +283,31 @@ class ThreadsGuard {
 // reference kernels; float32 the fast ones (oneDNN plans, direct and im2col kernels) on both
 // threads at once.
 void check_zoo_on_threads(DType dtype, double tol) {
-  for (const Case& c : zoo_cases()) {
-    nn::ModulePtr model = c.make();
-    model->build(c.sample);
-    if (dtype == DType::F64) model->to(DType::F64);
-    model->train();
-    for (auto [n, chunk] : {std::pair<int64_t, int64_t>{6, 3}, {7, 2}}) {
-      SCOPED_TRACE(c.name + ", batch " + std::to_string(n) + ", chunk " + std::to_string(chunk));
-      Tensor x, y;
-      make_data(c, n, dtype, x, y);
-      const Plain whole = plain_step(*model, x, y);
-      StepResult serial, first, again;
-      Grads serial_grads, first_grads;
-      {
-        ThreadsGuard one(2, false);
-        serial = chunked_step(*model, x, y, chunk);
-        serial_grads = gradients(*model);
-      }
-      ThreadsGuard two(2, true);
-      first = chunked_step(*model, x, y, chunk);
-      first_grads = gradients(*model);
-      again = chunked_step(*model, x, y, chunk);
-      EXPECT_EQ(serial.threads, 1);
-      EXPECT_EQ(first.threads, 2);
-      EXPECT_EQ(first.chunks, (n + chunk - 1) / chunk);
-      EXPECT_LE(max_grad_diff(first_grads, whole.grads), tol);
-      EXPECT_LE(max_grad_diff(first_grads, serial_grads), tol);
-      EXPECT_NEAR(first.loss, whole.loss, tol * std::abs(whole.loss));
-      EXPECT_LE(rel_diff(first.output, whole.output), tol);
-      EXPECT_EQ(max_grad_diff(gradients(*model), first_grads), 0.0);  // same sums, same order
-      EXPECT_EQ(again.loss, first.loss);
-    }
-  }
+  for_each_zoo_step(dtype, {{6, 3}, {7, 2}},
+                    [tol](nn::Module& model, const Tensor& x, const Tensor& y, const Plain& whole,
+                          int64_t n, int64_t chunk) {
+                      StepResult serial;
+                      Grads serial_grads;
+                      {
+                        ThreadsGuard one(2, false);
+                        serial = chunked_step(model, x, y, chunk);
+                        serial_grads = gradients(model);
+                      }
+                      ThreadsGuard two(2, true);
+                      const StepResult first = chunked_step(model, x, y, chunk);
+                      const Grads first_grads = gradients(model);
+                      const StepResult again = chunked_step(model, x, y, chunk);
+                      EXPECT_EQ(serial.threads, 1);
+                      EXPECT_EQ(first.threads, 2);
+                      EXPECT_EQ(first.chunks, (n + chunk - 1) / chunk);
+                      EXPECT_LE(max_grad_diff(first_grads, whole.grads), tol);
+                      EXPECT_LE(max_grad_diff(first_grads, serial_grads), tol);
+                      EXPECT_NEAR(first.loss, whole.loss, tol * std::abs(whole.loss));
+                      EXPECT_LE(rel_diff(first.output, whole.output), tol);
+                      // Same sums in the same order: bit for bit.
+                      EXPECT_EQ(max_grad_diff(gradients(model), first_grads), 0.0);
+                      EXPECT_EQ(again.loss, first.loss);
+                    });
 }
 
 TEST(MicrobatchStep, ChunksOnThreadsEqualWholeBatchAndRepeatBitForBitFloat64) {
