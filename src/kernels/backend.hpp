@@ -27,7 +27,7 @@ struct FastPaths {
   bool conv_direct = true;    // direct kernels for few-channel convolutions
   bool microbatch = true;     // training steps in cache-sized chunks of the batch
   bool chunk_threads = true;  // those chunks on separate threads, each op inside single-threaded
-  bool winograd = true;       // Winograd convolutions where oneDNN has them
+  bool winograd = true;       // Winograd: oneDNN's where it has them, F(2x2,3x3) in the direct path
   // Experiment, off: oneDNN convolutions on NCHW activations instead of reordering to and
   // from blocked layouts; 1.3-5x slower on every workload layer (bench/conv_gflops rows).
   bool conv_plain = false;

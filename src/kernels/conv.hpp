@@ -80,6 +80,10 @@ enum class DirectIsa { None, Avx2, Avx512 };
 DirectIsa conv2d_direct_isa();
 bool conv2d_direct_available();  // conv2d_direct_isa() != DirectIsa::None
 void conv2d_direct_limit_isa(DirectIsa limit);
+// Whether the direct forward (and so backward data, a forward of the flipped filter bank) runs
+// this geometry as Winograd F(2x2,3x3) (conv_winograd_avx2.cpp): 3x3, stride 1, at least 8
+// input channels, AVX2 kernels, FastPaths::winograd on (measured rule).
+bool conv2d_direct_winograd(const Conv2dDesc& d);
 // im2col + sgemm per image (conv_gemm.cpp), groups == 1 only: the fast path for few-channel
 // layers, where oneDNN's backward primitives are slow. Same shapes and contracts as above.
 void conv2d_backward_weight_gemm(const Conv2dDesc& d, const float* x, const float* dy, float* dw,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
 #include "kernels/conv_direct.hpp"
 
@@ -73,6 +74,8 @@ void forward(DirectIsa isa, const Conv2dDesc& d, const float* x, const float* w,
              float* y, bool relu) {
   if (isa == DirectIsa::Avx512)
     direct::forward_avx512(d, x, w, b, y, relu);
+  else if (conv2d_direct_winograd(d))
+    direct::forward_winograd_avx2(d, x, w, b, y, relu);
   else
     direct::forward_avx2(d, x, w, b, y, relu);
 }
@@ -81,6 +84,17 @@ void forward(DirectIsa isa, const Conv2dDesc& d, const float* x, const float* w,
 
 DirectIsa conv2d_direct_isa() {
   return std::min(cpu_isa(), g_isa_limit.load());
+}
+
+// Measured with bench/conv_gflops at 1 thread on Zen 3 (bench/NOTES.md "wino2"), GFLOP/s
+// direct -> Winograd: W5 10->10 @62 forward 60-62 -> 71-78, backward data 51-53 -> 67-71; @30
+// and @28 forward 54-59 -> 63-69, backward data 43-46 -> 60-66. With one input channel it loses
+// (W3/W4 1->16 forward 35-39 -> 22-25): a 1-deep product per position cannot pay for the
+// transforms. Between 1 and 10 input channels not measured; 8 is the conservative line. Not on
+// AVX-512, whose direct kernels run at 85-95 % of peak (Winograd not measured there).
+bool conv2d_direct_winograd(const Conv2dDesc& d) {
+  return fast_paths().winograd && conv2d_direct_isa() == DirectIsa::Avx2 && d.IC >= 8 &&
+         d.KH == 3 && d.KW == 3 && d.SH == 1 && d.SW == 1 && d.DH == 1 && d.DW == 1 && d.G == 1;
 }
 
 bool conv2d_direct_available() {

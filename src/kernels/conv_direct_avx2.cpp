@@ -13,8 +13,6 @@
 #include "core/parallel.hpp"
 #include "kernels/conv_direct.hpp"
 
-#define PHYSCNN_AVX2 __attribute__((target("avx2,fma")))
-
 namespace physcnn::kernels::direct {
 
 namespace {
@@ -38,26 +36,6 @@ LaneMask lane_range(int64_t lo, int64_t hi) {
 
 PHYSCNN_AVX2 __attribute__((always_inline)) inline __m256i load_mask(const LaneMask& m) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m.data()));
-}
-
-// Stores lanes [0, n) of v at p, 1 <= n <= 8: vmaskmovps stores cost Zen 3 about as much as
-// a chunk's FMAs when the input has one channel (W2 1->32 forward ran at 5-7 GFLOP/s).
-PHYSCNN_AVX2 __attribute__((always_inline)) inline void store_lanes(float* p, __m256 v, int64_t n) {
-  if (n == kLanes) return _mm256_storeu_ps(p, v);
-  __m128 part = _mm256_castps256_ps128(v);
-  if (n >= 4) {
-    _mm_storeu_ps(p, part);
-    part = _mm256_extractf128_ps(v, 1);
-    p += 4;
-    n -= 4;
-  }
-  if (n >= 2) {
-    _mm_storel_pi(reinterpret_cast<__m64*>(p), part);
-    part = _mm_movehl_ps(part, part);
-    p += 2;
-    n -= 2;
-  }
-  if (n == 1) _mm_store_ss(p, part);
 }
 
 // ---- forward: y (N,OC,OH,OW) = conv(x (N,IC,IH,IW), w (OC,IC,KH,KW)) + b, optional ReLU --------

@@ -5,6 +5,8 @@
 // dispatch with the direct path off or limited to no ISA, which must give the same results.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "buffers.hpp"
@@ -101,16 +103,31 @@ std::vector<k::DirectIsa> cpu_isas() {
   return isas;
 }
 
-// Runs `body` once per instruction set of cpu_isas(), limited to it.
+// Sets FastPaths::winograd for one scope.
+struct WinogradSwitch {
+  explicit WinogradSwitch(bool on) : saved(k::fast_paths()) {
+    k::FastPaths p = saved;
+    p.winograd = on;
+    k::set_fast_paths(p);
+  }
+  ~WinogradSwitch() { k::set_fast_paths(saved); }
+  k::FastPaths saved;
+};
+
+// Runs `body` once per instruction set of cpu_isas(), limited to it; the AVX2 set twice, with
+// its Winograd F(2x2,3x3) forward (3x3 layers with >= 8 input channels) off and on.
 template <class F>
 void for_each_isa(F&& body) {
   const auto isas = cpu_isas();
   if (isas.empty()) GTEST_SKIP() << "this CPU has neither AVX-512F nor AVX2+FMA";
-  for (k::DirectIsa isa : isas) {
-    IsaLimit limit(isa);
-    SCOPED_TRACE(isa_name(isa));
-    body();
-  }
+  for (k::DirectIsa isa : isas)
+    for (bool winograd : {false, true}) {
+      if (winograd && isa != k::DirectIsa::Avx2) continue;
+      IsaLimit limit(isa);
+      WinogradSwitch wino(winograd);
+      SCOPED_TRACE(std::string(isa_name(isa)) + (winograd ? " with Winograd" : ""));
+      body();
+    }
 }
 
 }  // namespace
@@ -196,6 +213,57 @@ TEST(ConvDirect, W5LayersMatchReference) {
     check_all_passes(square(2, 10, 10, 62, 62, 3, 0), Path::Direct);
     check_all_passes(square(3, 10, 10, 28, 28, 3, 0), Path::Direct);
   });
+}
+
+TEST(ConvDirect, WinogradTilesPaddingsAndChannels) {
+  // The Winograd forward's edges: odd output sizes (a half-used last tile row and column), tile
+  // rows of 1-3 vectors of 8 tiles with and without unused lanes (output widths 1-48), register
+  // blocks of 1-5 output channels (1-17 channels), zero padding 0-2, asymmetric and wider than
+  // the kernel (negative in backward data's transposed geometry), inputs as small as the kernel.
+  for_each_isa([] {
+    const int64_t widths[] = {3, 4, 5, 17, 18, 33, 34, 50};
+    int64_t row = 0;
+    for (int64_t ic : {8, 9, 12, 16})
+      for (int64_t oc : {1, 2, 4, 6, 9, 13, 17}) {
+        const int64_t pad = row % 3, w = widths[row % 8] - 2 + 2 * ((row / 8) % 2);
+        ++row;
+        check_all_passes({.N = 1 + row % 3,
+                          .IC = ic,
+                          .IH = 3 + row % 6,
+                          .IW = std::max<int64_t>(w, 3),
+                          .OC = oc,
+                          .KH = 3,
+                          .KW = 3,
+                          .PH = {pad, (pad + row) % 3},
+                          .PW = {(pad + 1) % 3, pad}},
+                         Path::Direct);
+      }
+    check_all_passes(square(2, 8, 9, 7, 11, 3, 4), Path::Direct);
+    check_all_passes(square(1, 8, 8, 3, 3, 3, 0), Path::Direct);
+  });
+}
+
+TEST(ConvDirect, WinogradRule) {
+  const auto desc = [](int64_t ic, int64_t kernel, int64_t stride) {
+    k::Conv2dDesc d = square(4, ic, 10, 20, 20, kernel, 1);
+    d.SH = d.SW = stride;
+    k::conv2d_validate(d);
+    return d;
+  };
+  for (k::DirectIsa isa : cpu_isas()) {
+    IsaLimit limit(isa);
+    SCOPED_TRACE(isa_name(isa));
+    const bool avx2 = isa == k::DirectIsa::Avx2;
+    EXPECT_EQ(k::conv2d_direct_winograd(desc(10, 3, 1)), avx2);
+    EXPECT_EQ(k::conv2d_direct_winograd(desc(8, 3, 1)), avx2);
+    EXPECT_FALSE(k::conv2d_direct_winograd(desc(1, 3, 1)));  // measured loss at one channel
+    EXPECT_FALSE(k::conv2d_direct_winograd(desc(10, 5, 1)));
+    EXPECT_FALSE(k::conv2d_direct_winograd(desc(10, 3, 2)));
+    WinogradSwitch off(false);
+    EXPECT_FALSE(k::conv2d_direct_winograd(desc(10, 3, 1)));
+  }
+  IsaLimit none(k::DirectIsa::None);
+  EXPECT_FALSE(k::conv2d_direct_winograd(desc(10, 3, 1)));
 }
 
 TEST(ConvDirect, RejectsGeometriesItDoesNotImplement) {
