@@ -2,7 +2,10 @@
 // hoisted, plus a branch-free path for the common 2x2 stride-2 unpadded window (every MaxPool2
 // in the benchmark workloads) that the compiler can vectorise. Results equal the reference
 // bit for bit: same summation order, same "first maximum wins, NaN wins" comparisons.
+#include <immintrin.h>
+
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/parallel.hpp"
@@ -50,6 +53,113 @@ void max_plane_2x2(const Pool2dDesc& d, const float* x, float* y, int32_t* a) {
   }
 }
 
+// 8 windows of 2x2/2 max pooling with AVX2: rows r0 and r1 from column 0 (16 columns each),
+// window w's first input index k0 + 2 w; y and a (argmax, if kArgmax) get 8 outputs. Even and
+// odd columns come from one shuffle per row (lane order 0 1 4 5 2 3 6 7, put back in order by
+// one permute before the stores); the comparisons are the scalar ones, lane by lane (greater,
+// or NaN), so values and indices are the same bit for bit.
+template <bool kArgmax>
+__attribute__((target("avx2,fma"), always_inline)) inline void max_8_windows(const float* r0,
+                                                                             const float* r1,
+                                                                             int32_t k0, int32_t iw,
+                                                                             float* y, int32_t* a) {
+  const __m256 a0 = _mm256_loadu_ps(r0), b0 = _mm256_loadu_ps(r0 + 8);
+  const __m256 a1 = _mm256_loadu_ps(r1), b1 = _mm256_loadu_ps(r1 + 8);
+  const __m256 v[4] = {_mm256_shuffle_ps(a0, b0, 0x88), _mm256_shuffle_ps(a0, b0, 0xDD),
+                       _mm256_shuffle_ps(a1, b1, 0x88), _mm256_shuffle_ps(a1, b1, 0xDD)};
+  // Input index of each lane's window, in the shuffled lane order.
+  const __m256i first =
+      _mm256_add_epi32(_mm256_set1_epi32(k0), _mm256_setr_epi32(0, 2, 8, 10, 4, 6, 12, 14));
+  const int32_t offsets[4] = {0, 1, iw, iw + 1};
+  __m256 m = v[0];
+  __m256 k = _mm256_castsi256_ps(first);
+  for (int i = 1; i < 4; ++i) {
+    const __m256 t =
+        _mm256_or_ps(_mm256_cmp_ps(v[i], m, _CMP_GT_OQ), _mm256_cmp_ps(v[i], v[i], _CMP_UNORD_Q));
+    m = _mm256_blendv_ps(m, v[i], t);
+    if constexpr (kArgmax)
+      k = _mm256_blendv_ps(
+          k, _mm256_castsi256_ps(_mm256_add_epi32(first, _mm256_set1_epi32(offsets[i]))), t);
+  }
+  _mm256_storeu_ps(y, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), 0xD8)));
+  if constexpr (kArgmax)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a),
+                        _mm256_castpd_si256(_mm256_permute4x64_pd(_mm256_castps_pd(k), 0xD8)));
+}
+
+// One 2x2/2 plane with AVX2. A row's last 1-7 windows go through copies of their input columns
+// (the plane may end there) and of their outputs, so no row has a branchy scalar tail: W2's
+// 14x14 -> 7x7 layer has nothing but tails.
+template <bool kArgmax>
+__attribute__((target("avx2,fma"))) void max_plane_2x2_avx2(const Pool2dDesc& d, const float* x,
+                                                            float* y, int32_t* a) {
+  const auto iw = static_cast<int32_t>(d.IW);
+  const int64_t vec_end = d.OW / 8 * 8, rest = d.OW - vec_end;
+  for (int64_t oh = 0; oh < d.OH; ++oh) {
+    const float* r0 = x + 2 * oh * d.IW;
+    const float* r1 = r0 + d.IW;
+    float* yr = y + oh * d.OW;
+    int32_t* ar = kArgmax ? a + oh * d.OW : nullptr;
+    const auto base = static_cast<int32_t>(2 * oh * d.IW);
+    for (int64_t ow = 0; ow < vec_end; ow += 8)
+      max_8_windows<kArgmax>(r0 + 2 * ow, r1 + 2 * ow, base + static_cast<int32_t>(2 * ow), iw,
+                             yr + ow, kArgmax ? ar + ow : nullptr);
+    if (rest == 0) continue;
+    alignas(32) float c0[16] = {}, c1[16] = {}, ys[8];
+    alignas(32) int32_t as[8];
+    std::memcpy(c0, r0 + 2 * vec_end, size_t(2 * rest) * sizeof(float));
+    std::memcpy(c1, r1 + 2 * vec_end, size_t(2 * rest) * sizeof(float));
+    max_8_windows<kArgmax>(c0, c1, base + static_cast<int32_t>(2 * vec_end), iw, ys, as);
+    std::memcpy(yr + vec_end, ys, size_t(rest) * sizeof(float));
+    if constexpr (kArgmax) std::memcpy(ar + vec_end, as, size_t(rest) * sizeof(int32_t));
+  }
+}
+
+// Backward of one 2x2/2 plane with AVX2: each input element of a window gains the output's
+// gradient where the argmax points at it (blend of old and old + g: untouched elements keep
+// their bits, -0 included), 8 windows per step; the scalar scatter for the row's tail.
+__attribute__((target("avx2,fma"))) void max_plane_2x2_backward_avx2(const Pool2dDesc& d,
+                                                                     const float* g,
+                                                                     const int32_t* a, float* gx) {
+  const int32_t iw = static_cast<int32_t>(d.IW);
+  const __m256i lane_col = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+  const int64_t vec_end = d.OW / 8 * 8;
+  for (int64_t oh = 0; oh < d.OH; ++oh) {
+    float* r[2] = {gx + 2 * oh * d.IW, gx + (2 * oh + 1) * d.IW};
+    const int32_t base = static_cast<int32_t>(2 * oh * d.IW);
+    for (int64_t ow = 0; ow < vec_end; ow += 8) {
+      const __m256 gv = _mm256_loadu_ps(g + oh * d.OW + ow);
+      const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + oh * d.OW + ow));
+      const __m256i k0 =
+          _mm256_add_epi32(_mm256_set1_epi32(base + static_cast<int32_t>(2 * ow)), lane_col);
+      for (int row = 0; row < 2; ++row) {
+        const __m256i kr = _mm256_add_epi32(k0, _mm256_set1_epi32(row * iw));
+        const __m256 even = _mm256_castsi256_ps(_mm256_cmpeq_epi32(av, kr));
+        const __m256 odd =
+            _mm256_castsi256_ps(_mm256_cmpeq_epi32(av, _mm256_add_epi32(kr, _mm256_set1_epi32(1))));
+        // Masks and gradients interleaved back to input column order (2 ow .. 2 ow + 15).
+        const __m256 mlo = _mm256_unpacklo_ps(even, odd), mhi = _mm256_unpackhi_ps(even, odd);
+        const __m256 glo = _mm256_unpacklo_ps(gv, gv), ghi = _mm256_unpackhi_ps(gv, gv);
+        const __m256 mask[2] = {_mm256_permute2f128_ps(mlo, mhi, 0x20),
+                                _mm256_permute2f128_ps(mlo, mhi, 0x31)};
+        const __m256 grad[2] = {_mm256_permute2f128_ps(glo, ghi, 0x20),
+                                _mm256_permute2f128_ps(glo, ghi, 0x31)};
+        for (int h = 0; h < 2; ++h) {
+          float* p = r[row] + 2 * ow + 8 * h;
+          const __m256 old = _mm256_loadu_ps(p);
+          _mm256_storeu_ps(p, _mm256_blendv_ps(old, _mm256_add_ps(old, grad[h]), mask[h]));
+        }
+      }
+    }
+    for (int64_t ow = vec_end; ow < d.OW; ++ow) gx[a[oh * d.OW + ow]] += g[oh * d.OW + ow];
+  }
+}
+
+bool has_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+
 // One plane of general max pooling (any kernel, stride, padding, dilation, ceil mode).
 void max_plane_general(const Pool2dDesc& d, const float* x, float* y, int32_t* a) {
   for (int64_t oh = 0; oh < d.OH; ++oh) {
@@ -84,7 +194,11 @@ void max_pool2d_forward_fast(const Pool2dDesc& d, const float* in, float* out, i
       const float* x = in + p * in_plane;
       float* y = out + p * out_plane;
       int32_t* a = argmax ? argmax + p * out_plane : nullptr;
-      if (fast2 && a)
+      if (fast2 && has_avx2() && a)
+        max_plane_2x2_avx2<true>(d, x, y, a);
+      else if (fast2 && has_avx2())
+        max_plane_2x2_avx2<false>(d, x, y, nullptr);
+      else if (fast2 && a)
         max_plane_2x2<true>(d, x, y, a);
       else if (fast2)
         max_plane_2x2<false>(d, x, y, nullptr);
@@ -99,11 +213,18 @@ void max_pool2d_forward_fast(const Pool2dDesc& d, const float* in, float* out, i
 void max_pool2d_backward_fast(const Pool2dDesc& d, const float* grad_out, const int32_t* argmax,
                               float* grad_in) {
   const int64_t in_plane = d.IH * d.IW, out_plane = d.OH * d.OW;
+  // The vector path needs argmax inside each window, which the forward of the same 2x2/2 geometry
+  // guarantees; an index elsewhere in the plane would be dropped, so other geometries scatter.
+  const bool fast2 = is_2x2_stride_2(d) && has_avx2();
   parallel_for(0, d.N * d.C, plane_grain(d), [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       const float* g = grad_out + p * out_plane;
       const int32_t* a = argmax + p * out_plane;
       float* gx = grad_in + p * in_plane;
+      if (fast2) {
+        max_plane_2x2_backward_avx2(d, g, a, gx);
+        continue;
+      }
       for (int64_t o = 0; o < out_plane; ++o) gx[a[o]] += g[o];
     }
   });

@@ -3,6 +3,9 @@
 // kernels are checked to accumulate into a non-zero gradient buffer.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -97,6 +100,42 @@ TEST(PoolFast, MaxMatchesReference) {
     ++rows;
   }
   EXPECT_GT(rows, 30);
+}
+
+TEST(PoolFast, Max2x2TiesNaNsAndInfinitiesMatchReference) {
+  // The vectorised 2x2/2 path (8 windows per step) and its scalar row tail: output widths 7-25,
+  // odd input sizes, values drawn from a few levels so that windows tie, with NaNs, infinities
+  // and signed zeros, and a gradient buffer holding -0 (an untouched element keeps its sign).
+  const float levels[] = {0.5f,
+                          -0.0f,
+                          0.0f,
+                          1.0f,
+                          -1.0f,
+                          std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity(),
+                          std::numeric_limits<float>::quiet_NaN()};
+  Rng rng(77);
+  for (int64_t iw : {14, 15, 16, 17, 33, 50, 51}) {
+    Pool2dDesc d{.N = 2, .C = 3, .IH = 5, .IW = iw, .KH = 2, .KW = 2, .SH = 2, .SW = 2};
+    pool2d_resolve(d, "ties");
+    SCOPED_TRACE(describe(d));
+    const int64_t in_n = d.N * d.C * d.IH * d.IW, out_n = d.N * d.C * d.OH * d.OW;
+    std::vector<float> x(static_cast<size_t>(in_n));
+    for (float& e : x) e = levels[rng.below(8)];
+    std::vector<float> y_ref(out_n), y_fast(out_n);
+    std::vector<int32_t> a_ref(out_n), a_fast(out_n);
+    max_pool2d_forward_reference<float>(d, x.data(), y_ref.data(), a_ref.data());
+    max_pool2d_forward_fast(d, x.data(), y_fast.data(), a_fast.data());
+    EXPECT_EQ(a_ref, a_fast);
+    for (int64_t i = 0; i < out_n; ++i)  // bitwise: NaN == NaN, -0 != +0
+      ASSERT_EQ(std::bit_cast<uint32_t>(y_ref[i]), std::bit_cast<uint32_t>(y_fast[i])) << i;
+    const auto g = random_floats(out_n, 78);
+    std::vector<float> gx_ref(static_cast<size_t>(in_n), -0.0f), gx_fast = gx_ref;
+    max_pool2d_backward_reference<float>(d, g.data(), a_ref.data(), gx_ref.data());
+    max_pool2d_backward_fast(d, g.data(), a_fast.data(), gx_fast.data());
+    for (int64_t i = 0; i < in_n; ++i)
+      ASSERT_EQ(std::bit_cast<uint32_t>(gx_ref[i]), std::bit_cast<uint32_t>(gx_fast[i])) << i;
+  }
 }
 
 TEST(PoolFast, AvgMatchesReference) {
