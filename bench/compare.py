@@ -93,6 +93,19 @@ def loadavg():
         return ["?"] * 3
 
 
+def gemm_peak(binary, threads):
+    """The machine's sgemm peak in GFLOP/s from bench/gemm_peak next to the runner (None if that
+    tool was not built: physcnn without -DPHYSCNN_BUILD_BENCH=ON)."""
+    here = os.path.dirname(os.path.abspath(binary))
+    for cand in (os.path.join(here, "gemm_peak"), os.path.join(here, "..", "bench", "gemm_peak")):
+        if os.path.exists(cand):
+            out = subprocess.run([cand, str(threads)], capture_output=True, text=True, check=True).stdout
+            for line in out.splitlines():
+                if line.startswith("peak "):
+                    return float(line.split()[1])
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("binary", nargs="?", default="build/src/physcnn",
@@ -118,6 +131,7 @@ def main():
 
     start = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
     load_start = loadavg()
+    peaks = [gemm_peak(a.binary, a.threads)]
     raw = {i: {"physcnn": [], "pytorch": []} for i in ids}
     k = 0
     for rnd in range(a.rounds):
@@ -128,6 +142,7 @@ def main():
                 print(f"round {rnd + 1}/{a.rounds}: {i} {fw} ...", file=sys.stderr, flush=True)
                 raw[i][fw].append(run_physcnn(a.binary, i, a) if fw == "physcnn" else run_torch(i, a))
     load_end = loadavg()
+    peaks.append(gemm_peak(a.binary, a.threads))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(raw, f, indent=1)
@@ -136,6 +151,11 @@ def main():
               f"{a.reps} repetitions of >= {a.min_time} s after {a.warmup} warm-up steps")
     print(f"physcnn vs PyTorch, {start}, {a.threads} thread(s), {a.rounds} round(s) x {timing}")
     print(f"load average (1/5/15 min) at start {' '.join(load_start)}, at end {' '.join(load_end)}")
+    peak = None
+    if None not in peaks:
+        peak = max(peaks)
+        print(f"fp32 GEMM peak (bench/gemm_peak, {a.threads} thread(s)) at start {peaks[0]:.1f}, at end "
+              f"{peaks[1]:.1f} GFLOP/s; % of peak below is of the higher")
     print("ratio = physcnn / PyTorch of the medians; GFLOP/s from physcnn's multiply-add count "
           "(forward 2 x MACs, training step 3 x forward)\n")
     print("| workload | figure | physcnn | PyTorch | ratio | GFLOP/s physcnn | GFLOP/s PyTorch |")
@@ -155,6 +175,9 @@ def main():
             if "img/" in key:
                 mult = 3.0 if key.startswith("train") else 1.0
                 gp, gt = fmt(mult * fwd * p["median"] * 1e-9), fmt(mult * fwd * t["median"] * 1e-9)
+                if peak and "CPU" not in key:
+                    gp += f" ({100 * mult * fwd * p['median'] * 1e-9 / peak:.0f} %)"
+                    gt += f" ({100 * mult * fwd * t['median'] * 1e-9 / peak:.0f} %)"
             print(f"| {name} | {key} | {cell(p)} | {cell(t)} | {ratio:.2f} | {gp} | {gt} |")
             name = ""
 
