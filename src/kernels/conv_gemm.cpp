@@ -118,6 +118,24 @@ bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass) {
 // 17-27 against 36 for oneDNN; W1 1->6, W3/W4 1->16: 20-39 against 14-27), and the weight
 // gradient also with 16 channels and kernels up to 3 wide (W4 16->16: 61 against oneDNN's 51-53;
 // W1 6->16 5x5 at 14: 13-17 against 32).
+// AVX2 also takes wider 3x3 layers into the direct path for its Winograd F(2x2,3x3) forward
+// (and backward data, a forward of the flipped bank) where rows are at least 24 outputs wide:
+// W4 16->16 @64 forward 61 -> 100, backward data 72 -> 98; 32->32 @32 84 -> 115, 89 -> 116
+// GFLOP/s (oneDNN -> Winograd, bench/NOTES.md "wino2"). Narrower rows lose (one vector of 8
+// tiles per row: W4 32->64 @16 backward data 93 -> 74, W3 16->32 @18 forward 78 -> 63).
+// Channels of 8 or more on both sides (the product per tile position runs over the input
+// channels; fewer than 8 output channels were not measured).
+namespace {
+bool wide_winograd(const Conv2dDesc& d, ConvPass pass) {
+  const bool data = pass == ConvPass::BackwardData;
+  const int64_t in_channels = data ? d.OC : d.IC, out_channels = data ? d.IC : d.OC;
+  const int64_t out_width = data ? d.IW : d.OW;
+  return pass != ConvPass::BackwardWeight && conv2d_direct_isa() == DirectIsa::Avx2 &&
+         fast_paths().winograd && d.KH == 3 && d.KW == 3 && in_channels >= 8 && out_channels >= 8 &&
+         out_width >= 24;
+}
+}  // namespace
+
 bool conv2d_direct_preferred(const Conv2dDesc& d, ConvPass pass) {
   if (!fast_paths().conv_direct || !conv2d_direct_available()) return false;
   if (d.G != 1 || d.SH != 1 || d.SW != 1 || d.DH != 1 || d.DW != 1 || d.KW > 5) return false;
@@ -126,11 +144,11 @@ bool conv2d_direct_preferred(const Conv2dDesc& d, ConvPass pass) {
   const bool thin_input = d.IC <= 4 && d.OC <= 32;
   switch (pass) {
     case ConvPass::Forward:
-      return few || (thin_input && (!avx2 || d.OC <= 16));
+      return few || (thin_input && (!avx2 || d.OC <= 16)) || wide_winograd(d, pass);
     case ConvPass::BackwardWeight:
       return few || thin_input || (avx2 && d.IC <= 16 && d.OC <= 16 && d.KW <= 3);
     case ConvPass::BackwardData:
-      return few && d.IC >= 3;
+      return (few && d.IC >= 3) || wide_winograd(d, pass);
   }
   return false;
 }

@@ -317,9 +317,26 @@ TEST(ConvDirect, RuleAndSwitches) {
     EXPECT_TRUE(k::conv2d_direct_preferred(w4_thin, k::ConvPass::Forward));
     EXPECT_TRUE(k::conv2d_direct_preferred(w4_thin, k::ConvPass::BackwardWeight));
     EXPECT_FALSE(k::conv2d_direct_preferred(w4_thin, k::ConvPass::BackwardData));
-    EXPECT_FALSE(k::conv2d_direct_preferred(w4, k::ConvPass::Forward));
-    EXPECT_FALSE(k::conv2d_direct_preferred(w4, k::ConvPass::BackwardData));
+    // AVX2: W4's 16->16 @64 forward and backward data run as Winograd in the direct path.
+    EXPECT_EQ(k::conv2d_direct_preferred(w4, k::ConvPass::Forward), avx2);
+    EXPECT_EQ(k::conv2d_direct_preferred(w4, k::ConvPass::BackwardData), avx2);
     EXPECT_EQ(k::conv2d_direct_preferred(w4, k::ConvPass::BackwardWeight), avx2);
+    {
+      WinogradSwitch off(false);
+      EXPECT_FALSE(k::conv2d_direct_preferred(w4, k::ConvPass::Forward));
+      EXPECT_FALSE(k::conv2d_direct_preferred(w4, k::ConvPass::BackwardData));
+    }
+    // Rows narrower than 24 outputs (one vector of tiles) stay on oneDNN: W4 32->64 @16, W3
+    // 16->32 @18; so do the weight gradients of wide layers.
+    const k::Conv2dDesc w4_deep = desc(32, 64, 16, 3, 1), w3 = desc(16, 32, 18, 3, 0);
+    const k::Conv2dDesc w4_mid = desc(32, 32, 32, 3, 1);
+    for (auto pass : passes) {
+      EXPECT_FALSE(k::conv2d_direct_preferred(w4_deep, pass));
+      EXPECT_FALSE(k::conv2d_direct_preferred(w3, pass));
+    }
+    EXPECT_EQ(k::conv2d_direct_preferred(w4_mid, k::ConvPass::Forward), avx2);
+    EXPECT_EQ(k::conv2d_direct_preferred(w4_mid, k::ConvPass::BackwardData), avx2);
+    EXPECT_FALSE(k::conv2d_direct_preferred(w4_mid, k::ConvPass::BackwardWeight));
     for (auto pass : passes) {
       EXPECT_FALSE(k::conv2d_direct_preferred(w1, pass));
       EXPECT_FALSE(k::conv2d_direct_preferred(desc(1, 64, 28, 3, 1), pass));
