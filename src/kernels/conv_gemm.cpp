@@ -123,8 +123,8 @@ bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass) {
 // W4 16->16 @64 forward 61 -> 100, backward data 72 -> 98; 32->32 @32 84 -> 115, 89 -> 116
 // GFLOP/s (oneDNN -> Winograd, bench/NOTES.md "wino2"). Narrower rows lose (one vector of 8
 // tiles per row: W4 32->64 @16 backward data 93 -> 74, W3 16->32 @18 forward 78 -> 63).
-// Channels of 8 or more on both sides (the product per tile position runs over the input
-// channels; fewer than 8 output channels were not measured).
+// Channels from 8 to 64 on both sides: measured there (the product per tile position runs over
+// the input channels); wider layers stay with oneDNN until someone measures them.
 namespace {
 bool wide_winograd(const Conv2dDesc& d, ConvPass pass) {
   const bool data = pass == ConvPass::BackwardData;
@@ -132,7 +132,7 @@ bool wide_winograd(const Conv2dDesc& d, ConvPass pass) {
   const int64_t out_width = data ? d.IW : d.OW;
   return pass != ConvPass::BackwardWeight && conv2d_direct_isa() == DirectIsa::Avx2 &&
          fast_paths().winograd && d.KH == 3 && d.KW == 3 && in_channels >= 8 && out_channels >= 8 &&
-         out_width >= 24;
+         in_channels <= 64 && out_channels <= 64 && out_width >= 24;
 }
 }  // namespace
 

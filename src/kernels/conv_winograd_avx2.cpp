@@ -1,4 +1,5 @@
-// Winograd F(2x2, 3x3) forward convolution for few-channel 3x3 layers, AVX2+FMA (conv_direct.hpp).
+// Winograd F(2x2, 3x3) forward convolution for 3x3 layers of 8-64 channels, AVX2+FMA
+// (conv_direct.hpp).
 // Per image and row of 2x2 output tiles:
 //   1. the tile row's four input rows per channel into a zero-padded buffer (padding, tails);
 //   2. input transform V = B^T d B of every 4x4 patch, 8 horizontally adjacent tiles per vector;

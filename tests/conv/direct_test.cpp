@@ -329,10 +329,11 @@ TEST(ConvDirect, RuleAndSwitches) {
     // Rows narrower than 24 outputs (one vector of tiles) stay on oneDNN: W4 32->64 @16, W3
     // 16->32 @18; so do the weight gradients of wide layers.
     const k::Conv2dDesc w4_deep = desc(32, 64, 16, 3, 1), w3 = desc(16, 32, 18, 3, 0);
-    const k::Conv2dDesc w4_mid = desc(32, 32, 32, 3, 1);
+    const k::Conv2dDesc w4_mid = desc(32, 32, 32, 3, 1), unmeasured = desc(128, 128, 32, 3, 1);
     for (auto pass : passes) {
       EXPECT_FALSE(k::conv2d_direct_preferred(w4_deep, pass));
       EXPECT_FALSE(k::conv2d_direct_preferred(w3, pass));
+      EXPECT_FALSE(k::conv2d_direct_preferred(unmeasured, pass));  // > 64 channels: oneDNN
     }
     EXPECT_EQ(k::conv2d_direct_preferred(w4_mid, k::ConvPass::Forward), avx2);
     EXPECT_EQ(k::conv2d_direct_preferred(w4_mid, k::ConvPass::BackwardData), avx2);
