@@ -1,7 +1,8 @@
 // Fast float pooling: the reference loops threaded over the N*C planes with window bounds
 // hoisted, plus a branch-free path for the common 2x2 stride-2 unpadded window (every MaxPool2
-// in the benchmark workloads) that the compiler can vectorise. Results equal the reference
-// bit for bit: same summation order, same "first maximum wins, NaN wins" comparisons.
+// in the benchmark workloads), with explicit AVX2 versions of its max pooling chosen at run
+// time. Results equal the reference bit for bit: same summation order, same "first maximum
+// wins, NaN wins" comparisons.
 #include <immintrin.h>
 
 #include <cmath>
