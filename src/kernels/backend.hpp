@@ -28,12 +28,16 @@ struct FastPaths {
   bool microbatch = true;     // training steps in cache-sized chunks of the batch
   bool chunk_threads = true;  // those chunks on separate threads, each op inside single-threaded
   bool winograd = true;       // Winograd: oneDNN's where it has them, F(2x2,3x3) in the direct path
+  bool avx2 = true;           // AVX2 builds of max pooling and batch norm, where the CPU has AVX2
   // Experiment, off: oneDNN convolutions on NCHW activations instead of reordering to and
   // from blocked layouts; 1.3-5x slower on every workload layer (bench/conv_gflops rows).
   bool conv_plain = false;
 };
 FastPaths fast_paths();
 void set_fast_paths(const FastPaths& p);  // not thread-safe: set before running models
+
+// Whether this CPU has AVX2 and FMA (the kernels compiled for them run only if so).
+bool cpu_has_avx2_fma();
 
 // Switches the backend for a scope (tests compare the two).
 class BackendGuard {

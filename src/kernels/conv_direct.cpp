@@ -51,9 +51,8 @@ std::atomic<DirectIsa> g_isa_limit{DirectIsa::Avx512};
 
 DirectIsa cpu_isa() {
   static const DirectIsa isa = __builtin_cpu_supports("avx512f") ? DirectIsa::Avx512
-                               : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
-                                   ? DirectIsa::Avx2
-                                   : DirectIsa::None;
+                               : cpu_has_avx2_fma()              ? DirectIsa::Avx2
+                                                                 : DirectIsa::None;
   return isa;
 }
 

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "core/parallel.hpp"
+#include "kernels/backend.hpp"
 
 // Two builds of the same loops (norm_loops.inc): generic x86-64 and AVX2, chosen at run time.
 #define PHYSCNN_NORM_ISA generic
@@ -25,9 +26,8 @@
 namespace physcnn::kernels {
 
 namespace {
-bool has_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
+bool use_avx2() {
+  return fast_paths().avx2 && cpu_has_avx2_fma();
 }
 }  // namespace
 
@@ -37,7 +37,7 @@ template <class T>
 void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, double* mean,
                               double* invstd, double* var_unbiased, BatchNormDims d, double eps,
                               bool relu) {
-  if (has_avx2())
+  if (use_avx2())
     avx2::forward_train(x, weight, bias, y, mean, invstd, var_unbiased, d, eps, relu);
   else
     generic::forward_train(x, weight, bias, y, mean, invstd, var_unbiased, d, eps, relu);
@@ -46,7 +46,7 @@ void batch_norm_forward_train(const T* x, const T* weight, const T* bias, T* y, 
 template <class T>
 void batch_norm_forward_eval(const T* x, const T* weight, const T* bias, T* y, const double* mean,
                              const double* invstd, BatchNormDims d, bool relu) {
-  if (has_avx2())
+  if (use_avx2())
     avx2::forward_eval(x, weight, bias, y, mean, invstd, d, relu);
   else
     generic::forward_eval(x, weight, bias, y, mean, invstd, d, relu);
@@ -56,7 +56,7 @@ template <class T>
 void batch_norm_backward(const T* gy, const T* x, const T* weight, const double* mean,
                          const double* invstd, T* gx, T* gweight, T* gbias, BatchNormDims d,
                          bool training, const T* relu_y) {
-  if (has_avx2())
+  if (use_avx2())
     avx2::backward(gy, x, weight, mean, invstd, gx, gweight, gbias, d, training, relu_y);
   else
     generic::backward(gy, x, weight, mean, invstd, gx, gweight, gbias, d, training, relu_y);

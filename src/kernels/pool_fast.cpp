@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "core/parallel.hpp"
+#include "kernels/backend.hpp"
 #include "kernels/pool.hpp"
 
 namespace physcnn::kernels {
@@ -156,9 +157,8 @@ __attribute__((target("avx2,fma"))) void max_plane_2x2_backward_avx2(const Pool2
   }
 }
 
-bool has_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return yes;
+bool use_avx2() {
+  return fast_paths().avx2 && cpu_has_avx2_fma();
 }
 
 // One plane of general max pooling (any kernel, stride, padding, dilation, ceil mode).
@@ -189,15 +189,15 @@ void max_plane_general(const Pool2dDesc& d, const float* x, float* y, int32_t* a
 // in (N,C,IH,IW) -> out (N,C,OH,OW), argmax (N,C,OH,OW) or nullptr
 void max_pool2d_forward_fast(const Pool2dDesc& d, const float* in, float* out, int32_t* argmax) {
   const int64_t in_plane = d.IH * d.IW, out_plane = d.OH * d.OW;
-  const bool fast2 = is_2x2_stride_2(d);
+  const bool fast2 = is_2x2_stride_2(d), avx2 = fast2 && use_avx2();
   parallel_for(0, d.N * d.C, plane_grain(d), [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       const float* x = in + p * in_plane;
       float* y = out + p * out_plane;
       int32_t* a = argmax ? argmax + p * out_plane : nullptr;
-      if (fast2 && has_avx2() && a)
+      if (avx2 && a)
         max_plane_2x2_avx2<true>(d, x, y, a);
-      else if (fast2 && has_avx2())
+      else if (avx2)
         max_plane_2x2_avx2<false>(d, x, y, nullptr);
       else if (fast2 && a)
         max_plane_2x2<true>(d, x, y, a);
@@ -216,7 +216,7 @@ void max_pool2d_backward_fast(const Pool2dDesc& d, const float* grad_out, const 
   const int64_t in_plane = d.IH * d.IW, out_plane = d.OH * d.OW;
   // The vector path needs argmax inside each window, which the forward of the same 2x2/2 geometry
   // guarantees; an index elsewhere in the plane would be dropped, so other geometries scatter.
-  const bool fast2 = is_2x2_stride_2(d) && has_avx2();
+  const bool fast2 = is_2x2_stride_2(d) && use_avx2();
   parallel_for(0, d.N * d.C, plane_grain(d), [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       const float* g = grad_out + p * out_plane;

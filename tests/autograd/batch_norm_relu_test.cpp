@@ -7,6 +7,7 @@
 
 #include "autograd/functional.hpp"
 #include "autograd/gradcheck.hpp"
+#include "kernels/backend.hpp"
 #include "nn/nn.hpp"
 
 using namespace physcnn;
@@ -102,4 +103,34 @@ TEST(BatchNormRelu, Errors) {
   Rng rng(1);
   EXPECT_EQ(m(ag::Var(Tensor::normal({2, 3, 2, 2}, 0, 1, rng))).op(), "batch_norm")
       << "a failed fused call must not leave the module fused";
+}
+
+TEST(BatchNormRelu, Avx2AndPortableBuildsAgree) {
+  // kernels/norm.cpp runs an AVX2 build of its loops where the CPU has AVX2 and the portable one
+  // elsewhere: same formulas, sums associated differently by the vector width.
+  namespace k = physcnn::kernels;
+  const k::FastPaths saved = k::fast_paths();
+  for (DType dt : {DType::F32, DType::F64})
+    for (bool training : {true, false})
+      for (bool fused : {true, false}) {
+        k::FastPaths p = saved;
+        p.avx2 = false;
+        k::set_fast_paths(p);
+        const Outcome portable = run(fused, training, dt);
+        k::set_fast_paths(saved);
+        const Outcome avx2 = run(fused, training, dt);
+        const double tol = dt == DType::F32 ? 1e-5 : 1e-12;
+        const auto near = [&](const std::vector<double>& a, const std::vector<double>& b) {
+          ASSERT_EQ(a.size(), b.size());
+          for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], tol * (1 + std::abs(b[i])));
+        };
+        SCOPED_TRACE(std::string(dtype_name(dt)) + (training ? " training" : " eval") +
+                     (fused ? " fused" : ""));
+        near(avx2.y, portable.y);
+        near(avx2.gx, portable.gx);
+        near(avx2.gw, portable.gw);
+        near(avx2.gb, portable.gb);
+        near(avx2.rm, portable.rm);
+        near(avx2.rv, portable.rv);
+      }
 }

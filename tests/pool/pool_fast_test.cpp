@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "kernels/backend.hpp"
 #include "kernels/pool.hpp"
 #include "kernels/upsample.hpp"
 
@@ -75,7 +76,7 @@ std::vector<Pool2dDesc> pool_grid() {
 }
 }  // namespace
 
-TEST(PoolFast, MaxMatchesReference) {
+static void check_max_against_reference() {
   int rows = 0;
   uint64_t seed = 1;
   for (const Pool2dDesc& d : pool_grid()) {
@@ -102,7 +103,7 @@ TEST(PoolFast, MaxMatchesReference) {
   EXPECT_GT(rows, 30);
 }
 
-TEST(PoolFast, Max2x2TiesNaNsAndInfinitiesMatchReference) {
+static void check_max_2x2_ties_nans_infinities() {
   // The vectorised 2x2/2 path (8 windows per step) and its scalar row tail: output widths 7-25,
   // odd input sizes, values drawn from a few levels so that windows tie, with NaNs, infinities
   // and signed zeros, and a gradient buffer holding -0 (an untouched element keeps its sign).
@@ -136,6 +137,29 @@ TEST(PoolFast, Max2x2TiesNaNsAndInfinitiesMatchReference) {
     for (int64_t i = 0; i < in_n; ++i)
       ASSERT_EQ(std::bit_cast<uint32_t>(gx_ref[i]), std::bit_cast<uint32_t>(gx_fast[i])) << i;
   }
+}
+
+// The max-pooling checks with the AVX2 kernels on (where the CPU has AVX2+FMA) and off (the
+// portable loops, which other CPUs run).
+template <class F>
+void with_and_without_avx2(F&& check) {
+  const FastPaths saved = fast_paths();
+  for (bool avx2 : {true, false}) {
+    FastPaths p = saved;
+    p.avx2 = avx2;
+    set_fast_paths(p);
+    SCOPED_TRACE(avx2 && cpu_has_avx2_fma() ? "AVX2" : "portable");
+    check();
+  }
+  set_fast_paths(saved);
+}
+
+TEST(PoolFast, MaxMatchesReference) {
+  with_and_without_avx2(check_max_against_reference);
+}
+
+TEST(PoolFast, Max2x2TiesNaNsAndInfinitiesMatchReference) {
+  with_and_without_avx2(check_max_2x2_ties_nans_infinities);
 }
 
 TEST(PoolFast, AvgMatchesReference) {
