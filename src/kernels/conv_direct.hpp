@@ -34,6 +34,15 @@ void forward_avx512(const Conv2dDesc& d, const float* x, const float* w, const f
                     bool relu);
 void backward_weight_avx512(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
                             float* db);
+// At least n floats of v, from an address aligned to 32 bytes (v grows as needed; a caller's
+// thread_local buffer keeps its capacity from call to call).
+inline float* aligned_floats(std::vector<float>& v, int64_t n) {
+  constexpr int64_t kPerLine = 8;  // floats per 32 bytes
+  v.resize(size_t(n + kPerLine));
+  const auto skew = int64_t(reinterpret_cast<uintptr_t>(v.data()) / sizeof(float)) % kPerLine;
+  return v.data() + (kPerLine - skew) % kPerLine;
+}
+
 // Stores lanes [0, n) of v at p, 1 <= n <= 8, with plain 256/128/64/32-bit stores:
 // vmaskmovps stores cost Zen 3 about as much as a chunk's FMAs when the input has one channel
 // (W2 1->32 forward ran at 5-7 GFLOP/s).

@@ -284,9 +284,7 @@ void forward_avx2(const Conv2dDesc& d, const float* x, const float* w, const flo
   const int64_t w_stride = d.IC * d.KH * d.KW, y_stride = d.OH * d.OW;
   // The weights broadcast to 8 lanes, 32-byte aligned: (OC,IC,KH,KW,8).
   thread_local std::vector<float> w8_buffer;
-  w8_buffer.resize(size_t((d.OC * w_stride + 1) * kLanes));
-  const auto skew = int64_t(reinterpret_cast<uintptr_t>(w8_buffer.data()) / sizeof(float)) % kLanes;
-  float* w8 = w8_buffer.data() + (kLanes - skew) % kLanes;
+  float* w8 = aligned_floats(w8_buffer, d.OC * w_stride * kLanes);
   for (int64_t i = 0; i < d.OC * w_stride; ++i) std::fill_n(w8 + i * kLanes, kLanes, w[i]);
   // Rows of all images as one range: batch 1 still uses every thread.
   const int64_t row_flops = 2 * d.OC * w_stride * d.OW;

@@ -64,9 +64,8 @@ constexpr std::array<GemmFn, kMaxVec> gemm_row() {
 constexpr std::array<std::array<GemmFn, kMaxVec>, kMaxBlock> kGemm = {
     gemm_row<1>(), gemm_row<2>(), gemm_row<3>(), gemm_row<4>(), gemm_row<5>()};
 
-// U[pos][oc][ic] = (G g G^T)[pos] for g = w[oc, ic] (3x3), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
-std::vector<float> transform_weights(const float* w, int64_t OC, int64_t IC) {
-  std::vector<float> u(size_t(16 * OC * IC));
+// u[pos][oc][ic] = (G g G^T)[pos] for g = w[oc, ic] (3x3), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].
+void transform_weights(const float* w, int64_t OC, int64_t IC, float* u) {
   for (int64_t oc = 0; oc < OC; ++oc)
     for (int64_t ic = 0; ic < IC; ++ic) {
       const float* g = w + (oc * IC + ic) * 9;
@@ -80,10 +79,9 @@ std::vector<float> transform_weights(const float* w, int64_t OC, int64_t IC) {
       for (int r = 0; r < 4; ++r) {
         const float row[4] = {t[r][0], 0.5f * (t[r][0] + t[r][1] + t[r][2]),
                               0.5f * (t[r][0] - t[r][1] + t[r][2]), t[r][2]};
-        for (int c = 0; c < 4; ++c) u[size_t(((r * 4 + c) * OC + oc) * IC + ic)] = row[c];
+        for (int c = 0; c < 4; ++c) u[((r * 4 + c) * OC + oc) * IC + ic] = row[c];
       }
     }
-  return u;
 }
 
 struct Geometry {
@@ -195,13 +193,6 @@ PHYSCNN_AVX2 void transform_output(const Conv2dDesc& d, const Geometry& g, const
   }
 }
 
-// 32-byte aligned scratch of at least n floats, one per thread and use.
-float* aligned_scratch(std::vector<float>& v, int64_t n) {
-  v.resize(size_t(n + kLanes));
-  const auto skew = int64_t(reinterpret_cast<uintptr_t>(v.data()) / sizeof(float)) % kLanes;
-  return v.data() + (kLanes - skew) % kLanes;
-}
-
 }  // namespace
 
 void forward_winograd_avx2(const Conv2dDesc& d, const float* x, const float* w, const float* b,
@@ -212,16 +203,19 @@ void forward_winograd_avx2(const Conv2dDesc& d, const float* x, const float* w, 
   g.TV = (g.TW + kLanes - 1) / kLanes;
   g.TWp = g.TV * kLanes;
   g.Wb = 2 * g.TWp + kLanes;
-  const std::vector<float> u = transform_weights(w, d.OC, d.IC);
+  // The caller's thread: parallel_for's workers read it while this thread waits for them.
+  thread_local std::vector<float> u_store;
+  float* u = aligned_floats(u_store, 16 * d.OC * d.IC);
+  transform_weights(w, d.OC, d.IC, u);
   const auto blocks = channel_blocks(d.OC, kMaxBlock);
   const int64_t row_flops = 2 * d.OC * d.IC * 16 * g.TWp;
   const int64_t grain = std::max<int64_t>(1, 200000 / std::max<int64_t>(row_flops, 1));
   // Tile rows of all images as one range: batch 1 still uses every thread.
   parallel_for(0, d.N * g.TH, grain, [&](int64_t lo, int64_t hi) {
     thread_local std::vector<float> buf_store, v_store, m_store;
-    float* buf = aligned_scratch(buf_store, d.IC * 4 * g.Wb);
-    float* v = aligned_scratch(v_store, 16 * d.IC * g.TWp);
-    float* m = aligned_scratch(m_store, 16 * d.OC * g.TWp);
+    float* buf = aligned_floats(buf_store, d.IC * 4 * g.Wb);
+    float* v = aligned_floats(v_store, 16 * d.IC * g.TWp);
+    float* m = aligned_floats(m_store, 16 * d.OC * g.TWp);
     for (int64_t r = lo; r < hi; ++r) {
       const int64_t n = r / g.TH, th = r % g.TH;
       gather_rows(d, g, x + n * d.IC * d.IH * d.IW, th, buf);
@@ -231,7 +225,7 @@ void forward_winograd_avx2(const Conv2dDesc& d, const float* x, const float* w, 
           for (int64_t j = 0; j < g.TV; j += kMaxVec) {
             const int64_t vecs = std::min<int64_t>(kMaxVec, g.TV - j);
             kGemm[size_t(ocb - 1)][size_t(vecs - 1)](
-                v + pos * d.IC * g.TWp + kLanes * j, u.data() + (pos * d.OC + oc0) * d.IC,
+                v + pos * d.IC * g.TWp + kLanes * j, u + (pos * d.OC + oc0) * d.IC,
                 m + (pos * d.OC + oc0) * g.TWp + kLanes * j, d.IC, g.TWp);
           }
       transform_output(d, g, m, b, relu, y + n * d.OC * d.OH * d.OW, th);
