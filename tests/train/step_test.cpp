@@ -104,6 +104,14 @@ void make_data(const Case& c, int64_t n, DType dtype, Tensor& x, Tensor& y) {
   for (int64_t i = 0; i < y.numel(); ++i) t[i] = float(rng.below(uint64_t(c.classes)));
 }
 
+// The small Ising CNN (seed 4, 16x16 lattices) and n float32 samples of the zoo's first case.
+nn::ModulePtr small_ising(int64_t n, Tensor& x, Tensor& y) {
+  nn::ModulePtr model = nn::models::ising_cnn(4);
+  model->build(Shape{1, 16, 16});
+  make_data(zoo_cases()[0], n, DType::F32, x, y);
+  return model;
+}
+
 // For each zoo model built in `dtype` (training mode) and each (batch, chunk) pair: data, the
 // plain whole-batch step, then check(model, x, y, whole, n, chunk).
 using ZooCheck = std::function<void(nn::Module&, const Tensor&, const Tensor&, const Plain&,
@@ -151,11 +159,8 @@ TEST(MicrobatchStep, ChunkedGradientsEqualWholeBatchFloat32) {
 }
 
 TEST(MicrobatchStep, ChunkEqualToBatchRunsWholeAndBitIdentical) {
-  auto model = nn::models::ising_cnn(4);
-  model->build(Shape{1, 16, 16});
-  const Case c = zoo_cases()[0];
   Tensor x, y;
-  make_data(c, 6, DType::F32, x, y);
+  const nn::ModulePtr model = small_ising(6, x, y);
   const Plain whole = plain_step(*model, x, y);
   for (int64_t chunk : {int64_t(6), int64_t(50), StepOptions::kWholeBatch}) {
     const StepResult r = chunked_step(*model, x, y, chunk);
@@ -319,11 +324,8 @@ TEST(MicrobatchStep, ChunksOnThreadsEqualWholeBatchAndRepeatBitForBitFloat32) {
 }
 
 TEST(MicrobatchStep, AnErrorOnAWorkerThreadReachesTheCallerAndLeavesNoGradient) {
-  auto model = nn::models::ising_cnn(4);
-  model->build(Shape{1, 16, 16});
-  const Case c = zoo_cases()[0];
   Tensor x, y;
-  make_data(c, 8, DType::F32, x, y);
+  const nn::ModulePtr model = small_ising(8, x, y);
   ThreadsGuard two(2, true);
   model->zero_grad();
   const auto loss = [&](const Var& out, int64_t lo, int64_t hi) -> Var {
