@@ -3,7 +3,7 @@
 #include "nn/layer_keys.hpp"
 
 #include <cstdio>
-#include <sstream>
+#include <cstdlib>
 
 namespace physcnn::nn {
 
@@ -15,9 +15,13 @@ std::string quoted_list(const std::vector<std::string>& names) {
   return out;
 }
 
+// The shortest text that reads back as exactly v (0.1, 1e-05), so written files stay readable.
 std::string number_text(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
   std::string s = buf;
   // TOML needs a '.' or an exponent to read the value back as a float.
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
