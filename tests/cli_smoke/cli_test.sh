@@ -34,6 +34,11 @@ case $case_name in
     done
     expect_exit 0 "$bin" summary lenet5
     grep -qF "Total params: 61,706" "$tmp/out" || fail "lenet5 has 61,706 parameters"
+    expect_exit 0 "$bin" layers conv2d
+    grep -qF '| `padding_mode` |' "$tmp/out" || fail "layers conv2d lists padding_mode"
+    grep -qF 'conv1d' "$tmp/out" && fail "layers conv2d prints only conv2d"
+    expect_exit 2 "$bin" layers conv2
+    grep -qF "did you mean 'conv2d'?" "$tmp/err" || fail "layers suggests the nearest type"
     source "$(dirname "$0")/model_file_cases.sh" && model_file_cases
     ;;
   gradcheck)
