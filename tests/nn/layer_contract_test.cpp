@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <ostream>
 #include <set>
 #include <sstream>
 
@@ -15,6 +16,13 @@
 #include "nn/nn.hpp"
 #include "nn/registry.hpp"
 #include "tensor/ops.hpp"
+
+namespace physcnn::nn {
+// A failing row names its layer type instead of printing the spec's bytes.
+void PrintTo(const LayerSpec& spec, std::ostream* os) {
+  *os << spec.type;
+}
+}  // namespace physcnn::nn
 
 using namespace physcnn;
 namespace ag = physcnn::autograd;
