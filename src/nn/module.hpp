@@ -1,6 +1,7 @@
 // The Module tree: named children, parameters and buffers whose dotted names equal PyTorch's
 // state_dict keys, train/eval switching, and error context (a child's ShapeError is rethrown
-// prefixed with its path and type, e.g. "features.3 (Conv2d): ...").
+// prefixed with its path and type, e.g. "features.3 (Conv2d): ..."), and the written contract
+// every layer follows (the facts about a layer live in the layer).
 #pragma once
 
 #include <atomic>
