@@ -4,9 +4,9 @@
 #include <typeinfo>
 
 #include "autograd/functional.hpp"
-#include "kernels/backend.hpp"
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
+#include "nn/fusion.hpp"
 #include "nn/layers.hpp"
 #include "nn/summary.hpp"
 
@@ -27,8 +27,7 @@ Sequential::Sequential(const std::vector<std::pair<std::string, ModulePtr>>& nam
 namespace {
 template <class Layer>
 Layer* fusable_with_relu(Module& m, Module& next) {
-  if (!kernels::fast_paths().fusion || detail::forward_observer() || detail::summary_recorder())
-    return nullptr;
+  if (!fusion_enabled() || detail::forward_observer() || detail::summary_recorder()) return nullptr;
   auto* layer = dynamic_cast<Layer*>(&m);
   return layer && typeid(next) == typeid(ReLU) ? layer : nullptr;
 }

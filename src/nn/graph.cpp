@@ -4,9 +4,9 @@
 #include <typeinfo>
 
 #include "autograd/functional.hpp"
-#include "kernels/backend.hpp"
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
+#include "nn/fusion.hpp"
 
 namespace physcnn::nn {
 
@@ -22,8 +22,7 @@ const char* merge_name(Merge m) {
 Conv2d* Graph::fusable_conv(size_t j, const std::vector<size_t>& last_use) const {
   if (j + 1 >= nodes_.size() || !nodes_[j].module || !nodes_[j + 1].module) return nullptr;
   if (nodes_[j + 1].inputs[0] != static_cast<int>(j) || last_use[j] != j + 1) return nullptr;
-  if (!kernels::fast_paths().fusion || detail::forward_observer() || detail::summary_recorder())
-    return nullptr;
+  if (!fusion_enabled() || detail::forward_observer() || detail::summary_recorder()) return nullptr;
   const Module& next = *nodes_[j + 1].module;
   if (typeid(next) != typeid(ReLU)) return nullptr;
   return dynamic_cast<Conv2d*>(nodes_[j].module.get());

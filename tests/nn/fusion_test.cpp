@@ -10,6 +10,7 @@
 #include "nn/activation.hpp"
 #include "nn/container.hpp"
 #include "nn/conv.hpp"
+#include "nn/fusion.hpp"
 #include "nn/layers.hpp"
 #include "nn/summary.hpp"
 
@@ -19,10 +20,10 @@ namespace k = physcnn::kernels;
 
 namespace {
 
-// Restores the fast-path switches after a test changes them.
+// Restores the fusion switch after a test changes it.
 struct PathsGuard {
-  k::FastPaths saved = k::fast_paths();
-  ~PathsGuard() { k::set_fast_paths(saved); }
+  bool saved = nn::fusion_enabled();
+  ~PathsGuard() { nn::set_fusion_enabled(saved); }
 };
 
 std::shared_ptr<nn::Sequential> make_model(DType dt) {
@@ -42,7 +43,7 @@ std::shared_ptr<nn::Sequential> make_model(DType dt) {
 
 // Output and parameter gradients of one forward/backward with the given fusion switch.
 std::pair<Tensor, std::vector<Tensor>> run(nn::Sequential& m, const Tensor& x, bool fusion) {
-  k::set_fast_paths({.conv_gemm = true, .fusion = fusion});
+  nn::set_fusion_enabled(fusion);
   for (auto& [_, p] : m.named_parameters()) p.zero_grad();
   const ag::Var y = m(ag::Var(x, false));
   Rng rng(9);
@@ -75,7 +76,7 @@ TEST(SequentialFusion, SameOutputsAndGradientsAsLayerByLayer) {
 
 TEST(SequentialFusion, RecordsTheFusedOpOnTheTape) {
   PathsGuard guard;
-  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::set_fusion_enabled(true);
   auto m = make_model(DType::F32);
   Rng rng(3);
   const ag::Var y0 = (*(*m)[0])(ag::Var(Tensor::uniform({1, 1, 8, 8}, -1, 1, rng), false));
@@ -89,7 +90,7 @@ TEST(SequentialFusion, RecordsTheFusedOpOnTheTape) {
 
 TEST(SequentialFusion, SummaryAndStateDictUnchanged) {
   PathsGuard guard;
-  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::set_fusion_enabled(true);
   auto m = make_model(DType::F32);
   const auto rows = m->summary(Shape{1, 12, 12}).rows;
   ASSERT_EQ(rows.size(), 6u);  // one row per layer, the ReLUs included
@@ -103,7 +104,7 @@ TEST(SequentialFusion, SummaryAndStateDictUnchanged) {
 
 TEST(SequentialFusion, ErrorsNameTheConvolution) {
   PathsGuard guard;
-  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::set_fusion_enabled(true);
   auto m = make_model(DType::F32);
   Rng rng(3);
   try {
@@ -121,7 +122,7 @@ TEST(SequentialFusion, ErrorsNameTheConvolution) {
 
 TEST(SequentialFusion, OnlyConv2dFollowedByPlainRelu) {
   PathsGuard guard;
-  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::set_fusion_enabled(true);
   nn::Conv2d conv({.in = 1, .out = 2, .kernel = 3});
   nn::ReLU relu;
   nn::LeakyReLU leaky;
@@ -130,7 +131,7 @@ TEST(SequentialFusion, OnlyConv2dFollowedByPlainRelu) {
   EXPECT_EQ(nn::fusable_conv_relu(conv, leaky), nullptr);
   EXPECT_EQ(nn::fusable_conv_relu(linear, relu), nullptr);
   EXPECT_EQ(nn::fusable_conv_relu(relu, relu), nullptr);
-  k::set_fast_paths({.conv_gemm = true, .fusion = false});
+  nn::set_fusion_enabled(false);
   EXPECT_EQ(nn::fusable_conv_relu(conv, relu), nullptr);
 }
 
@@ -165,14 +166,14 @@ TEST(SequentialFusion, BatchNormReluSameAsLayerByLayer) {
     EXPECT_LE(max_abs_diff(bn_f->running_mean(), bn_p->running_mean()), tol);
     EXPECT_LE(max_abs_diff(bn_f->running_var(), bn_p->running_var()), tol);
     // Fused in training (the run above) and in evaluation (same values).
-    k::set_fast_paths({.fusion = true});
+    nn::set_fusion_enabled(true);
     EXPECT_EQ((*fused_model)(ag::Var(x, false)).node()->op, "batch_norm_relu");
     plain_model->load_state_dict(fused_model->state_dict());  // that forward moved the stats
     fused_model->eval();
     plain_model->eval();
     const ag::Var ye = (*fused_model)(ag::Var(x, false));
     EXPECT_EQ(ye.node()->op, "batch_norm_relu_eval");
-    k::set_fast_paths({.fusion = false});
+    nn::set_fusion_enabled(false);
     EXPECT_LE(max_abs_diff(ye.value(), (*plain_model)(ag::Var(x, false)).value()), tol);
   }
 }
