@@ -48,8 +48,11 @@ bool unaligned(const Conv2dDesc& d) {
 // im2col+sgemm in every pass (W5 10->10 @62: forward 89 -> 121, backward data 61 -> 119,
 // backward weight 29-55 -> 78 GFLOP/s). With 1-4 input channels they also win forward and
 // backward weight up to 32 outputs (W2 1->32, W3/W4 1->16: 60-100 against 20-58), not backward
-// data (one output channel per register block: 29-41 against gemm's 60-80); backward data
-// needs >= 3 input channels. Wider layers and 16k channels: oneDNN is 1.3-2.5x faster.
+// data with 16 or 32 outputs (one output channel per register block: 26-41 against gemm's
+// 62-78); with few outputs they win it too (W1 1->6 5x5: 41-42 against gemm's 36, measured
+// twice, bench/NOTES.md "dispatch"). Wider layers and 16k channels: oneDNN is 1.3-2.5x faster,
+// and so is it than the AVX2 kernels run here (Winograd F(2x2,3x3) included: W5 10->10 @62
+// forward 117 direct_avx512 against 89, W4 16->16 @64 within the noise of oneDNN).
 bool direct_avx512_supports(const Conv2dDesc& d, ConvPass pass, Isa isa) {
   if (isa < Isa::Avx512 || !fast_ok(d) || !fast_paths().conv_direct || !direct_handles(d, pass))
     return false;
@@ -58,7 +61,7 @@ bool direct_avx512_supports(const Conv2dDesc& d, ConvPass pass, Isa isa) {
     case ConvPass::BackwardWeight:
       return few_channels(d) || thin_input(d);
     case ConvPass::BackwardData:
-      return few_channels(d) && d.IC >= 3;
+      return few_channels(d);
   }
   return false;
 }
@@ -137,7 +140,11 @@ bool gemm_supports(const Conv2dDesc& d, ConvPass pass, Isa /*isa*/) {
 // batch >= 8 (W4 64->32 @32: 1.7-2.1 -> 1.1-1.3 ms per pass), and loses with 16 input channels
 // (16->16 @64 forward 1.2 -> 1.65 ms) and at batch 1 (64->64 @16 forward 0.10 -> 0.15 ms).
 // Forward and backward data also want >= 32 output channels (32->16 @64 only gains in backward
-// weights). Not with the NCHW experiment (its Winograd wants blocked layouts).
+// weights). With 16 input channels the weight gradient still wins over a long reduction,
+// N*OH*OW >= 32768 (bench/NOTES.md "dispatch", AVX-512, GFLOP/s direct algorithm -> Winograd:
+// W3 16->32 @18 at batch 128 136-142 -> 166-179, W4 16->16 @64 at batch 8 115-132 -> 129-147;
+// at 8192 it loses: W3 at batch 32 140 -> 107, W4 16->32 @32 143 -> 102). Not with the NCHW
+// experiment (its Winograd wants blocked layouts).
 bool onednn_handles(const Conv2dDesc& d, ConvPass /*pass*/) {
   return d.PH[0] >= 0 && d.PH[1] >= 0 && d.PW[0] >= 0 && d.PW[1] >= 0 && d.N > 0;
 }
@@ -145,8 +152,9 @@ bool onednn_winograd_supports(const Conv2dDesc& d, ConvPass pass, Isa /*isa*/) {
   if (!fast_ok(d) || !fast_paths().winograd || fast_paths().conv_plain) return false;
   const bool geometry = d.G == 1 && d.KH == 3 && d.KW == 3 && d.SH == 1 && d.SW == 1 && d.DH == 1 &&
                         d.DW == 1 && d.IC % 16 == 0 && d.OC % 16 == 0;
-  if (!geometry || d.N < 8 || d.IC < 32) return false;
-  return pass == ConvPass::BackwardWeight || d.OC >= 32;
+  if (!geometry || d.N < 8) return false;
+  if (d.IC >= 32) return pass == ConvPass::BackwardWeight || d.OC >= 32;
+  return pass == ConvPass::BackwardWeight && d.N * d.OH * d.OW >= 32768;
 }
 
 // --- onednn: everything else the fast backend takes --------------------------------------------
