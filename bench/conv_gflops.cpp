@@ -1,19 +1,25 @@
-// GFLOP/s of the fast float32 convolution on the conv layers of W1-W5, pass by pass (forward,
-// backward data, backward weight+bias), so that a slow pass shows which kernel to work on.
-// Usage: conv_gflops [threads] [filter]  (filter: a substring of the row name, e.g. "W5").
+// GFLOP/s of the float32 convolution on the conv layers of W1-W5 (tests/conv/
+// conv_workload_layers.hpp), pass by pass (forward, backward data, backward weight+bias): the
+// dispatch, then every entry of the implementation list that implements the layer, so that a
+// rule in kernels/conv_dispatch.cpp can be checked against the figures.
+// Usage: conv_gflops [threads] [filter] [--impl NAME]  (filter: a substring of the row name,
+// e.g. "W5"; --impl: time only that entry, "reference" included).
 // tools/ref/conv_bench.py times PyTorch on the W2 and W4 rows (same thread count).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "conv/conv_workload_layers.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
+#include "kernels/conv_dispatch.hpp"
 #include "tensor/tensor.hpp"
 
 using namespace physcnn;
@@ -47,100 +53,86 @@ std::vector<float> random_buffer(int64_t n, uint64_t seed) {
   return std::vector<float>(t.data<float>(), t.data<float>() + n);
 }
 
-// One conv layer of a workload at its training batch: square input HW, square kernel K,
-// symmetric zero padding P (W3's circular padding is measured as the padded input, P = 0).
-struct Layer {
-  const char* workload;
-  int64_t N, IC, OC, HW, K, P;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
-  const std::string filter = argc > 2 ? argv[2] : "";
+  int threads = 2;
+  std::string filter, impl_name;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--impl" && i + 1 < argc)
+      impl_name = argv[++i];
+    else
+      positional.push_back(a);
+  }
+  if (!positional.empty()) threads = std::atoi(positional[0].c_str());
+  if (positional.size() > 1) filter = positional[1];
   set_num_threads(threads);
-  const Layer layers[] = {
-      {"W1", 32, 1, 6, 28, 5, 2},   {"W1", 32, 6, 16, 14, 5, 0},   {"W2", 32, 1, 32, 28, 3, 1},
-      {"W2", 32, 32, 64, 14, 3, 1}, {"W3", 32, 1, 16, 34, 3, 0},   {"W3", 32, 16, 32, 18, 3, 0},
-      {"W3", 128, 1, 16, 34, 3, 0}, {"W3", 128, 16, 32, 18, 3, 0}, {"W4", 8, 1, 16, 64, 3, 1},
-      {"W4", 8, 16, 16, 64, 3, 1},  {"W4", 8, 16, 32, 32, 3, 1},   {"W4", 8, 32, 32, 32, 3, 1},
-      {"W4", 8, 32, 64, 16, 3, 1},  {"W4", 8, 64, 64, 16, 3, 1},   {"W5", 32, 3, 10, 64, 3, 0},
-      {"W5", 32, 10, 10, 62, 3, 0}, {"W5", 32, 10, 10, 30, 3, 0},  {"W5", 32, 10, 10, 28, 3, 0},
-  };
+  // The entries to time: the one asked for, or every entry this CPU runs except the reference.
+  std::vector<const k::ConvImpl*> impls;
+  for (const k::ConvImpl& impl : k::conv2d_implementations())
+    if (impl_name.empty() ? impl.name != "reference" && k::cpu_isa() >= impl.isa
+                          : impl.name == impl_name)
+      impls.push_back(&impl);
+  if (impls.empty()) k::conv2d_implementation(impl_name);  // throws, listing the names
   std::printf(
       "%d thread(s); GFLOP/s from the best of >= 20 runs (median in parentheses); each pass\n"
-      "has the forward's FLOPs (backward weight includes the bias sum). Per layer: the fast\n"
-      "dispatch, then each implementation it chooses from.\n",
+      "has the forward's FLOPs (backward weight includes the bias sum). Per layer: the\n"
+      "dispatch (the entry it picks per pass), then each entry of the implementation list\n"
+      "(kernels/conv_dispatch.cpp) that implements the layer ('-': not this pass).\n",
       threads);
   std::printf("%-4s %-26s %8s %15s %8s %15s %8s %15s\n", "", "layer (KxK pad P)", "fwd ms",
               "fwd GF/s", "bwd-d ms", "bwd-d GF/s", "bwd-w ms", "bwd-w GF/s");
-  for (const Layer& l : layers) {
-    char name[64];
-    std::snprintf(name, sizeof name, "N%ld %ld->%ld @%ld k%ld p%ld", long(l.N), long(l.IC),
-                  long(l.OC), long(l.HW), long(l.K), long(l.P));
-    if (!filter.empty() && (std::string(l.workload) + " " + name).find(filter) == std::string::npos)
-      continue;
-    k::Conv2dDesc d{.N = l.N,
-                    .IC = l.IC,
-                    .IH = l.HW,
-                    .IW = l.HW,
-                    .OC = l.OC,
-                    .KH = l.K,
-                    .KW = l.K,
-                    .PH = {l.P, l.P},
-                    .PW = {l.P, l.P}};
-    k::conv2d_validate(d);
+  for (const test::ConvLayer& l : test::workload_conv_layers()) {
+    if (!filter.empty() && l.name.find(filter) == std::string::npos) continue;
+    const k::Conv2dDesc& d = l.desc;
     const int64_t nx = d.N * d.IC * d.IH * d.IW, ny = d.N * d.OC * d.OH * d.OW;
     const int64_t nw = d.OC * d.IC * d.KH * d.KW;
     auto x = random_buffer(nx, 1), w = random_buffer(nw, 2), b = random_buffer(d.OC, 3);
     auto dy = random_buffer(ny, 4);
     std::vector<float> y(ny), dx(nx), dw(nw), db(d.OC);
     const double flops = 2.0 * double(ny) * double(d.IC * d.KH * d.KW);  // one pass
+    const k::ConvBuffers buf[3] = {
+        {.x = x.data(), .w = w.data(), .b = b.data(), .y = y.data()},
+        {.w = w.data(), .dy = dy.data(), .dx = dx.data()},
+        {.x = x.data(), .dy = dy.data(), .dw = dw.data(), .db = db.data()}};
+    const k::ConvPass passes[3] = {k::ConvPass::Forward, k::ConvPass::BackwardData,
+                                   k::ConvPass::BackwardWeight};
 
-    const auto rate = [&](double t) { return flops / t * 1e-9; };
-    const auto row = [&](const char* workload, const char* label, const Timing& tf,
-                         const Timing& td, const Timing& tw) {
-      std::printf("%-4s %-26s %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f) %8.3f %6.1f (%6.1f)  %s\n",
-                  workload, label, tf.best * 1e3, rate(tf.best), rate(tf.median), td.best * 1e3,
-                  rate(td.best), rate(td.median), tw.best * 1e3, rate(tw.best), rate(tw.median),
-                  label == name ? "dispatch" : "");
+    const auto cell = [&](const std::optional<Timing>& t) {
+      char s[48];
+      if (!t)
+        std::snprintf(s, sizeof s, "%8s %6s %8s", "-", "-", "");
+      else
+        std::snprintf(s, sizeof s, "%8.3f %6.1f (%6.1f)", t->best * 1e3, flops / t->best * 1e-9,
+                      flops / t->median * 1e-9);
+      return std::string(s);
     };
-    // The three passes through the fast dispatch, with the given fast-path switches.
-    const auto fast_row = [&](const char* workload, const char* label, k::FastPaths paths) {
-      const k::FastPaths saved = k::fast_paths();
-      k::set_fast_paths(paths);
-      const Timing tf =
-          time_it([&] { k::conv2d_forward_fast(d, x.data(), w.data(), b.data(), y.data()); });
-      const Timing td =
-          time_it([&] { k::conv2d_backward_data_fast(d, dy.data(), w.data(), dx.data()); });
-      const Timing tw = time_it(
-          [&] { k::conv2d_backward_weight_fast(d, x.data(), dy.data(), dw.data(), db.data()); });
-      k::set_fast_paths(saved);
-      row(workload, label, tf, td, tw);
+    const auto row = [&](const std::string& label, const std::optional<Timing>(&t)[3],
+                         const std::string& note) {
+      std::printf("%-31s %s %s %s  %s\n", label.c_str(), cell(t[0]).c_str(), cell(t[1]).c_str(),
+                  cell(t[2]).c_str(), note.c_str());
     };
-    fast_row(l.workload, name, k::fast_paths());
-    fast_row("", "oneDNN, blocked layouts",
-             {.conv_gemm = false, .conv_direct = false, .conv_plain = false});
-    fast_row("", "oneDNN, NCHW activations",
-             {.conv_gemm = false, .conv_direct = false, .conv_plain = true});
-    const Timing tfg =
-        time_it([&] { k::conv2d_forward_gemm(d, x.data(), w.data(), b.data(), y.data(), false); });
-    const Timing tdg =
-        time_it([&] { k::conv2d_backward_data_gemm(d, dy.data(), w.data(), dx.data()); });
-    const Timing twg = time_it(
-        [&] { k::conv2d_backward_weight_gemm(d, x.data(), dy.data(), dw.data(), db.data()); });
-    row("", "im2col + sgemm", tfg, tdg, twg);
-    // Direct kernels where they apply (stride 1, dilation 1, KW <= 5; conv_direct*.cpp).
-    if (k::conv2d_direct_available() && d.KW <= 5) {
-      const Timing tfd = time_it(
-          [&] { k::conv2d_forward_direct(d, x.data(), w.data(), b.data(), y.data(), false); });
-      const Timing tdd =
-          time_it([&] { k::conv2d_backward_data_direct(d, dy.data(), w.data(), dx.data()); });
-      const Timing twd = time_it(
-          [&] { k::conv2d_backward_weight_direct(d, x.data(), dy.data(), dw.data(), db.data()); });
-      row("", k::conv2d_direct_isa() == k::DirectIsa::Avx512 ? "direct (AVX-512)" : "direct (AVX2)",
-          tfd, tdd, twd);
+    // The dispatch as the library runs it.
+    std::optional<Timing> td[3];
+    std::string picks;
+    td[0] = time_it([&] { k::conv2d_forward<float>(d, x.data(), w.data(), b.data(), y.data()); });
+    td[1] = time_it([&] { k::conv2d_backward_data<float>(d, dy.data(), w.data(), dx.data()); });
+    td[2] = time_it(
+        [&] { k::conv2d_backward_weight<float>(d, x.data(), dy.data(), dw.data(), db.data()); });
+    for (k::ConvPass p : passes)
+      picks += (picks.empty() ? "dispatch: " : "/") + std::string(k::conv2d_chosen(d, p).name);
+    row(l.name, td, picks);
+    for (const k::ConvImpl* impl : impls) {
+      std::optional<Timing> t[3];
+      bool any = false;
+      for (int p = 0; p < 3; ++p)
+        if (impl->handles(d, passes[p])) {
+          t[p] = time_it([&] { impl->run(d, passes[p], buf[p]); });
+          any = true;
+        }
+      if (any) row("  " + std::string(impl->name), t, "");
     }
   }
   return 0;

@@ -1,13 +1,18 @@
-// The benchmark's command line (shared by `physcnn bench` and bench/run_bench) and the per-layer
-// profile that shows where a training step's time goes.
+// The benchmark's command line (shared by `physcnn bench` and bench/run_bench), the per-layer
+// profile that shows where a training step's time goes, and which conv kernels ran (--explain).
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
+#include <string_view>
+#include <vector>
 
 #include "autograd/profile.hpp"
 #include "cli/bench_workloads.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "kernels/conv_dispatch.hpp"
 
 namespace physcnn::bench {
 
@@ -44,6 +49,8 @@ void add_bench_options(CLI::App& cmd, BenchArgs& a) {
                "tiny settings for smoke tests: 3 repetitions of 1 step, 1 warm-up step");
   cmd.add_flag("--profile", a.profile,
                "also print each module's forward/backward CPU time inside the training step");
+  cmd.add_flag("--explain", a.explain,
+               "also print which convolution implementation ran each pass of each conv layer");
 }
 
 int run_bench_command(const BenchArgs& a) {
@@ -67,6 +74,9 @@ int run_bench_command(const BenchArgs& a) {
   if (a.profile) {
     for (const auto& w : list) std::printf("\n%s", profile_layers(w, o).c_str());
   }
+  if (a.explain) {
+    for (const auto& w : list) std::printf("\n%s", explain_convs(w, o).c_str());
+  }
   if (!a.json.empty()) {
     json << results_json(results, o, num_threads());
     json.flush();
@@ -82,7 +92,64 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
+// The geometries the dispatchers ran, in first-seen order, with the entry of each pass.
+struct ConvRecord {
+  kernels::Conv2dDesc desc;
+  std::array<std::string_view, 3> impl;  // by ConvPass
+};
+std::mutex g_record_mutex;
+std::vector<ConvRecord> g_records;
+
+void record_conv(const kernels::Conv2dDesc& d, kernels::ConvPass pass,
+                 const kernels::ConvImpl& impl) {
+  std::lock_guard<std::mutex> lock(g_record_mutex);
+  auto it = std::find_if(g_records.begin(), g_records.end(),
+                         [&](const ConvRecord& r) { return r.desc == d; });
+  if (it == g_records.end()) it = g_records.insert(g_records.end(), {d, {}});
+  it->impl[size_t(pass)] = impl.name;
+}
+
 }  // namespace
+
+std::string explain_convs(const Workload& w, const BenchOptions& o) {
+  auto model = make_workload_model(w, o.seed);
+  model->build(w.input);
+  auto opt = make_workload_optimizer(w, model->parameters());
+  Rng rng(o.seed, 3);
+  const int64_t n = w.train_batches.front();
+  const Batch b = make_batch(w, n, rng);
+  g_records.clear();
+  kernels::set_conv2d_observer(record_conv);
+  try {
+    model->train();
+    training_step(*model, *opt, b, {.keep_output = false});
+    model->eval();
+    autograd::NoGradGuard no_grad;
+    (*model)(autograd::Var(make_batch(w, 1, rng).x));
+  } catch (...) {
+    kernels::set_conv2d_observer(nullptr);
+    throw;
+  }
+  kernels::set_conv2d_observer(nullptr);
+  std::string s = w.id + " " + w.model +
+                  ": convolution implementation per pass, one training step at batch " +
+                  std::to_string(n) +
+                  " and a batch-1 inference (kernels/conv_dispatch.cpp; a transposed "
+                  "convolution runs as the conv2d whose backward data it is)\n";
+  char buf[512];
+  for (const ConvRecord& r : g_records) {
+    const auto name = [&](kernels::ConvPass p) {
+      const std::string_view v = r.impl[size_t(p)];
+      return v.empty() ? std::string("-") : std::string(v);
+    };
+    std::snprintf(buf, sizeof buf, "  %-70s forward %-15s backward data %-15s backward weight %s\n",
+                  r.desc.str().c_str(), name(kernels::ConvPass::Forward).c_str(),
+                  name(kernels::ConvPass::BackwardData).c_str(),
+                  name(kernels::ConvPass::BackwardWeight).c_str());
+    s += buf;
+  }
+  return s;
+}
 
 std::string profile_layers(const Workload& w, const BenchOptions& o) {
   namespace prof = autograd::profile;

@@ -111,6 +111,9 @@ std::string format_results(const std::vector<WorkloadResult>& results, int threa
 // the loss, zero_grad and the optimizer step, measured inside the real training step (fusions
 // and model graphs as they run) at the workload's first training batch.
 std::string profile_layers(const Workload& w, const BenchOptions& options);
+// Which convolution implementation (kernels/conv_dispatch.cpp) ran each pass of each conv
+// geometry of one training step and one batch-1 inference.
+std::string explain_convs(const Workload& w, const BenchOptions& options);
 
 // The command line shared by `physcnn bench` and bench/run_bench.
 struct BenchArgs {
@@ -121,6 +124,7 @@ struct BenchArgs {
   std::string json;
   bool quick = false;
   bool profile = false;
+  bool explain = false;
 };
 void add_bench_options(CLI::App& cmd, BenchArgs& args);
 int run_bench_command(const BenchArgs& args);

@@ -2,31 +2,23 @@
 #include "kernels/backend.hpp"
 
 #include <atomic>
-#include <cstdlib>
-#include <string>
+
+#include "core/switches.hpp"
 
 namespace physcnn::kernels {
 
 namespace {
 std::atomic<Backend> g_backend{Backend::Fast};
 
-// PHYSCNN_FAST_DISABLE="conv_gemm,fusion,conv_direct,microbatch,chunk_threads,winograd,avx2" turns
-// paths off at start-up: a diagnostic for before/after measurements in one binary
-// (bench/NOTES.md), never needed for correct results.
-FastPaths initial_paths() {
-  FastPaths p;
-  const char* env = std::getenv("PHYSCNN_FAST_DISABLE");
-  const std::string s = env ? env : "";
-  if (s.find("conv_gemm") != std::string::npos) p.conv_gemm = false;
-  if (s.find("fusion") != std::string::npos) p.fusion = false;
-  if (s.find("conv_direct") != std::string::npos) p.conv_direct = false;
-  if (s.find("microbatch") != std::string::npos) p.microbatch = false;
-  if (s.find("chunk_threads") != std::string::npos) p.chunk_threads = false;
-  if (s.find("winograd") != std::string::npos) p.winograd = false;
-  if (s.find("avx2") != std::string::npos) p.avx2 = false;
+// The switches named in PHYSCNN_FAST_DISABLE off, read on first use (so that an unknown name
+// is an error the caller reports, not a crash before main).
+FastPaths& paths() {
+  static FastPaths p{.conv_gemm = !switch_disabled("conv_gemm"),
+                     .conv_direct = !switch_disabled("conv_direct"),
+                     .winograd = !switch_disabled("winograd"),
+                     .avx2 = !switch_disabled("avx2")};
   return p;
 }
-FastPaths g_paths = initial_paths();
 }  // namespace
 
 Backend backend() {
@@ -37,10 +29,10 @@ void set_backend(Backend b) {
 }
 
 FastPaths fast_paths() {
-  return g_paths;
+  return paths();
 }
 void set_fast_paths(const FastPaths& p) {
-  g_paths = p;
+  paths() = p;
 }
 
 bool cpu_has_avx2_fma() {

@@ -17,18 +17,19 @@ bool use_fast() {
   return std::is_same_v<T, float> && backend() == Backend::Fast;
 }
 
-// Individual fast paths, all on by default; tests and benchmarks turn one off to compare
-// (the environment variable PHYSCNN_FAST_DISABLE="conv_gemm,fusion" does so at start-up).
-//   conv_gemm: im2col + sgemm convolution gradients for few-channel layers (conv_gemm.cpp)
-//   fusion:    nn::Sequential runs Conv2d -> ReLU as one fused op (autograd conv2d_relu)
+// Switches of individual fast kernels, on by default except the experiment; tests and
+// benchmarks turn one off to compare (PHYSCNN_FAST_DISABLE="conv_gemm,winograd" does so at
+// start-up, core/switches.hpp). Which convolution runs where: conv_dispatch.cpp.
+//   conv_gemm:   im2col + sgemm convolution for few-channel layers (conv_gemm.cpp)
+//   conv_direct: direct kernels for few-channel convolutions (conv_direct*.cpp)
+//   winograd:    Winograd: oneDNN's where it has them, F(2x2,3x3) in the direct path
+//   avx2:        AVX2 builds of max pooling and batch norm, where the CPU has AVX2
+// nn's fusion switch is nn::set_fusion_enabled, train's are train::StepSwitches.
 struct FastPaths {
   bool conv_gemm = true;
-  bool fusion = true;
-  bool conv_direct = true;    // direct kernels for few-channel convolutions
-  bool microbatch = true;     // training steps in cache-sized chunks of the batch
-  bool chunk_threads = true;  // those chunks on separate threads, each op inside single-threaded
-  bool winograd = true;       // Winograd: oneDNN's where it has them, F(2x2,3x3) in the direct path
-  bool avx2 = true;           // AVX2 builds of max pooling and batch norm, where the CPU has AVX2
+  bool conv_direct = true;
+  bool winograd = true;
+  bool avx2 = true;
   // Experiment, off: oneDNN convolutions on NCHW activations instead of reordering to and
   // from blocked layouts; 1.3-5x slower on every workload layer (bench/conv_gflops rows).
   bool conv_plain = false;

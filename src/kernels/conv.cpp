@@ -1,12 +1,12 @@
-// Convolution descriptors (validation, printing), the reference/fast dispatchers, and the
-// transposed convolution composed from the conv2d kernels.
+// Convolution descriptors (validation, printing), the dispatchers (float: the first entry of the
+// implementation list in conv_dispatch.cpp), and transposed convolution composed from conv2d.
 #include <algorithm>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
-#include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
+#include "kernels/conv_dispatch.hpp"
 
 namespace physcnn::kernels {
 
@@ -61,18 +61,11 @@ void conv2d_validate(Conv2dDesc& d, std::string_view op) {
 
 // --- dispatchers -----------------------------------------------------------------------------
 
-namespace {
-// oneDNN wants non-negative padding; the transposed conv's helper descriptor can have a
-// negative end padding (output_padding > padding), which only the reference handles.
-bool fast_supports(const Conv2dDesc& d) {
-  return d.PH[0] >= 0 && d.PH[1] >= 0 && d.PW[0] >= 0 && d.PW[1] >= 0 && d.N > 0;
-}
-}  // namespace
-
 template <class T>
 void conv2d_forward(const Conv2dDesc& d, const T* x, const T* w, const T* b, T* y) {
   if constexpr (std::is_same_v<T, float>) {
-    if (use_fast<T>() && fast_supports(d)) return conv2d_forward_fast(d, x, w, b, y);
+    const ConvPass pass = ConvPass::Forward;
+    return conv2d_dispatch(d, pass).kernel(d, pass, {.x = x, .w = w, .b = b, .y = y});
   }
   conv2d_forward_reference<T>(d, x, w, b, y);
 }
@@ -117,7 +110,8 @@ void relu_backward_from_output(int64_t n, const T* y, const T* dy, T* dz) {
 template <class T>
 void conv2d_relu_forward(const Conv2dDesc& d, const T* x, const T* w, const T* b, T* y) {
   if constexpr (std::is_same_v<T, float>) {
-    if (use_fast<T>() && fast_supports(d)) return conv2d_relu_forward_fast(d, x, w, b, y);
+    const ConvPass pass = ConvPass::Forward;
+    return conv2d_dispatch(d, pass).kernel(d, pass, {.x = x, .w = w, .b = b, .y = y, .relu = true});
   }
   conv2d_relu_forward_reference<T>(d, x, w, b, y);
 }
@@ -125,7 +119,8 @@ void conv2d_relu_forward(const Conv2dDesc& d, const T* x, const T* w, const T* b
 template <class T>
 void conv2d_backward_data(const Conv2dDesc& d, const T* dy, const T* w, T* dx) {
   if constexpr (std::is_same_v<T, float>) {
-    if (use_fast<T>() && fast_supports(d)) return conv2d_backward_data_fast(d, dy, w, dx);
+    const ConvPass pass = ConvPass::BackwardData;
+    return conv2d_dispatch(d, pass).kernel(d, pass, {.w = w, .dy = dy, .dx = dx});
   }
   conv2d_backward_data_reference<T>(d, dy, w, dx);
 }
@@ -133,7 +128,8 @@ void conv2d_backward_data(const Conv2dDesc& d, const T* dy, const T* w, T* dx) {
 template <class T>
 void conv2d_backward_weight(const Conv2dDesc& d, const T* x, const T* dy, T* dw, T* db) {
   if constexpr (std::is_same_v<T, float>) {
-    if (use_fast<T>() && fast_supports(d)) return conv2d_backward_weight_fast(d, x, dy, dw, db);
+    const ConvPass pass = ConvPass::BackwardWeight;
+    return conv2d_dispatch(d, pass).kernel(d, pass, {.x = x, .dy = dy, .dw = dw, .db = db});
   }
   conv2d_backward_weight_reference<T>(d, x, dy, dw, db);
 }

@@ -1,6 +1,6 @@
 // 2D convolution and transposed convolution on raw NCHW buffers: descriptors validated in one
-// place, reference loops (float/double, the oracle) and fast float kernels (oneDNN primitives),
-// and dispatchers that ask use_fast<T>(). Padding here is always implicit zeros.
+// place, reference loops (float/double, the oracle), and dispatchers that run the first float
+// implementation of the list in conv_dispatch.hpp. Padding here is always implicit zeros.
 #pragma once
 
 #include <array>
@@ -55,57 +55,12 @@ void conv2d_relu_forward_reference(const Conv2dDesc& d, const T* x, const T* w, 
 template <class T>
 void relu_backward_from_output(int64_t n, const T* y, const T* dy, T* dz);
 
-// --- fast kernels (float; oneDNN convolution primitives cached per descriptor) ----------------
-// Same shapes and contracts as the reference kernels.
-void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
-                         float* y);
-// y = max(0, conv(x) + b) in one pass (oneDNN ReLU post-op).
-void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
-                              float* y);
-void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
-void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
-                                 float* db);
-// Direct kernels (conv_direct*.cpp; AVX-512F or AVX2+FMA, chosen at run time) for stride 1,
-// dilation 1, groups 1 and KW <= 5, any zero padding: the fast path for few-channel layers.
-// Same shapes and contracts as above; they throw UsageError on other geometries or when
-// conv2d_direct_available() is false.
-void conv2d_forward_direct(const Conv2dDesc& d, const float* x, const float* w, const float* b,
-                           float* y, bool relu);
-void conv2d_backward_data_direct(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
-void conv2d_backward_weight_direct(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
-                                   float* db);
-// The instruction set the direct kernels run with: the best this CPU has, at most the limit set
-// by conv2d_direct_limit_isa (tests: behave like an older CPU; Avx512 lifts the limit).
-enum class DirectIsa { None, Avx2, Avx512 };
-DirectIsa conv2d_direct_isa();
-bool conv2d_direct_available();  // conv2d_direct_isa() != DirectIsa::None
-void conv2d_direct_limit_isa(DirectIsa limit);
-// Whether the direct forward (and so backward data, a forward of the flipped filter bank) runs
-// this geometry as Winograd F(2x2,3x3) (conv_winograd_avx2.cpp): 3x3, stride 1, at least 8
-// input channels, AVX2 kernels, FastPaths::winograd on (measured rule).
-bool conv2d_direct_winograd(const Conv2dDesc& d);
-// im2col + sgemm per image (conv_gemm.cpp), groups == 1 only: the fast path for few-channel
-// layers, where oneDNN's backward primitives are slow. Same shapes and contracts as above.
-void conv2d_backward_weight_gemm(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
-                                 float* db);
-void conv2d_backward_data_gemm(const Conv2dDesc& d, const float* dy, const float* w, float* dx);
-void conv2d_forward_gemm(const Conv2dDesc& d, const float* x, const float* w, const float* b,
-                         float* y, bool relu);
-// Whether the *_fast kernels use the gemm versions for this geometry and pass (measured rule).
-enum class ConvPass { Forward, BackwardData, BackwardWeight };
-bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass);
-// Whether the *_fast kernels use the direct versions (measured rule; checked before the gemm one).
-bool conv2d_direct_preferred(const Conv2dDesc& d, ConvPass pass);
-// Whether the oneDNN primitives take and give activations in plain NCHW (no reorder to and from
-// a blocked layout around every call) for this geometry (measured rule, conv_fast.cpp).
-bool conv2d_plain_layout(const Conv2dDesc& d);
-// Whether the oneDNN pass asks for Winograd F(4x4,3x3) (3x3, stride 1, 16k channels; oneDNN
-// falls back to the direct algorithm where it has no Winograd kernel); measured rule.
-bool conv2d_winograd_preferred(const Conv2dDesc& d, ConvPass pass);
+// --- fast kernels (float32): the ordered implementation list in conv_dispatch.hpp ----------
 // Number of cached oneDNN primitive sets (for tests and diagnostics).
 int64_t conv2d_fast_cache_size();
 
-// --- dispatchers: fast for float on the fast backend, else reference ------------------------
+// --- dispatchers: float runs the first implementation of conv_dispatch.hpp's list that supports
+// the layer and pass (the reference on the reference backend); double runs the reference.
 template <class T>
 void conv2d_forward(const Conv2dDesc& d, const T* x, const T* w, const T* b, T* y);
 template <class T>

@@ -2,8 +2,9 @@
 // created once per geometry and cached together with their reorder primitives. The blocked-
 // layout copies live only during a call, in tensor storage (the caching allocator), so cached
 // plans hold no activation-sized buffers (they were most of W3's heap: bench/NOTES.md).
-// 3x3 stride-1 layers with 16k channels may run oneDNN's Winograd F(4x4,3x3) instead of the
-// direct algorithm where conv2d_winograd_preferred says so and oneDNN has a kernel for it.
+// The onednn_winograd entry of the implementation list (conv_dispatch.cpp) asks for oneDNN's
+// Winograd F(4x4,3x3) instead of the direct algorithm; where oneDNN has no kernel for it, the
+// plan falls back to the direct algorithm.
 #include <algorithm>
 #include <array>
 #include <dnnl.hpp>
@@ -17,6 +18,7 @@
 #include "core/parallel.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
+#include "kernels/conv_kernels.hpp"
 #include "tensor/tensor.hpp"
 
 namespace physcnn::kernels {
@@ -25,6 +27,14 @@ namespace {
 
 using dnnl::memory;
 using Tag = memory::format_tag;
+
+// The reorders to and from blocked layouts cost up to ~30 % of a pass (W3 16->32 at batch 128:
+// 0.9 of 3.1 ms), yet oneDNN's NCHW implementations are 1.3-5x slower than reorder + blocked
+// kernel on every workload layer (bench/conv_gflops), so the layout is plain only when
+// FastPaths::conv_plain (an experiment, off) is switched on.
+bool conv2d_plain_layout(const Conv2dDesc& /*d*/) {
+  return fast_paths().conv_plain;
+}
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -250,11 +260,8 @@ std::pair<std::shared_ptr<PooledPlan>, std::unique_lock<std::mutex>> acquire(con
 }
 
 // Runs a cached plan for (d, kind) on the caller's buffers, given in the plan's arg order.
-void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const float*>& ptrs) {
-  const ConvPass pass = kind == Kind::BackwardData     ? ConvPass::BackwardData
-                        : kind == Kind::BackwardWeight ? ConvPass::BackwardWeight
-                                                       : ConvPass::Forward;
-  const bool winograd = conv2d_winograd_preferred(d, pass);
+void run(const Conv2dDesc& d, Kind kind, bool with_bias, bool winograd,
+         const std::vector<const float*>& ptrs) {
   auto [slot, busy] = acquire(d, kind, with_bias, winograd);
   try {
     Plan& p = slot->plan;
@@ -302,67 +309,26 @@ void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const
 
 }  // namespace
 
-// The reorders to and from blocked layouts cost up to ~30 % of a pass (W3 16->32 at batch 128:
-// 0.9 of 3.1 ms), yet oneDNN's NCHW implementations are 1.3-5x slower than reorder + blocked
-// kernel on every workload layer (bench/conv_gflops), so the rule is "never" unless switched on.
-bool conv2d_plain_layout(const Conv2dDesc& /*d*/) {
-  return fast_paths().conv_plain;
-}
-
-// Winograd F(4x4,3x3) does ~1/2-1/4 of the multiplies but adds transforms of the tiles; per
-// layer at 1 thread (bench/NOTES.md "wino") it wins with >= 32 input channels at batch >= 8
-// (W4 64->32 @32: 1.7-2.1 -> 1.1-1.3 ms per pass), and loses with 16 input channels (16->16 @64
-// forward 1.2 -> 1.65 ms) and at batch 1 (64->64 @16 forward 0.10 -> 0.15 ms). Forward and
-// backward-data also want >= 32 output channels (32->16 @64 only gains in backward-weights).
-bool conv2d_winograd_preferred(const Conv2dDesc& d, ConvPass pass) {
-  const bool eligible = fast_paths().winograd && d.G == 1 && d.KH == 3 && d.KW == 3 && d.SH == 1 &&
-                        d.SW == 1 && d.DH == 1 && d.DW == 1 && d.IC % 16 == 0 && d.OC % 16 == 0 &&
-                        !conv2d_plain_layout(d);
-  if (!eligible) return false;
-  if (d.N < 8 || d.IC < 32) return false;
-  return pass == ConvPass::BackwardWeight || d.OC >= 32;
-}
-
-void conv2d_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
-                         float* y) {
-  if (conv2d_direct_preferred(d, ConvPass::Forward))
-    return conv2d_forward_direct(d, x, w, b, y, false);
-  if (conv2d_gemm_preferred(d, ConvPass::Forward)) return conv2d_forward_gemm(d, x, w, b, y, false);
+void conv2d_forward_onednn(const Conv2dDesc& d, const float* x, const float* w, const float* b,
+                           float* y, bool relu, bool winograd) {
+  const Kind kind = relu ? Kind::ForwardRelu : Kind::Forward;
   if (b)
-    run(d, Kind::Forward, true, {x, w, b, y});
+    run(d, kind, true, winograd, {x, w, b, y});
   else
-    run(d, Kind::Forward, false, {x, w, y});
+    run(d, kind, false, winograd, {x, w, y});
 }
 
-void conv2d_relu_forward_fast(const Conv2dDesc& d, const float* x, const float* w, const float* b,
-                              float* y) {
-  if (conv2d_direct_preferred(d, ConvPass::Forward))
-    return conv2d_forward_direct(d, x, w, b, y, true);
-  if (conv2d_gemm_preferred(d, ConvPass::Forward)) return conv2d_forward_gemm(d, x, w, b, y, true);
-  if (b)
-    run(d, Kind::ForwardRelu, true, {x, w, b, y});
-  else
-    run(d, Kind::ForwardRelu, false, {x, w, y});
+void conv2d_backward_data_onednn(const Conv2dDesc& d, const float* dy, const float* w, float* dx,
+                                 bool winograd) {
+  run(d, Kind::BackwardData, false, winograd, {dy, w, dx});
 }
 
-void conv2d_backward_data_fast(const Conv2dDesc& d, const float* dy, const float* w, float* dx) {
-  if (conv2d_direct_preferred(d, ConvPass::BackwardData))
-    return conv2d_backward_data_direct(d, dy, w, dx);
-  if (conv2d_gemm_preferred(d, ConvPass::BackwardData))
-    return conv2d_backward_data_gemm(d, dy, w, dx);
-  run(d, Kind::BackwardData, false, {dy, w, dx});
-}
-
-void conv2d_backward_weight_fast(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
-                                 float* db) {
-  if (conv2d_direct_preferred(d, ConvPass::BackwardWeight))
-    return conv2d_backward_weight_direct(d, x, dy, dw, db);
-  if (conv2d_gemm_preferred(d, ConvPass::BackwardWeight))
-    return conv2d_backward_weight_gemm(d, x, dy, dw, db);
+void conv2d_backward_weight_onednn(const Conv2dDesc& d, const float* x, const float* dy, float* dw,
+                                   float* db, bool winograd) {
   if (db)
-    run(d, Kind::BackwardWeight, true, {x, dy, dw, db});
+    run(d, Kind::BackwardWeight, true, winograd, {x, dy, dw, db});
   else
-    run(d, Kind::BackwardWeight, false, {x, dy, dw});
+    run(d, Kind::BackwardWeight, false, winograd, {x, dy, dw});
 }
 
 int64_t conv2d_fast_cache_size() {

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "core/parallel.hpp"
-#include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
+#include "kernels/conv_kernels.hpp"
 #include "kernels/gemm.hpp"
 
 namespace physcnn::kernels {
@@ -84,74 +84,6 @@ void over_images(int64_t N, int64_t chunks, F&& f) {
 }
 
 }  // namespace
-
-// Measured with bench/conv_gflops at 1 thread (bench/NOTES.md "convspeed"): oneDNN 2.6 blocks
-// channels by 16 (AVX-512) or 8 (AVX2); when neither channel count is a multiple of 16 it
-// pads, or falls back to its AVX2 backward-weights kernel, and runs at 10-50 GFLOP/s, where
-// im2col + sgemm reaches 40-60 (W5 10->10 at 62x62: 13-20 ms -> 5 ms). With 1-4 input
-// channels its backward-data runs at 4-14 GFLOP/s against 35-80 here, and its forward at
-// 26-47 against 43-62 (W3 at batch 128: 1.45 -> 0.87 ms).
-bool conv2d_gemm_preferred(const Conv2dDesc& d, ConvPass pass) {
-  if (d.G != 1 || !fast_paths().conv_gemm) return false;
-  const bool unaligned = d.IC % 16 != 0 && d.OC % 16 != 0;
-  switch (pass) {
-    case ConvPass::Forward:
-      return d.IC <= 4;
-    case ConvPass::BackwardData:
-      return d.IC <= 4 || unaligned;
-    case ConvPass::BackwardWeight:
-      return d.IC >= 8 && unaligned;
-  }
-  return false;
-}
-
-// Measured with bench/conv_gflops at 1 thread. AVX-512 (bench/NOTES.md "direct"): with at most
-// 16 channels on both sides and neither a multiple of 16 (oneDNN's padded-block case) the
-// direct kernels beat oneDNN and im2col+sgemm in every pass (W5 10->10 @62: forward 89 -> 121,
-// backward data 61 -> 119, backward weight 29-55 -> 78 GFLOP/s). With 1-4 input channels they
-// also win forward and backward-weight up to 32 output channels (W2 1->32, W3/W4 1->16: 60-100
-// against 20-58), but not backward data (one output channel per register block: 29-41 against
-// gemm's 60-80). Where a side is a multiple of 16 and wider layers, oneDNN is 1.3-2.5x faster.
-// AVX2 (Zen 3, bench/NOTES.md "avx2"; GFLOP/s on a shared machine, peak ~67): the same few-
-// channel rule (W5 10->10 @62: forward 41-44 -> 44-49, backward data 34-37 -> 37-42, backward
-// weight 26-28 -> 53-55), but the thin-input forward only up to 16 outputs (W2 1->32: direct
-// 17-27 against 36 for oneDNN; W1 1->6, W3/W4 1->16: 20-39 against 14-27), and the weight
-// gradient also with 16 channels and kernels up to 3 wide (W4 16->16: 61 against oneDNN's 51-53;
-// W1 6->16 5x5 at 14: 13-17 against 32).
-// AVX2 also takes wider 3x3 layers into the direct path for its Winograd F(2x2,3x3) forward
-// (and backward data, a forward of the flipped bank) where rows are at least 24 outputs wide:
-// W4 16->16 @64 forward 61 -> 100, backward data 72 -> 98; 32->32 @32 84 -> 115, 89 -> 116
-// GFLOP/s (oneDNN -> Winograd, bench/NOTES.md "wino2"). Narrower rows lose (one vector of 8
-// tiles per row: W4 32->64 @16 backward data 93 -> 74, W3 16->32 @18 forward 78 -> 63).
-// Channels from 8 to 64 on both sides: measured there (the product per tile position runs over
-// the input channels); wider layers stay with oneDNN until someone measures them.
-namespace {
-bool wide_winograd(const Conv2dDesc& d, ConvPass pass) {
-  const bool data = pass == ConvPass::BackwardData;
-  const int64_t in_channels = data ? d.OC : d.IC, out_channels = data ? d.IC : d.OC;
-  const int64_t out_width = data ? d.IW : d.OW;
-  return pass != ConvPass::BackwardWeight && conv2d_direct_isa() == DirectIsa::Avx2 &&
-         fast_paths().winograd && d.KH == 3 && d.KW == 3 && in_channels >= 8 && out_channels >= 8 &&
-         in_channels <= 64 && out_channels <= 64 && out_width >= 24;
-}
-}  // namespace
-
-bool conv2d_direct_preferred(const Conv2dDesc& d, ConvPass pass) {
-  if (!fast_paths().conv_direct || !conv2d_direct_available()) return false;
-  if (d.G != 1 || d.SH != 1 || d.SW != 1 || d.DH != 1 || d.DW != 1 || d.KW > 5) return false;
-  const bool avx2 = conv2d_direct_isa() == DirectIsa::Avx2;
-  const bool few = d.IC <= 16 && d.OC <= 16 && d.IC % 16 != 0 && d.OC % 16 != 0;
-  const bool thin_input = d.IC <= 4 && d.OC <= 32;
-  switch (pass) {
-    case ConvPass::Forward:
-      return few || (thin_input && (!avx2 || d.OC <= 16)) || wide_winograd(d, pass);
-    case ConvPass::BackwardWeight:
-      return few || thin_input || (avx2 && d.IC <= 16 && d.OC <= 16 && d.KW <= 3);
-    case ConvPass::BackwardData:
-      return (few && d.IC >= 3) || wide_winograd(d, pass);
-  }
-  return false;
-}
 
 // x (N,IC,IH,IW), w (OC,IC,KH,KW), b (OC) or null -> y (N,OC,OH,OW), with ReLU if `relu`;
 // groups == 1. Per image: y_n (OC, P) = w (OC, IC*KH*KW) * cols_n + b.

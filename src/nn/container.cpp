@@ -4,8 +4,8 @@
 #include <typeinfo>
 
 #include "autograd/functional.hpp"
-#include "kernels/backend.hpp"
 #include "nn/activation.hpp"
+#include "nn/fusion.hpp"
 #include "nn/summary.hpp"
 
 namespace physcnn::nn {
@@ -25,8 +25,7 @@ Sequential::Sequential(const std::vector<std::pair<std::string, ModulePtr>>& nam
 bool fusable_with_relu(const Module& m, const Module& next) {
   // BatchNorm fuses in training too since batch_norm_backward's mask loops vectorise
   // (bench/NOTES.md "speed2"; before that fix the fused backward made W2 training ~30 % slower).
-  if (!kernels::fast_paths().fusion || detail::forward_observer() || detail::summary_recorder())
-    return false;
+  if (!fusion_enabled() || detail::forward_observer() || detail::summary_recorder()) return false;
   return m.fuses_with_following_relu() && typeid(next) == typeid(ReLU);
 }
 

@@ -5,6 +5,7 @@
 #include "nn/activation.hpp"
 #include "nn/container.hpp"
 #include "nn/conv.hpp"
+#include "nn/fusion.hpp"
 #include "nn/graph.hpp"
 #include "nn/layers.hpp"
 #include "nn/module.hpp"

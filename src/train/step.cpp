@@ -164,7 +164,7 @@ ModelScan scan(nn::Module& model) {
 // parallel region, a profile session is open (its rows are per thread) or a layer draws random
 // numbers.
 int chunk_workers(bool draws) {
-  if (draws || !kernels::fast_paths().chunk_threads || num_threads() < 2 || in_parallel_region() ||
+  if (draws || !step_switches().chunk_threads || num_threads() < 2 || in_parallel_region() ||
       ag::profile::active())
     return 1;
   return num_threads();
@@ -181,8 +181,7 @@ ChunkChoice decide_chunk(nn::Module& model, const Tensor& inputs, const StepOpti
                          bool may_thread, std::string& refusal) {
   const int64_t n = inputs.size(0);
   const int64_t asked = options.chunk == StepOptions::kAuto ? g_microbatch_chunk : options.chunk;
-  const bool wanted =
-      asked > 0 || (asked == StepOptions::kAuto && kernels::fast_paths().microbatch);
+  const bool wanted = asked > 0 || (asked == StepOptions::kAuto && step_switches().microbatch);
   if (!wanted || n <= 1 || (asked > 0 && asked >= n)) return {n};
   const ModelScan traits = scan(model);
   refusal = traits.refusal;

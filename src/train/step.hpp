@@ -27,7 +27,7 @@ struct StepOptions {
   static constexpr int64_t kAuto = 0;
   static constexpr int64_t kWholeBatch = -1;
   // kAuto: set_microbatch_chunk's setting, by default chosen from the model's per-sample
-  // activation sizes and the cache (choose_chunk) unless kernels::FastPaths::microbatch is off
+  // activation sizes and the cache (choose_chunk) unless StepSwitches::microbatch is off
   // (PHYSCNN_FAST_DISABLE=microbatch);
   // kWholeBatch: never chunk; > 0: chunks of this many samples (the last one smaller).
   // A model that couples the samples of a batch always runs whole (microbatch_refusal).
@@ -45,6 +45,16 @@ struct StepResult {
   std::string refusal;     // why the batch ran whole although chunks were asked for, or ""
 };
 
+// The train floor's fast-path switches, on by default; PHYSCNN_FAST_DISABLE=microbatch or
+// chunk_threads turns one off at start-up (core/switches.hpp). Not thread-safe: set before
+// training.
+struct StepSwitches {
+  bool microbatch = true;     // StepOptions::kAuto runs cache-sized chunks of the batch
+  bool chunk_threads = true;  // those chunks on separate threads, each op inside single-threaded
+};
+StepSwitches step_switches();
+void set_step_switches(const StepSwitches& s);
+
 // The process-wide meaning of StepOptions::kAuto, for code that does not pass StepOptions itself
 // (the Trainer): kAuto (the default) chooses, kWholeBatch turns micro-batching off, n > 0 forces
 // chunks of n. Not thread-safe: set it before training.
@@ -54,7 +64,7 @@ int64_t microbatch_chunk();
 // Zeroes nothing: gradients accumulate into the parameters' .grad as one backward would (call
 // the optimizer's zero_grad() before). Dropout layers draw one mask per chunk, so a chunked
 // step's masks differ from the whole batch's (same distribution, different draws).
-// With several threads (num_threads() > 1) and kernels::FastPaths::chunk_threads on, the chunks
+// With several threads (num_threads() > 1) and StepSwitches::chunk_threads on, the chunks
 // run on separate threads at once, each op inside single-threaded, each thread summing its own
 // parameter gradients (autograd::LeafGradSink), added in a fixed order after all finish: the
 // result does not depend on timing. Then `loss` is called from several threads at once; it must

@@ -54,16 +54,25 @@ case $case_name in
     ;;
   bench)
     # The benchmark runs (tiny settings) and the profile charges time to the U-Net's modules.
-    expect_exit 0 "$bin" bench --quick --workloads w3,w4 --threads 1 --profile --json "$tmp/b.json"
+    # --explain names the convolution implementation of each pass (the list's entries).
+    expect_exit 0 "$bin" bench --quick --workloads w3,w4 --threads 1 --profile --explain \
+      --json "$tmp/b.json"
     for s in "w3 ising_cnn" "w4 unet_small" "train   batch    8" "infer   batch   32" \
              "dec1.0 (Conv2d)" "up1 (ConvTranspose2d)" "loss (cross_entropy)" "optimizer step" \
-             "whole training step"; do
+             "whole training step" "convolution implementation per pass"; do
       grep -qF "$s" "$tmp/out" || { cat "$tmp/out"; fail "bench output lacks '$s'"; }
     done
+    # W3's first layer (1->16, 3x3 on the circularly padded 34x34) runs a few-channel kernel.
+    grep -qE "weight \[16,1,3,3\].* forward (direct_avx512|direct_avx2|gemm) " "$tmp/out" ||
+      { cat "$tmp/out"; fail "bench --explain does not name W3's first conv kernel"; }
     /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert len(r['workloads'])==2" \
       "$tmp/b.json" || fail "bench --json is not the two workloads' JSON"
     expect_exit 2 "$bin" bench --workloads w9
     grep -q "w9" "$tmp/err" || fail "an unknown workload is named"
+    # An unknown fast-path switch is a usage error that lists the known ones.
+    PHYSCNN_FAST_DISABLE=conv_gemm,nosuch expect_exit 2 "$bin" bench --quick --workloads w3
+    grep -q "unknown switch 'nosuch' (known: conv_gemm" "$tmp/err" ||
+      { cat "$tmp/err"; fail "an unknown PHYSCNN_FAST_DISABLE name is not reported"; }
     ;;
   ising_quick)
     expect_exit 0 "$bin" ising --quick --quiet --out "$tmp/run"

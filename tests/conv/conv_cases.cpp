@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include "conv/conv_workload_layers.hpp"
+
 namespace physcnn::test {
 
 namespace ag = physcnn::autograd;
@@ -266,6 +268,66 @@ const std::vector<ConvCase>& conv_cases() {
        .KW = 3,
        .conv_transpose2d = {.stride = {3, 2}, .padding = {1, 0}, .output_padding = {2, 1}}},
   };
+  return cases;
+}
+
+namespace {
+kernels::Conv2dDesc kernel_desc(const ConvCase& c) {
+  kernels::Conv2dDesc d{
+      .N = c.N, .IC = c.IC, .IH = c.H, .IW = c.W, .OC = c.OC, .KH = c.KH, .KW = c.KW};
+  if (c.op == ConvOp::Conv2d) {
+    const auto& a = c.conv2d;
+    d.SH = a.stride[0], d.SW = a.stride[1], d.DH = a.dilation[0], d.DW = a.dilation[1];
+    d.G = a.groups;
+    if (a.padding_mode == PadMode::Zeros) {
+      d.PH = {a.padding[0], a.padding[1]}, d.PW = {a.padding[2], a.padding[3]};
+    } else {  // padded explicitly before a convolution without padding
+      d.IH += a.padding[0] + a.padding[1], d.IW += a.padding[2] + a.padding[3];
+    }
+  } else if (c.op == ConvOp::Conv1d) {
+    const auto& a = c.conv1d;
+    d.IH = d.KH = 1;
+    d.SW = a.stride, d.DW = a.dilation, d.G = a.groups;
+    if (a.padding_mode == PadMode::Zeros)
+      d.PW = {a.padding[0], a.padding[1]};
+    else
+      d.IW += a.padding[0] + a.padding[1];
+  } else {
+    const auto& a = c.conv_transpose2d;
+    kernels::ConvTranspose2dDesc t{.N = c.N,
+                                   .IC = c.IC,
+                                   .IH = c.H,
+                                   .IW = c.W,
+                                   .OC = c.OC,
+                                   .KH = c.KH,
+                                   .KW = c.KW,
+                                   .SH = a.stride[0],
+                                   .SW = a.stride[1],
+                                   .PH = a.padding[0],
+                                   .PW = a.padding[1],
+                                   .OPH = a.output_padding[0],
+                                   .OPW = a.output_padding[1],
+                                   .DH = a.dilation[0],
+                                   .DW = a.dilation[1],
+                                   .G = a.groups};
+    kernels::conv_transpose2d_validate(t);
+    d = kernels::conv_transpose2d_as_conv(t);
+  }
+  kernels::conv2d_validate(d);
+  return d;
+}
+}  // namespace
+
+const std::vector<ConvKernelCase>& conv_kernel_cases() {
+  static const std::vector<ConvKernelCase> cases = [] {
+    std::vector<ConvKernelCase> rows;
+    for (const ConvCase& c : conv_cases()) {
+      const kernels::Conv2dDesc d = kernel_desc(c);
+      if (d.PH[0] >= 0 && d.PH[1] >= 0 && d.PW[0] >= 0 && d.PW[1] >= 0) rows.push_back({c.name, d});
+    }
+    for (const ConvLayer& l : workload_conv_layers(2)) rows.push_back({l.name, l.desc});
+    return rows;
+  }();
   return cases;
 }
 

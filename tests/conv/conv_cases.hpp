@@ -1,11 +1,13 @@
-// The convolution test table: op x configuration rows shared by the gradient checks and the
-// PyTorch parity test. tools/ref/conv_ref.py lists the same rows under the same names.
+// The convolution test table: op x configuration rows shared by the gradient checks, the
+// PyTorch parity test (tools/ref/conv_ref.py lists the same rows under the same names) and, as
+// kernel geometries, the tests of every entry of the implementation list.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "autograd/functional.hpp"
+#include "kernels/conv.hpp"
 
 namespace physcnn::test {
 
@@ -28,5 +30,15 @@ struct ConvCase {
 };
 
 const std::vector<ConvCase>& conv_cases();
+
+// The kernel rows: the conv2d geometry each row above runs (conv1d with H = 1, other padding
+// modes as their padded input, a transposed convolution as the conv2d whose backward data it
+// is; rows with negative padding are skipped: only the reference takes them), then the W1-W5
+// layers (conv_workload_layers.hpp) at batch 2.
+struct ConvKernelCase {
+  std::string name;
+  kernels::Conv2dDesc desc;
+};
+const std::vector<ConvKernelCase>& conv_kernel_cases();
 
 }  // namespace physcnn::test

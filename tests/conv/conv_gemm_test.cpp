@@ -7,68 +7,23 @@
 #include <cmath>
 #include <vector>
 
-#include "buffers.hpp"
+#include "conv/conv_check.hpp"
 #include "kernels/backend.hpp"
-#include "kernels/conv.hpp"
-#include "tensor/ops.hpp"
+#include "kernels/conv_dispatch.hpp"
 
 using namespace physcnn;
 namespace k = physcnn::kernels;
-using physcnn::test::random_buffer;
 
 namespace {
 
-::testing::AssertionResult close_on_scale(const std::vector<float>& a, const std::vector<float>& b,
-                                          const char* what) {
-  return test::close_on_scale(a, b, what, "gemm");
-}
-
 enum class Path { Gemm, FastDispatch };
 
-void check_gradients(k::Conv2dDesc d, Path path) {
-  k::conv2d_validate(d);
-  SCOPED_TRACE(d.str());
-  const int64_t nx = d.N * d.IC * d.IH * d.IW, ny = d.N * d.OC * d.OH * d.OW;
-  const int64_t nw = d.OC * d.IC * d.KH * d.KW;
-  const auto x = random_buffer(nx, 11), w = random_buffer(nw, 12), dy = random_buffer(ny, 13);
-  // Garbage in the outputs: the kernels must write, not accumulate into, dx, dw and db.
-  std::vector<float> dx(nx, 7.0f), dx_ref(nx), dw(nw, 7.0f), dw_ref(nw), db(d.OC, 7.0f),
-      db_ref(d.OC);
-  if (path == Path::Gemm) {
-    k::conv2d_backward_data_gemm(d, dy.data(), w.data(), dx.data());
-    k::conv2d_backward_weight_gemm(d, x.data(), dy.data(), dw.data(), db.data());
-  } else {
-    k::conv2d_backward_data_fast(d, dy.data(), w.data(), dx.data());
-    k::conv2d_backward_weight_fast(d, x.data(), dy.data(), dw.data(), db.data());
-  }
-  k::conv2d_backward_data_reference<float>(d, dy.data(), w.data(), dx_ref.data());
-  k::conv2d_backward_weight_reference<float>(d, x.data(), dy.data(), dw_ref.data(), db_ref.data());
-  EXPECT_TRUE(close_on_scale(dx, dx_ref, "backward data"));
-  EXPECT_TRUE(close_on_scale(dw, dw_ref, "backward weight"));
-  EXPECT_TRUE(close_on_scale(db, db_ref, "backward bias"));
-
-  // Forward, with and without bias and ReLU.
-  std::vector<float> y(ny, 7.0f), y_ref(ny);
-  const auto b = random_buffer(d.OC, 14);
-  for (bool relu : {false, true})
-    for (const float* pb : {b.data(), static_cast<const float*>(nullptr)}) {
-      if (path == Path::Gemm)
-        k::conv2d_forward_gemm(d, x.data(), w.data(), pb, y.data(), relu);
-      else if (relu)
-        k::conv2d_relu_forward_fast(d, x.data(), w.data(), pb, y.data());
-      else
-        k::conv2d_forward_fast(d, x.data(), w.data(), pb, y.data());
-      if (relu)
-        k::conv2d_relu_forward_reference<float>(d, x.data(), w.data(), pb, y_ref.data());
-      else
-        k::conv2d_forward_reference<float>(d, x.data(), w.data(), pb, y_ref.data());
-      EXPECT_TRUE(close_on_scale(y, y_ref, relu ? "forward relu" : "forward"));
-    }
-
-  // Without a bias gradient the weight gradient is the same.
-  std::vector<float> dw2(nw, 7.0f);
-  k::conv2d_backward_weight_gemm(d, x.data(), dy.data(), dw2.data(), nullptr);
-  EXPECT_TRUE(close_on_scale(dw2, dw_ref, "backward weight without bias"));
+// Every pass of one geometry through the gemm entry or through the dispatchers.
+void check_gradients(const k::Conv2dDesc& d, Path path) {
+  if (path == Path::Gemm)
+    test::check_entry(k::conv2d_implementation("gemm"), d);
+  else
+    test::ConvOracle(d).check(test::dispatch_runner(), "dispatch");
 }
 
 }  // namespace
@@ -127,18 +82,23 @@ TEST(ConvGemm, FastDispatchOnFewChannelShapes) {
   const k::Conv2dDesc w5a{.N = 4, .IC = 3, .IH = 64, .IW = 64, .OC = 10, .KH = 3, .KW = 3};
   const k::Conv2dDesc w5b{.N = 4, .IC = 10, .IH = 62, .IW = 62, .OC = 10, .KH = 3, .KW = 3};
   const k::Conv2dDesc w1{.N = 4, .IC = 6, .IH = 14, .IW = 14, .OC = 16, .KH = 5, .KW = 5};
-  EXPECT_TRUE(k::conv2d_gemm_preferred(w5a, k::ConvPass::Forward));
-  EXPECT_FALSE(k::conv2d_gemm_preferred(w5b, k::ConvPass::Forward));
-  EXPECT_TRUE(k::conv2d_gemm_preferred(w5a, k::ConvPass::BackwardData));
-  EXPECT_FALSE(k::conv2d_gemm_preferred(w5a, k::ConvPass::BackwardWeight));
-  EXPECT_TRUE(k::conv2d_gemm_preferred(w5b, k::ConvPass::BackwardData));
-  EXPECT_TRUE(k::conv2d_gemm_preferred(w5b, k::ConvPass::BackwardWeight));
-  EXPECT_FALSE(k::conv2d_gemm_preferred(w1, k::ConvPass::BackwardData));
-  EXPECT_FALSE(k::conv2d_gemm_preferred(w1, k::ConvPass::BackwardWeight));
+  // The gemm entry's rule (the dispatch takes it where no direct entry comes first).
+  const k::ConvImpl& gemm = k::conv2d_implementation("gemm");
+  const auto gemm_rule = [&](const k::Conv2dDesc& d, k::ConvPass pass) {
+    return gemm.supports(d, pass, k::conv2d_isa());
+  };
+  EXPECT_TRUE(gemm_rule(w5a, k::ConvPass::Forward));
+  EXPECT_FALSE(gemm_rule(w5b, k::ConvPass::Forward));
+  EXPECT_TRUE(gemm_rule(w5a, k::ConvPass::BackwardData));
+  EXPECT_FALSE(gemm_rule(w5a, k::ConvPass::BackwardWeight));
+  EXPECT_TRUE(gemm_rule(w5b, k::ConvPass::BackwardData));
+  EXPECT_TRUE(gemm_rule(w5b, k::ConvPass::BackwardWeight));
+  EXPECT_FALSE(gemm_rule(w1, k::ConvPass::BackwardData));
+  EXPECT_FALSE(gemm_rule(w1, k::ConvPass::BackwardWeight));
   k::Conv2dDesc grouped = w5b;
   grouped.IC = grouped.OC = 10;
   grouped.G = 2;
-  EXPECT_FALSE(k::conv2d_gemm_preferred(grouped, k::ConvPass::BackwardWeight));
+  EXPECT_FALSE(gemm_rule(grouped, k::ConvPass::BackwardWeight));
   check_gradients(w5a, Path::FastDispatch);
   check_gradients(w5b, Path::FastDispatch);
   check_gradients(w1, Path::FastDispatch);

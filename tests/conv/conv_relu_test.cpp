@@ -127,7 +127,7 @@ TEST(ConvRelu, FastKernelMatchesReference) {
       const Tensor b = random_var({d.OC}, 3, DType::F32).value();
       std::vector<float> y_fast(ny, 9.0f), y_ref(ny);
       const float* pb = bias ? b.data<float>() : nullptr;
-      k::conv2d_relu_forward_fast(d, x.data<float>(), w.data<float>(), pb, y_fast.data());
+      k::conv2d_relu_forward<float>(d, x.data<float>(), w.data<float>(), pb, y_fast.data());
       k::conv2d_relu_forward_reference<float>(d, x.data<float>(), w.data<float>(), pb,
                                               y_ref.data());
       double diff = 0, scale = 0;

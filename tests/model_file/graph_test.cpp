@@ -97,13 +97,10 @@ TEST(Graph, FusedConvReluChainEqualsTheUnfusedComputation) {
   Var xs(x.value(), true);
   ag::sum(g(xs)).backward();
   Tensor grad_fused = xs.grad();
-  kernels::FastPaths off = kernels::fast_paths();
-  off.fusion = false;
-  kernels::set_fast_paths(off);
+  nn::set_fusion_enabled(false);
   Var xu(x.value(), true);
   ag::sum(g(xu)).backward();
-  off.fusion = true;
-  kernels::set_fast_paths(off);
+  nn::set_fusion_enabled(true);
   EXPECT_LT(max_abs_diff(grad_fused, xu.grad()), 1e-5);
   EXPECT_GT(max_abs(grad_fused), 0.0);
 }

@@ -10,6 +10,7 @@
 #include "nn/activation.hpp"
 #include "nn/container.hpp"
 #include "nn/conv.hpp"
+#include "nn/fusion.hpp"
 #include "nn/graph.hpp"
 #include "nn/layers.hpp"
 #include "nn/summary.hpp"
@@ -20,10 +21,10 @@ namespace k = physcnn::kernels;
 
 namespace {
 
-// Restores the fast-path switches after a test changes them.
+// Restores the fusion switch after a test changes it.
 struct PathsGuard {
-  k::FastPaths saved = k::fast_paths();
-  ~PathsGuard() { k::set_fast_paths(saved); }
+  bool saved = nn::fusion_enabled();
+  ~PathsGuard() { nn::set_fusion_enabled(saved); }
 };
 
 std::shared_ptr<nn::Sequential> make_model(DType dt) {
@@ -43,7 +44,7 @@ std::shared_ptr<nn::Sequential> make_model(DType dt) {
 
 // Output and parameter gradients of one forward/backward with the given fusion switch.
 std::pair<Tensor, std::vector<Tensor>> run(nn::Sequential& m, const Tensor& x, bool fusion) {
-  k::set_fast_paths({.conv_gemm = true, .fusion = fusion});
+  nn::set_fusion_enabled(fusion);
   for (auto& [_, p] : m.named_parameters()) p.zero_grad();
   const ag::Var y = m(ag::Var(x, false));
   Rng rng(9);
@@ -76,7 +77,7 @@ TEST(SequentialFusion, SameOutputsAndGradientsAsLayerByLayer) {
 
 TEST(SequentialFusion, RecordsTheFusedOpOnTheTape) {
   PathsGuard guard;
-  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::set_fusion_enabled(true);
   auto m = make_model(DType::F32);
   Rng rng(3);
   const ag::Var y0 = (*(*m)[0])(ag::Var(Tensor::uniform({1, 1, 8, 8}, -1, 1, rng), false));
@@ -90,7 +91,7 @@ TEST(SequentialFusion, RecordsTheFusedOpOnTheTape) {
 
 TEST(SequentialFusion, SummaryAndStateDictUnchanged) {
   PathsGuard guard;
-  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::set_fusion_enabled(true);
   auto m = make_model(DType::F32);
   const auto rows = m->summary(Shape{1, 12, 12}).rows;
   ASSERT_EQ(rows.size(), 6u);  // one row per layer, the ReLUs included
@@ -104,7 +105,7 @@ TEST(SequentialFusion, SummaryAndStateDictUnchanged) {
 
 TEST(SequentialFusion, ErrorsNameTheConvolution) {
   PathsGuard guard;
-  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::set_fusion_enabled(true);
   auto m = make_model(DType::F32);
   Rng rng(3);
   try {
@@ -122,7 +123,7 @@ TEST(SequentialFusion, ErrorsNameTheConvolution) {
 
 TEST(SequentialFusion, OnlyFusingLayersFollowedByPlainRelu) {
   PathsGuard guard;
-  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::set_fusion_enabled(true);
   nn::Conv2d conv({.in = 1, .out = 2, .kernel = 3});
   nn::BatchNorm2d bn;
   nn::ReLU relu;
@@ -133,7 +134,7 @@ TEST(SequentialFusion, OnlyFusingLayersFollowedByPlainRelu) {
   EXPECT_FALSE(nn::fusable_with_relu(conv, leaky));
   EXPECT_FALSE(nn::fusable_with_relu(linear, relu));
   EXPECT_FALSE(nn::fusable_with_relu(relu, relu));
-  k::set_fast_paths({.conv_gemm = true, .fusion = false});
+  nn::set_fusion_enabled(false);
   EXPECT_FALSE(nn::fusable_with_relu(conv, relu));
   EXPECT_FALSE(nn::fusable_with_relu(bn, relu));
 }
@@ -143,7 +144,7 @@ TEST(SequentialFusion, OnlyFusingLayersFollowedByPlainRelu) {
 // with the same weights, and the last node's value comes from the fused op in both.
 TEST(GraphFusion, FusesWhereverSequentialDoes) {
   PathsGuard guard;
-  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  nn::set_fusion_enabled(true);
   auto layers = [] {
     return std::vector<nn::ModulePtr>{
         std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 4, .kernel = 3}),
@@ -210,14 +211,14 @@ TEST(SequentialFusion, BatchNormReluSameAsLayerByLayer) {
     EXPECT_LE(max_abs_diff(bn_f->running_mean(), bn_p->running_mean()), tol);
     EXPECT_LE(max_abs_diff(bn_f->running_var(), bn_p->running_var()), tol);
     // Fused in training (the run above) and in evaluation (same values).
-    k::set_fast_paths({.fusion = true});
+    nn::set_fusion_enabled(true);
     EXPECT_EQ((*fused_model)(ag::Var(x, false)).node()->op, "batch_norm_relu");
     plain_model->load_state_dict(fused_model->state_dict());  // that forward moved the stats
     fused_model->eval();
     plain_model->eval();
     const ag::Var ye = (*fused_model)(ag::Var(x, false));
     EXPECT_EQ(ye.node()->op, "batch_norm_relu_eval");
-    k::set_fast_paths({.fusion = false});
+    nn::set_fusion_enabled(false);
     EXPECT_LE(max_abs_diff(ye.value(), (*plain_model)(ag::Var(x, false)).value()), tol);
   }
 }

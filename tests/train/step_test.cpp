@@ -267,20 +267,20 @@ TEST(MicrobatchStep, DropoutModelsChunk) {
 class ThreadsGuard {
  public:
   ThreadsGuard(int threads, bool chunk_threads)
-      : threads_(num_threads()), paths_(kernels::fast_paths()) {
+      : threads_(num_threads()), switches_(step_switches()) {
     set_num_threads(threads);
-    kernels::FastPaths p = paths_;
-    p.chunk_threads = chunk_threads;
-    kernels::set_fast_paths(p);
+    StepSwitches s = switches_;
+    s.chunk_threads = chunk_threads;
+    set_step_switches(s);
   }
   ~ThreadsGuard() {
     set_num_threads(threads_);
-    kernels::set_fast_paths(paths_);
+    set_step_switches(switches_);
   }
 
  private:
   int threads_;
-  kernels::FastPaths paths_;
+  StepSwitches switches_;
 };
 
 // Two threads each run their chunks with their own parameter-gradient sums (fused Conv2d+ReLU
@@ -420,13 +420,11 @@ TEST(MicrobatchStep, AutoChunkFollowsTheSwitchAndTheCache) {
   // The switch: with microbatch off, kAuto runs the whole batch.
   Tensor x, y;
   make_data(zoo_cases()[0], 64, DType::F32, x, y);
-  kernels::FastPaths paths = kernels::fast_paths();
-  kernels::FastPaths off = paths;
-  off.microbatch = false;
-  kernels::set_fast_paths(off);
+  const StepSwitches saved = step_switches();
+  set_step_switches({.microbatch = false, .chunk_threads = saved.chunk_threads});
   model->zero_grad();
   const StepResult r = forward_backward(*model, x, y, mean_ce);
-  kernels::set_fast_paths(paths);
+  set_step_switches(saved);
   EXPECT_EQ(r.chunks, 1);
 }
 

@@ -12,7 +12,6 @@
 
 #include "autograd/functional.hpp"
 #include "core/parallel.hpp"
-#include "kernels/backend.hpp"
 #include "nn/models/models.hpp"
 #include "nn/nn.hpp"
 #include "train/step.hpp"
@@ -46,10 +45,10 @@ std::vector<Workload> workloads() {
 Grads step_gradients(nn::Module& m, const Tensor& x, const Tensor& y, int threads,
                      bool chunk_threads, StepResult* result) {
   const int saved_threads = num_threads();
-  const kernels::FastPaths saved = kernels::fast_paths();
-  kernels::FastPaths p = saved;
+  const StepSwitches saved = step_switches();
+  StepSwitches p = saved;
   p.chunk_threads = chunk_threads;
-  kernels::set_fast_paths(p);
+  set_step_switches(p);
   set_num_threads(threads);
   // The same dropout masks in every step compared (W2): a fresh generator each time.
   for (const auto& [name, mod] : m.named_modules())
@@ -62,7 +61,7 @@ Grads step_gradients(nn::Module& m, const Tensor& x, const Tensor& y, int thread
       m, x, y, [](const ag::Var& out, const Tensor& t) { return ag::cross_entropy(out, t); },
       options);
   set_num_threads(saved_threads);
-  kernels::set_fast_paths(saved);
+  set_step_switches(saved);
   Grads g;
   for (const auto& [name, v] : m.named_parameters()) g[name] = v.grad().clone();
   return g;
