@@ -23,6 +23,7 @@ using Run = std::function<int()>;
 Run add_ising(CLI::App& app);
 Run add_generate(CLI::App& app);
 Run add_summary(CLI::App& app);
+Run add_layers(CLI::App& app);  // the model-file layer types and keys (nn/registry)
 Run add_gradcheck(CLI::App& app);
 Run add_bench(CLI::App& app);
 Run add_train(CLI::App& app);

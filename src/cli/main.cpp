@@ -2,10 +2,30 @@
 // 0 ok, 2 usage or configuration error, 3 data or I/O error, 4 numerical failure.
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+
+namespace {
+// Messages quote file names, keys and layer names from files a user may not trust: control
+// characters are shown as \xNN so that no escape sequence reaches the terminal.
+void print_error(const char* kind, const std::string& message) {
+  std::string out;
+  for (unsigned char c : message) {
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  std::fprintf(stderr, "physcnn: %s: %s\n", kind, out.c_str());
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -23,6 +43,7 @@ int main(int argc, char** argv) {
   // Looking at what a network learned: run report, single pictures, invariance probe.
   for (auto add : {physcnn::cli::add_report, physcnn::cli::add_show, physcnn::cli::add_probe})
     runs.push_back(add(app));
+  runs.push_back(physcnn::cli::add_layers(app));  // the keys of model-file layer types
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -42,16 +63,21 @@ int main(int argc, char** argv) {
     }
     return 2;
   } catch (const physcnn::Error& e) {
-    std::fprintf(stderr, "physcnn: error: %s\n", e.what());
+    print_error("error", e.what());
     return e.exit_code();
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "physcnn: error: %s\n", e.what());
+    print_error("error", e.what());
     return 2;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "physcnn: error: out of memory\n");
+    print_error("error", "out of memory");
+    return 3;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the system cannot follow or read (a symlink loop, a name past PATH_MAX, a folder
+    // without permission): a data error about that path, not a fault of physcnn.
+    print_error("error", e.path1().string() + ": " + e.code().message());
     return 3;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "physcnn: internal error: %s\n", e.what());
+    print_error("internal error", e.what());
     return 1;
   }
 }

@@ -1,5 +1,6 @@
-// Model files: the table of layer types (keys = option-struct fields) and the wiring of named
-// nodes and blocks into an nn::Graph, built on the declared input so misfits surface at load.
+// Model files: [[layer]] tables read as the keys each layer declares (nn/registry.hpp), and the
+// wiring of named nodes and blocks into an nn::Graph, built on the declared input so misfits
+// surface at load.
 #include "io/model_file.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "io/toml_util.hpp"
 #include "nn/nn.hpp"
+#include "nn/registry.hpp"
 
 namespace physcnn::io {
 
@@ -18,312 +20,77 @@ namespace {
 
 using nn::ModulePtr;
 
-// What a layer builder sees: its table, the context for messages and its own init stream.
-struct LayerCtx {
-  const toml::table& t;
-  const std::string& ctx;
-  Rng rng;
+// The limit for a size in a model file: out = 10^12 or kernel = 10^9 are typos or hostile files,
+// refused here with the line before a constructor tries to allocate terabytes.
+constexpr int64_t kMaxSize = int64_t{1} << 16;
 
-  int64_t int_or(const std::string& key, int64_t dflt) const {
-    return bounded(key, get_int(t, key, ctx).value_or(dflt));
-  }
-  int64_t req_int(const std::string& key) const { return bounded(key, require_int(t, key, ctx)); }
-  // Sizes above kMaxSize (out = 10^12, kernel = 10^9) are typos or hostile files: refused here
-  // with the line, before a constructor tries to allocate terabytes.
-  int64_t bounded(const std::string& key, int64_t v) const {
-    if (v > kMaxSize)
-      throw_at(*t.get(key), ctx,
-               key + " = " + std::to_string(v) + " is larger than " + std::to_string(kMaxSize) +
-                   ", the limit for a size in a model file");
-    return v;
-  }
-  static constexpr int64_t kMaxSize = int64_t{1} << 16;
-  double num_or(const std::string& key, double dflt) const {
-    return get_double(t, key, ctx).value_or(dflt);
-  }
-  bool bool_or(const std::string& key, bool dflt) const {
-    return get_bool(t, key, ctx).value_or(dflt);
-  }
+int64_t bounded(const toml::node& n, const nn::LayerKey& key, int64_t v, const std::string& ctx) {
+  if (v > kMaxSize)
+    throw_at(n, ctx,
+             key.name + " = " + std::to_string(v) + " is larger than " + std::to_string(kMaxSize) +
+                 ", the limit for a size in a model file");
+  return v;
+}
 
-  // An extent: 3 or [3, 5].
-  nn::Size2 size2(const std::string& key, nn::Size2 dflt) const {
-    const toml::node* n = t.get(key);
-    if (!n) return dflt;
-    if (n->is_integer()) return nn::Size2(bounded(key, n->as_integer()->get()));
-    if (const auto* a = n->as_array(); a && a->size() == 2 && a->is_homogeneous<int64_t>())
-      return nn::Size2(bounded(key, (*a)[0].as_integer()->get()),
-                       bounded(key, (*a)[1].as_integer()->get()));
-    throw_type_error(*n, key, "an integer or [h, w]", ctx);
+// One key's TOML value read as the layer declares it (nn::LayerKey), every error with its line.
+nn::KeyValue read_key(const toml::node& n, const nn::LayerKey& key, const std::string& ctx) {
+  using nn::KeyKind;
+  const auto type_error = [&] { throw_type_error(n, key.name, nn::key_expectation(key), ctx); };
+  if (n.is_string() && !key.choices.empty()) {
+    const std::string s = n.as_string()->get();
+    for (const auto& c : key.choices)
+      if (c == s) return s;
+    throw_at(n, ctx,
+             key.name + " \"" + s + "\" is not " + nn::key_expectation(key) +
+                 did_you_mean(s, key.choices));
   }
-  nn::Size2 req_size2(const std::string& key) const {
-    if (!t.get(key)) require_int(t, key, ctx);  // throws "missing required key"
-    return size2(key, 0);
-  }
-
-  // Convolution padding: 1, [ph, pw] / [left, right], [top, bottom, left, right], "same", "valid".
-  nn::PadSpec padding() const {
-    const toml::node* n = t.get("padding");
-    if (!n) return nn::PadSpec(0);
-    if (n->is_integer()) return nn::PadSpec(bounded("padding", n->as_integer()->get()));
-    if (n->is_string()) {
-      const std::string s = n->as_string()->get();
-      if (s == "same") return nn::PadSpec(nn::PadSpec::Kind::Same);
-      if (s == "valid") return nn::PadSpec(nn::PadSpec::Kind::Valid);
-      throw_at(*n, ctx,
-               "padding \"" + s + "\" is not \"same\" or \"valid\"" +
-                   did_you_mean(s, {"same", "valid"}));
+  const bool listed = (key.kind == KeyKind::Ints || key.kind == KeyKind::Numbers);
+  if (const auto* a = n.as_array(); a && listed) {
+    if (std::find(key.lengths.begin(), key.lengths.end(), a->size()) == key.lengths.end())
+      type_error();
+    if (key.kind == KeyKind::Ints) {
+      if (!a->is_homogeneous<int64_t>()) type_error();
+      std::vector<int64_t> out;
+      for (const auto& e : *a) out.push_back(bounded(n, key, e.as_integer()->get(), ctx));
+      return out;
     }
-    if (const auto* a = n->as_array();
-        a && !a->empty() && a->size() != 3 && a->size() <= 4 && a->is_homogeneous<int64_t>()) {
-      nn::PadSpec p;
-      p.values.clear();
-      for (const auto& e : *a) p.values.push_back(bounded("padding", e.as_integer()->get()));
-      return p;
+    std::vector<double> out;
+    for (const auto& e : *a) {
+      if (!e.is_number()) type_error();
+      out.push_back(e.value<double>().value());
     }
-    throw_type_error(*n, "padding", "an integer, a list of 2 or 4 integers, \"same\" or \"valid\"",
-                     ctx);
+    return out;
   }
-
-  // A string naming one of a few enum values.
-  template <class E>
-  E choice(const std::string& key, E dflt,
-           const std::vector<std::pair<std::string, E>>& names) const {
-    const toml::node* n = t.get(key);
-    if (!n) return dflt;
-    std::vector<std::string> valid;
-    for (const auto& [s, _] : names) valid.push_back(s);
-    std::string all;
-    for (const auto& s : valid) all += (all.empty() ? "\"" : ", \"") + s + "\"";
-    if (!n->is_string()) throw_type_error(*n, key, "one of " + all, ctx);
-    const std::string s = n->as_string()->get();
-    for (const auto& [name, e] : names)
-      if (name == s) return e;
-    throw_at(*n, ctx, key + " \"" + s + "\" is not one of " + all + did_you_mean(s, valid));
+  switch (key.kind) {
+    case KeyKind::Int:
+    case KeyKind::Ints:
+      if (n.is_integer()) return bounded(n, key, n.as_integer()->get(), ctx);
+      break;
+    case KeyKind::Number:
+    case KeyKind::Numbers:
+      if (n.is_number()) return n.value<double>().value();
+      break;
+    case KeyKind::Bool:
+      if (n.is_boolean()) return n.as_boolean()->get();
+      break;
+    case KeyKind::Choice:
+      break;
   }
-  nn::Padding padding_mode() const {
-    return choice<nn::Padding>("padding_mode", nn::Padding::Zeros,
-                               {{"zeros", nn::Padding::Zeros},
-                                {"circular", nn::Padding::Circular},
-                                {"reflect", nn::Padding::Reflect},
-                                {"replicate", nn::Padding::Replicate}});
+  type_error();
+  return {};
+}
+
+// A [[layer]] table as the layer's key/value map; check_keys has refused unknown keys already.
+nn::LayerArgs read_layer_args(const toml::table& t, const nn::LayerSpec& spec,
+                              const std::string& ctx) {
+  nn::LayerArgs args;
+  for (const auto& key : spec.keys) {
+    if (const toml::node* n = t.get(key.name))
+      args[key.name] = read_key(*n, key, ctx);
+    else if (key.required)
+      require_string(t, key.name, ctx);  // absent: throws "missing required key", with the line
   }
-};
-
-using Builder = ModulePtr (*)(const LayerCtx&);
-struct LayerType {
-  std::string name;
-  std::vector<std::string> keys;  // besides type, name, input and block
-  Builder build;
-};
-
-template <class M, class... Args>
-ModulePtr make(Args&&... args) {
-  return std::make_shared<M>(std::forward<Args>(args)...);
-}
-
-nn::Pool2dOptions pool2d_options(const LayerCtx& c, bool max) {
-  nn::Pool2dOptions o;
-  o.kernel = c.req_size2("kernel");
-  o.stride = c.size2("stride", 0);
-  o.padding = c.size2("padding", 0);
-  if (max) o.dilation = c.size2("dilation", 1);
-  o.ceil_mode = c.bool_or("ceil_mode", false);
-  if (!max) o.count_include_pad = c.bool_or("count_include_pad", true);
-  return o;
-}
-
-nn::Pool1dOptions pool1d_options(const LayerCtx& c, bool max) {
-  nn::Pool1dOptions o;
-  o.kernel = c.req_int("kernel");
-  o.stride = c.int_or("stride", 0);
-  o.padding = c.int_or("padding", 0);
-  if (max) o.dilation = c.int_or("dilation", 1);
-  o.ceil_mode = c.bool_or("ceil_mode", false);
-  if (!max) o.count_include_pad = c.bool_or("count_include_pad", true);
-  return o;
-}
-
-nn::BatchNormOptions batchnorm_options(const LayerCtx& c) {
-  nn::BatchNormOptions o;
-  o.features = c.int_or("features", 0);
-  o.eps = c.num_or("eps", 1e-5);
-  // momentum = "none" is PyTorch's momentum=None (a cumulative average).
-  if (const toml::node* n = c.t.get("momentum"); n && n->is_string()) {
-    if (n->as_string()->get() != "none")
-      throw_type_error(*n, "momentum", "a number or \"none\"", c.ctx);
-    o.momentum = std::nullopt;
-  } else if (n) {
-    o.momentum = c.num_or("momentum", 0.1);
-  }
-  o.affine = c.bool_or("affine", true);
-  o.track_running_stats = c.bool_or("track_running_stats", true);
-  return o;
-}
-
-const std::vector<std::string> kConvKeys{"in",           "out",      "kernel", "stride", "padding",
-                                         "padding_mode", "dilation", "groups", "bias"};
-const std::vector<std::string> kPoolKeys{"kernel", "stride", "padding", "ceil_mode"};
-const std::vector<std::string> kBatchNormKeys{"features", "eps", "momentum", "affine",
-                                              "track_running_stats"};
-
-std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std::string>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-const std::vector<LayerType>& layer_types() {
-  static const std::vector<LayerType> types{
-      {"conv1d", kConvKeys,
-       [](const LayerCtx& c) {
-         return make<nn::Conv1d>(nn::Conv1dOptions{.in = c.int_or("in", 0),
-                                                   .out = c.req_int("out"),
-                                                   .kernel = c.req_int("kernel"),
-                                                   .stride = c.int_or("stride", 1),
-                                                   .padding = c.padding(),
-                                                   .padding_mode = c.padding_mode(),
-                                                   .dilation = c.int_or("dilation", 1),
-                                                   .groups = c.int_or("groups", 1),
-                                                   .bias = c.bool_or("bias", true)},
-                                 c.rng);
-       }},
-      {"conv2d", kConvKeys,
-       [](const LayerCtx& c) {
-         return make<nn::Conv2d>(nn::Conv2dOptions{.in = c.int_or("in", 0),
-                                                   .out = c.req_int("out"),
-                                                   .kernel = c.req_size2("kernel"),
-                                                   .stride = c.size2("stride", 1),
-                                                   .padding = c.padding(),
-                                                   .padding_mode = c.padding_mode(),
-                                                   .dilation = c.size2("dilation", 1),
-                                                   .groups = c.int_or("groups", 1),
-                                                   .bias = c.bool_or("bias", true)},
-                                 c.rng);
-       }},
-      {"conv_transpose2d",
-       {"in", "out", "kernel", "stride", "padding", "output_padding", "dilation", "groups", "bias"},
-       [](const LayerCtx& c) {
-         return make<nn::ConvTranspose2d>(
-             nn::ConvTranspose2dOptions{.in = c.int_or("in", 0),
-                                        .out = c.req_int("out"),
-                                        .kernel = c.req_size2("kernel"),
-                                        .stride = c.size2("stride", 1),
-                                        .padding = c.size2("padding", 0),
-                                        .output_padding = c.size2("output_padding", 0),
-                                        .dilation = c.size2("dilation", 1),
-                                        .groups = c.int_or("groups", 1),
-                                        .bias = c.bool_or("bias", true)},
-             c.rng);
-       }},
-      {"depthwise_separable_conv2d",
-       {"in", "out", "kernel", "stride", "padding", "padding_mode", "dilation", "bias"},
-       [](const LayerCtx& c) {
-         return make<nn::DepthwiseSeparableConv2d>(
-             nn::DepthwiseSeparableConv2dOptions{.in = c.int_or("in", 0),
-                                                 .out = c.req_int("out"),
-                                                 .kernel = c.size2("kernel", 3),
-                                                 .stride = c.size2("stride", 1),
-                                                 .padding = c.padding(),
-                                                 .padding_mode = c.padding_mode(),
-                                                 .dilation = c.size2("dilation", 1),
-                                                 .bias = c.bool_or("bias", true)},
-             c.rng);
-       }},
-      {"linear",
-       {"in", "out", "bias"},
-       [](const LayerCtx& c) {
-         return make<nn::Linear>(
-             nn::LinearOptions{
-                 .in = c.int_or("in", 0), .out = c.req_int("out"), .bias = c.bool_or("bias", true)},
-             c.rng);
-       }},
-      {"batchnorm1d", kBatchNormKeys,
-       [](const LayerCtx& c) { return make<nn::BatchNorm1d>(batchnorm_options(c)); }},
-      {"batchnorm2d", kBatchNormKeys,
-       [](const LayerCtx& c) { return make<nn::BatchNorm2d>(batchnorm_options(c)); }},
-      {"dropout",
-       {"p"},
-       [](const LayerCtx& c) {
-         return make<nn::Dropout>(nn::DropoutOptions{.p = c.num_or("p", 0.5)}, c.rng);
-       }},
-      {"dropout2d",
-       {"p"},
-       [](const LayerCtx& c) {
-         return make<nn::Dropout2d>(nn::DropoutOptions{.p = c.num_or("p", 0.5)}, c.rng);
-       }},
-      {"maxpool1d", plus(kPoolKeys, {"dilation"}),
-       [](const LayerCtx& c) { return make<nn::MaxPool1d>(pool1d_options(c, true)); }},
-      {"avgpool1d", plus(kPoolKeys, {"count_include_pad"}),
-       [](const LayerCtx& c) { return make<nn::AvgPool1d>(pool1d_options(c, false)); }},
-      {"maxpool2d", plus(kPoolKeys, {"dilation"}),
-       [](const LayerCtx& c) { return make<nn::MaxPool2d>(pool2d_options(c, true)); }},
-      {"avgpool2d", plus(kPoolKeys, {"count_include_pad"}),
-       [](const LayerCtx& c) { return make<nn::AvgPool2d>(pool2d_options(c, false)); }},
-      {"global_avg_pool2d", {}, [](const LayerCtx&) { return make<nn::GlobalAvgPool2d>(); }},
-      {"global_max_pool2d", {}, [](const LayerCtx&) { return make<nn::GlobalMaxPool2d>(); }},
-      {"flatten",
-       {"start_dim"},
-       [](const LayerCtx& c) {
-         return make<nn::Flatten>(nn::FlattenOptions{.start_dim = c.int_or("start_dim", 1)});
-       }},
-      {"upsample",
-       {"size", "scale", "mode", "align_corners"},
-       [](const LayerCtx& c) {
-         nn::UpsampleOptions o;
-         o.size = c.size2("size", 0);
-         if (const toml::node* n = c.t.get("scale")) {
-           if (const auto* a = n->as_array(); a && a->size() == 2) {
-             for (size_t i = 0; i < 2; ++i) {
-               auto v = (*a)[i].value<double>();
-               if (!v) throw_type_error(*n, "scale", "a number or [sh, sw]", c.ctx);
-               o.scale[i] = *v;
-             }
-           } else if (auto v = n->value<double>(); v && !n->is_boolean() && !n->is_string()) {
-             o.scale = {*v, *v};
-           } else {
-             throw_type_error(*n, "scale", "a number or [sh, sw]", c.ctx);
-           }
-         }
-         o.mode = c.choice<nn::UpsampleMode>(
-             "mode", nn::UpsampleMode::Nearest,
-             {{"nearest", nn::UpsampleMode::Nearest}, {"bilinear", nn::UpsampleMode::Bilinear}});
-         o.align_corners = c.bool_or("align_corners", false);
-         return make<nn::Upsample>(o);
-       }},
-      {"relu", {}, [](const LayerCtx&) { return make<nn::ReLU>(); }},
-      {"leaky_relu",
-       {"negative_slope"},
-       [](const LayerCtx& c) {
-         return make<nn::LeakyReLU>(
-             nn::LeakyReLUOptions{.negative_slope = c.num_or("negative_slope", 0.01)});
-       }},
-      {"elu",
-       {"alpha"},
-       [](const LayerCtx& c) {
-         return make<nn::ELU>(nn::ELUOptions{.alpha = c.num_or("alpha", 1.0)});
-       }},
-      {"gelu",
-       {"approximate"},
-       [](const LayerCtx& c) {
-         return make<nn::GELU>(nn::GELUOptions{
-             .approximate = c.choice<autograd::GeluApprox>(
-                 "approximate", autograd::GeluApprox::None,
-                 {{"none", autograd::GeluApprox::None}, {"tanh", autograd::GeluApprox::Tanh}})});
-       }},
-      {"sigmoid", {}, [](const LayerCtx&) { return make<nn::Sigmoid>(); }},
-      {"tanh", {}, [](const LayerCtx&) { return make<nn::Tanh>(); }},
-      {"softmax",
-       {"dim"},
-       [](const LayerCtx& c) {
-         return make<nn::Softmax>(nn::SoftmaxOptions{.dim = c.int_or("dim", 1)});
-       }},
-      {"log_softmax",
-       {"dim"},
-       [](const LayerCtx& c) {
-         return make<nn::LogSoftmax>(nn::SoftmaxOptions{.dim = c.int_or("dim", 1)});
-       }},
-      {"identity", {}, [](const LayerCtx&) { return make<nn::Identity>(); }},
-  };
-  return types;
+  return args;
 }
 
 const std::vector<std::string> kCommonKeys{"type", "name", "input", "block"};
@@ -407,11 +174,9 @@ class Assembler {
       locations_[node] = e.where + ": " + e.ctx;
       return;
     }
-    const auto& types = layer_types();
-    auto type = std::find_if(types.begin(), types.end(),
-                             [&](const LayerType& lt) { return lt.name == e.type; });
-    LayerCtx c{t, e.ctx, base_.fork(k)};
-    ModulePtr m = guarded(e, [&] { return type->build(c); });
+    const nn::LayerSpec& spec = *nn::find_layer_spec(e.type);  // read_entries checked the type
+    const nn::LayerArgs args = read_layer_args(t, spec, e.ctx);
+    ModulePtr m = guarded(e, [&] { return spec.build(args, base_.fork(k)); });
     std::string path;
     if (!e.block.empty() && block_ && block_name_ == e.block) {
       if (input) fail(e, "only the first layer of block '" + e.block + "' may set 'input'");
@@ -475,8 +240,7 @@ std::vector<Entry> read_entries(const toml::table& root, const std::string& sour
     if (e.type == "add" || e.type == "concat") {
       keys.push_back("inputs");
     } else {
-      for (const auto& lt : layer_types())
-        if (lt.name == e.type) keys.insert(keys.end(), lt.keys.begin(), lt.keys.end());
+      for (const auto& key : nn::find_layer_spec(e.type)->keys) keys.push_back(key.name);
     }
     check_keys(t, keys, e.ctx);
     for (const char* key : {"name", "block"}) {
@@ -520,7 +284,7 @@ std::string locate(const std::string& msg, const std::map<std::string, std::stri
 
 std::vector<std::string> model_file_layer_types() {
   std::vector<std::string> out;
-  for (const auto& lt : layer_types()) out.push_back(lt.name);
+  for (const auto& spec : nn::layer_specs()) out.push_back(spec.type);
   out.push_back("add");
   out.push_back("concat");
   return out;

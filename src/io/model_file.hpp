@@ -29,6 +29,13 @@ ModelFile load_model_file(const std::string& path, uint64_t seed = 0);
 ModelFile parse_model_file(std::string_view text, const std::string& source_name,
                            uint64_t seed = 0);
 
+// A model file's text for a model: an nn::Graph (module nodes, blocks of layers, merges), an
+// nn::Sequential of layers, or one layer; every layer a registered type (nn/registry.hpp), else a
+// UsageError naming it. Keys equal to the layer's defaults are left out. Parsing the text gives
+// the same layers, node names and state_dict keys (weights are not part of a model file).
+std::string model_file_text(const nn::Module& model, const Shape& input,
+                            const std::string& name = "", const std::string& description = "");
+
 // The layer types a model file accepts ("conv2d", "relu", ..., "add", "concat").
 std::vector<std::string> model_file_layer_types();
 

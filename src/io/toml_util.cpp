@@ -88,7 +88,8 @@ std::string read_toml_text(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const auto status = fs::status(path, ec);
-  PHYSCNN_CHECK(!ec && fs::exists(status), IoError, path, ": cannot open: no such file");
+  PHYSCNN_CHECK(!ec, IoError, path, ": cannot open: ", ec.message());
+  PHYSCNN_CHECK(fs::exists(status), IoError, path, ": cannot open: no such file");
   PHYSCNN_CHECK(fs::is_regular_file(status), IoError, path,
                 fs::is_directory(status) ? ": is a directory, not a TOML file"
                                          : ": is not a regular file (a device, FIFO or socket)");

@@ -5,6 +5,7 @@
 
 #include "autograd/functional.hpp"
 #include "nn/module.hpp"
+#include "nn/registry.hpp"
 
 namespace physcnn::nn {
 
@@ -12,6 +13,8 @@ class ReLU : public Module {
  public:
   Var forward(const Var& x) override { return autograd::relu(x); }
   std::string type_name() const override { return "ReLU"; }
+  std::string batch_coupling() const override { return ""; }
+  static LayerSpec spec();
 };
 
 struct LeakyReLUOptions {
@@ -22,6 +25,9 @@ class LeakyReLU : public Module {
   explicit LeakyReLU(const LeakyReLUOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override { return autograd::leaky_relu(x, o_.negative_slope); }
   std::string type_name() const override { return "LeakyReLU"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
 
  private:
   LeakyReLUOptions o_;
@@ -35,6 +41,9 @@ class ELU : public Module {
   explicit ELU(const ELUOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override { return autograd::elu(x, o_.alpha); }
   std::string type_name() const override { return "ELU"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
 
  private:
   ELUOptions o_;
@@ -48,6 +57,9 @@ class GELU : public Module {
   explicit GELU(const GELUOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override { return autograd::gelu(x, o_.approximate); }
   std::string type_name() const override { return "GELU"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
 
  private:
   GELUOptions o_;
@@ -57,12 +69,16 @@ class Sigmoid : public Module {
  public:
   Var forward(const Var& x) override { return autograd::sigmoid(x); }
   std::string type_name() const override { return "Sigmoid"; }
+  std::string batch_coupling() const override { return ""; }
+  static LayerSpec spec();
 };
 
 class Tanh : public Module {
  public:
   Var forward(const Var& x) override { return autograd::tanh(x); }
   std::string type_name() const override { return "Tanh"; }
+  std::string batch_coupling() const override { return ""; }
+  static LayerSpec spec();
 };
 
 struct SoftmaxOptions {
@@ -73,6 +89,9 @@ class Softmax : public Module {
   explicit Softmax(const SoftmaxOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Softmax"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
 
  private:
   SoftmaxOptions o_;
@@ -82,6 +101,9 @@ class LogSoftmax : public Module {
   explicit LogSoftmax(const SoftmaxOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override;
   std::string type_name() const override { return "LogSoftmax"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
 
  private:
   SoftmaxOptions o_;
@@ -95,6 +117,9 @@ class Flatten : public Module {
   explicit Flatten(const FlattenOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Flatten"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
 
  private:
   FlattenOptions o_;
@@ -104,6 +129,8 @@ class Identity : public Module {
  public:
   Var forward(const Var& x) override { return x; }
   std::string type_name() const override { return "Identity"; }
+  std::string batch_coupling() const override { return ""; }
+  static LayerSpec spec();
 };
 
 }  // namespace physcnn::nn

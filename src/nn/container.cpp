@@ -6,8 +6,6 @@
 #include "autograd/functional.hpp"
 #include "kernels/backend.hpp"
 #include "nn/activation.hpp"
-#include "nn/conv.hpp"
-#include "nn/layers.hpp"
 #include "nn/summary.hpp"
 
 namespace physcnn::nn {
@@ -24,23 +22,12 @@ Sequential::Sequential(const std::vector<std::pair<std::string, ModulePtr>>& nam
   for (const auto& [name, m] : named) add(name, m);
 }
 
-namespace {
-template <class Layer>
-Layer* fusable_with_relu(Module& m, Module& next) {
+bool fusable_with_relu(const Module& m, const Module& next) {
+  // BatchNorm fuses in training too since batch_norm_backward's mask loops vectorise
+  // (bench/NOTES.md "speed2"; before that fix the fused backward made W2 training ~30 % slower).
   if (!kernels::fast_paths().fusion || detail::forward_observer() || detail::summary_recorder())
-    return nullptr;
-  auto* layer = dynamic_cast<Layer*>(&m);
-  return layer && typeid(next) == typeid(ReLU) ? layer : nullptr;
-}
-}  // namespace
-
-Conv2d* fusable_conv_relu(Module& m, Module& next) {
-  return fusable_with_relu<Conv2d>(m, next);
-}
-BatchNorm* fusable_batch_norm_relu(Module& m, Module& next) {
-  // Training too since batch_norm_backward's mask loops vectorise (bench/NOTES.md "speed2";
-  // before that fix the fused backward made W2 training ~30 % slower).
-  return fusable_with_relu<BatchNorm>(m, next);
+    return false;
+  return m.fuses_with_following_relu() && typeid(next) == typeid(ReLU);
 }
 
 Var Sequential::forward(const Var& x) {
@@ -49,15 +36,9 @@ Var Sequential::forward(const Var& x) {
   for (size_t i = 0; i < ch.size(); ++i) {
     if (i + 1 < ch.size()) {
       Module& m = *ch[i].second;
-      Module& next = *ch[i + 1].second;
-      if (Conv2d* conv = fusable_conv_relu(m, next)) {
-        y = conv->call_with_relu(y);
-        ++i;  // the ReLU ran inside the convolution
-        continue;
-      }
-      if (BatchNorm* bn = fusable_batch_norm_relu(m, next)) {
-        y = bn->call_with_relu(y);
-        ++i;  // the ReLU ran inside batch norm
+      if (fusable_with_relu(m, *ch[i + 1].second)) {
+        y = m.call_with_relu(y);
+        ++i;  // the ReLU ran inside m
         continue;
       }
     }

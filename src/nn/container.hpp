@@ -12,21 +12,16 @@
 
 namespace physcnn::nn {
 
-class Conv2d;
-class BatchNorm;
+// The one fusion rule: m followed by next runs as m.call_with_relu() (Conv2d: conv2d_relu;
+// BatchNorm: batch_norm_relu, in training and evaluation) when m can
+// (fuses_with_following_relu()), next is a plain ReLU, the fast path "fusion" is on, and nothing
+// watches the individual outputs (no summary being recorded, no forward observer such as
+// feature maps or Grad-CAM). Sequential asks it for neighbouring children, Graph for a node whose
+// only reader is the next node.
+bool fusable_with_relu(const Module& m, const Module& next);
 
-// A Conv2d directly followed by a plain ReLU runs as one fused op (autograd::conv2d_relu,
-// through Conv2d::call_with_relu) when the fast path "fusion" is on and nothing watches the
-// individual outputs (no summary being recorded, no forward observer such as feature maps or
-// Grad-CAM). Returns the Conv2d to call, or null. Sequential uses it for neighbouring children;
-// a model graph can use it for a Conv2d node whose only consumer is a ReLU node.
-Conv2d* fusable_conv_relu(Module& m, Module& next);
-// The same rule for BatchNorm{1d,2d} followed by a plain ReLU (autograd::batch_norm_relu),
-// in training and evaluation.
-BatchNorm* fusable_batch_norm_relu(Module& m, Module& next);
-
-// Children run in order; Conv2d -> ReLU and BatchNorm -> ReLU pairs fused as above (same
-// state_dict and summary rows).
+// Children run in order; pairs that fusable_with_relu accepts run fused (same state_dict and
+// summary rows).
 class Sequential : public Module {
  public:
   Sequential() = default;
@@ -50,6 +45,7 @@ class Sequential : public Module {
 
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Sequential"; }
+  std::string batch_coupling() const override { return ""; }
 };
 
 // y = post(body(x) + shortcut(x)); shortcut defaults to the identity (no child registered,
@@ -59,6 +55,7 @@ class Residual : public Module {
   explicit Residual(ModulePtr body, ModulePtr shortcut = nullptr, ModulePtr post = nullptr);
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Residual"; }
+  std::string batch_coupling() const override { return ""; }
 
  private:
   ModulePtr body_, shortcut_, post_;
@@ -71,6 +68,7 @@ class Concat : public Module {
   explicit Concat(const std::vector<ModulePtr>& branches, int64_t dim = 1);
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Concat"; }
+  std::string batch_coupling() const override { return ""; }
 
  private:
   int64_t dim_;

@@ -125,10 +125,6 @@ Var Conv2d::forward(const Var& x) {
   return fuse_relu ? ag::conv2d_relu(x, weight_, bias_, args) : ag::conv2d(x, weight_, bias_, args);
 }
 
-Var Conv2d::call_with_relu(const Var& x) {
-  return call_fused(x);
-}
-
 int64_t Conv2d::macs(const Shape& in, const Shape& out) const {
   (void)in;
   if (!weight_.defined() || out.rank() != 4) return 0;

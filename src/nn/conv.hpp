@@ -10,6 +10,7 @@
 
 #include "autograd/functional.hpp"
 #include "nn/module.hpp"
+#include "nn/registry.hpp"
 
 namespace physcnn::nn {
 
@@ -38,6 +39,14 @@ struct PadSpec {
   PadSpec(Kind k) : kind(k) {}
 };
 
+// Size2 and PadSpec as model-file values: 3 or [3, 5]; 1, [1, 2], [t, b, l, r], "same", "valid".
+Size2 read_size2(const ArgReader& a, const std::string& key, Size2 dflt);
+KeyValue size2_value(Size2 s);
+PadSpec read_padding(const ArgReader& a, const std::string& key, PadSpec dflt);
+KeyValue padding_value(const PadSpec& p);
+// padding_mode's spellings: "zeros", "circular", "reflect", "replicate".
+const std::vector<std::pair<std::string, Padding>>& padding_mode_names();
+
 struct Conv2dOptions {
   int64_t in = 0;  // input channels; 0 = infer on the first forward
   int64_t out = 0;
@@ -56,15 +65,17 @@ class Conv2d : public Module {
   explicit Conv2d(const Conv2dOptions& o, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Conv2d"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
   int64_t macs(const Shape& in, const Shape& out) const override;
   const Conv2dOptions& options() const { return o_; }
   Var& weight() { return weight_; }
   Var& bias() { return bias_; }
   // The per-side padding {top, bottom, left, right} this layer applies ("same" resolved).
   std::array<int64_t, 4> resolved_padding() const;
-  // relu(this(x)) as one fused op (autograd::conv2d_relu), through operator() so that errors
-  // still name this layer. Sequential calls it for a Conv2d directly followed by a ReLU.
-  Var call_with_relu(const Var& x);
+  // forward runs autograd::conv2d_relu inside call_with_relu().
+  bool fuses_with_following_relu() const override { return true; }
 
  private:
   void materialise(int64_t in_channels, DType dtype);
@@ -91,6 +102,9 @@ class Conv1d : public Module {
   explicit Conv1d(const Conv1dOptions& o, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Conv1d"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
   int64_t macs(const Shape& in, const Shape& out) const override;
   Var& weight() { return weight_; }
   Var& bias() { return bias_; }
@@ -121,6 +135,9 @@ class ConvTranspose2d : public Module {
   explicit ConvTranspose2d(const ConvTranspose2dOptions& o, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "ConvTranspose2d"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
   int64_t macs(const Shape& in, const Shape& out) const override;
   Var& weight() { return weight_; }
   Var& bias() { return bias_; }
@@ -151,6 +168,9 @@ class DepthwiseSeparableConv2d : public Module {
                                     Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "DepthwiseSeparableConv2d"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
 
  private:
   void materialise(int64_t in_channels);

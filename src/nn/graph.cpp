@@ -1,12 +1,8 @@
 // Graph: forward over the nodes in order, keeping each output only until its last reader has run.
 #include "nn/graph.hpp"
 
-#include <typeinfo>
-
 #include "autograd/functional.hpp"
-#include "kernels/backend.hpp"
-#include "nn/activation.hpp"
-#include "nn/conv.hpp"
+#include "nn/container.hpp"
 
 namespace physcnn::nn {
 
@@ -16,17 +12,12 @@ const char* merge_name(Merge m) {
 }
 }  // namespace
 
-// Conv2d whose only reader is the next node, a plain ReLU: the pair runs as one fused op, as in
-// Sequential::forward (same conditions: the fusion fast path is on, and no summary or observer
-// needs the convolution's own output).
-Conv2d* Graph::fusable_conv(size_t j, const std::vector<size_t>& last_use) const {
-  if (j + 1 >= nodes_.size() || !nodes_[j].module || !nodes_[j + 1].module) return nullptr;
-  if (nodes_[j + 1].inputs[0] != static_cast<int>(j) || last_use[j] != j + 1) return nullptr;
-  if (!kernels::fast_paths().fusion || detail::forward_observer() || detail::summary_recorder())
-    return nullptr;
-  const Module& next = *nodes_[j + 1].module;
-  if (typeid(next) != typeid(ReLU)) return nullptr;
-  return dynamic_cast<Conv2d*>(nodes_[j].module.get());
+// Node j and the next node run as one fused op when the next node is j's only reader (so j's own
+// value is never needed) and the pair passes Sequential's rule, fusable_with_relu.
+bool Graph::fuses_with_next(size_t j, const std::vector<size_t>& last_use) const {
+  if (j + 1 >= nodes_.size() || !nodes_[j].module || !nodes_[j + 1].module) return false;
+  if (nodes_[j + 1].inputs[0] != static_cast<int>(j) || last_use[j] != j + 1) return false;
+  return fusable_with_relu(*nodes_[j].module, *nodes_[j + 1].module);
 }
 
 int Graph::find(const std::string& name) const {
@@ -38,6 +29,16 @@ int Graph::find(const std::string& name) const {
 std::vector<std::string> Graph::node_names() const {
   std::vector<std::string> out;
   for (const auto& n : nodes_) out.push_back(n.name);
+  return out;
+}
+
+std::vector<Graph::NodeView> Graph::nodes() const {
+  std::vector<NodeView> out;
+  for (const auto& n : nodes_) {
+    NodeView v{n.name, n.module, n.merge, {}};
+    for (int i : n.inputs) v.inputs.push_back(i < 0 ? std::string(kInput) : nodes_[size_t(i)].name);
+    out.push_back(std::move(v));
+  }
   return out;
 }
 
@@ -126,10 +127,10 @@ Var Graph::forward(const Var& x) {
   };
   for (size_t j = 0; j < nodes_.size(); ++j) {
     const Node& node = nodes_[j];
-    if (Conv2d* conv = fusable_conv(j, last_use)) {
-      out[j + 1] = conv->call_with_relu(value(node.inputs[0]));
+    if (fuses_with_next(j, last_use)) {
+      out[j + 1] = node.module->call_with_relu(value(node.inputs[0]));
       release_inputs(j);
-      ++j;  // the ReLU ran inside the convolution
+      ++j;  // the ReLU ran inside node j's module
       continue;
     }
     if (node.module) {

@@ -11,8 +11,6 @@
 
 namespace physcnn::nn {
 
-class Conv2d;
-
 // How a merge node joins its inputs: Add sums tensors of one shape; Concat joins (N,C,...) tensors
 // along channels (every other dimension must agree).
 enum class Merge { Add, Concat };
@@ -33,11 +31,21 @@ class Graph : public Module {
                         const std::string& name = "");
 
   size_t size() const { return nodes_.size(); }
+  // A node as a writer sees it (io writes model files back): its name, its module (null for a
+  // merge), the merge kind, and the names of the nodes it reads (kInput for the graph's input).
+  struct NodeView {
+    std::string name;
+    ModulePtr module;
+    Merge merge = Merge::Add;
+    std::vector<std::string> inputs;
+  };
+  std::vector<NodeView> nodes() const;
   bool has_node(const std::string& name) const { return find(name) >= 0; }
   std::vector<std::string> node_names() const;
 
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Graph"; }
+  std::string batch_coupling() const override { return ""; }
 
  private:
   struct Node {
@@ -50,7 +58,7 @@ class Graph : public Module {
   std::string next_name(const std::string& name) const;
   int resolve(const std::string& ref, const std::string& node) const;
   Var run_merge(const Node& node, const std::vector<Var>& in) const;
-  Conv2d* fusable_conv(size_t j, const std::vector<size_t>& last_use) const;
+  bool fuses_with_next(size_t j, const std::vector<size_t>& last_use) const;
 
   std::vector<Node> nodes_;
 };

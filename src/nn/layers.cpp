@@ -101,8 +101,11 @@ Var BatchNorm::forward(const Var& x) {
       x, weight_, bias_, running_mean_, running_var_, use_batch_stats, momentum, o_.eps);
 }
 
-Var BatchNorm::call_with_relu(const Var& x) {
-  return call_fused(x);
+std::string BatchNorm::batch_coupling() const {
+  if (training_ || !o_.track_running_stats)
+    return "normalises with batch statistics" +
+           std::string(training_ ? " in training" : " (no running statistics tracked)");
+  return "";
 }
 
 // --- Dropout ----------------------------------------------------------------------------------
@@ -122,7 +125,7 @@ Var Dropout2d::forward(const Var& x) {
 
 // --- pooling ----------------------------------------------------------------------------------
 
-Pool2d::Pool2d(PoolKind kind, const Pool2dOptions& o) : kind_(kind) {
+Pool2d::Pool2d(PoolKind kind, const Pool2dOptions& o) : kind_(kind), o_(o) {
   const char* name = kind == PoolKind::Max ? "MaxPool2d" : "AvgPool2d";
   PHYSCNN_CHECK_ARG(o.kernel.h > 0 && o.kernel.w > 0, name, ": kernel must be > 0");
   PHYSCNN_CHECK_ARG(o.stride.h >= 0 && o.stride.w >= 0, name, ": stride must be >= 0");
@@ -151,7 +154,7 @@ Var Pool2d::forward(const Var& x) {
   return kind_ == PoolKind::Max ? ag::max_pool2d(x, args_) : ag::avg_pool2d(x, args_);
 }
 
-Pool1d::Pool1d(PoolKind kind, const Pool1dOptions& o) : kind_(kind) {
+Pool1d::Pool1d(PoolKind kind, const Pool1dOptions& o) : kind_(kind), o_(o) {
   const char* name = kind == PoolKind::Max ? "MaxPool1d" : "AvgPool1d";
   PHYSCNN_CHECK_ARG(o.kernel > 0, name, ": kernel must be > 0");
   PHYSCNN_CHECK_ARG(o.stride >= 0, name, ": stride must be >= 0");
@@ -186,7 +189,7 @@ Var GlobalMaxPool2d::forward(const Var& x) {
 
 // --- Upsample ---------------------------------------------------------------------------------
 
-Upsample::Upsample(const UpsampleOptions& o) {
+Upsample::Upsample(const UpsampleOptions& o) : o_(o) {
   PHYSCNN_CHECK_ARG((o.size.h > 0 && o.size.w > 0) || (o.scale[0] > 0 && o.scale[1] > 0),
                     "Upsample: give an output size or a positive scale");
   args_ = {.size = {o.size.h, o.size.w},

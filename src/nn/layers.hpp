@@ -23,6 +23,9 @@ class Linear : public Module {
   explicit Linear(const LinearOptions& o, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Linear"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
   int64_t macs(const Shape& in, const Shape& out) const override;
   Var& weight() { return weight_; }
   Var& bias() { return bias_; }
@@ -49,9 +52,11 @@ struct BatchNormOptions {
 class BatchNorm : public Module {
  public:
   Var forward(const Var& x) override;
-  // relu(this(x)) as one fused op (autograd::batch_norm_relu), through operator() so that
-  // errors carry the module path; for a container that sees BatchNorm followed by ReLU.
-  Var call_with_relu(const Var& x);
+  // Batch statistics (training, or no running statistics tracked) couple the samples.
+  std::string batch_coupling() const override;
+  // forward runs autograd::batch_norm_relu inside call_with_relu().
+  bool fuses_with_following_relu() const override { return true; }
+  LayerArgs layer_args() const override;
   Var& weight() { return weight_; }
   Var& bias() { return bias_; }
   Tensor& running_mean() { return running_mean_; }
@@ -73,12 +78,14 @@ class BatchNorm1d : public BatchNorm {  // (N,C) or (N,C,L)
  public:
   explicit BatchNorm1d(const BatchNormOptions& o = {}) : BatchNorm(o, {2, 3}) {}
   std::string type_name() const override { return "BatchNorm1d"; }
+  static LayerSpec spec();
 };
 
 class BatchNorm2d : public BatchNorm {  // (N,C,H,W)
  public:
   explicit BatchNorm2d(const BatchNormOptions& o = {}) : BatchNorm(o, {4}) {}
   std::string type_name() const override { return "BatchNorm2d"; }
+  static LayerSpec spec();
 };
 
 struct DropoutOptions {
@@ -92,6 +99,10 @@ class Dropout : public Module {
   explicit Dropout(const DropoutOptions& o = {}, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Dropout"; }
+  // Masks are drawn per element, so samples stay independent (their masks differ by position).
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
   // The generator of the masks; a trainer reseeds it per epoch so that a resumed run repeats
   // the masks of an uninterrupted one.
   void set_rng(const Rng& rng) { rng_ = rng; }
@@ -108,6 +119,7 @@ class Dropout2d : public Dropout {
       : Dropout(o, rng) {}
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Dropout2d"; }
+  static LayerSpec spec();
 };
 
 struct Pool2dOptions {
@@ -138,19 +150,24 @@ class Pool2d : public Module {
   std::string type_name() const override {
     return kind_ == PoolKind::Max ? "MaxPool2d" : "AvgPool2d";
   }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
 
  private:
   PoolKind kind_;
+  Pool2dOptions o_;
   autograd::Pool2dArgs args_;
 };
 
 class MaxPool2d : public Pool2d {
  public:
   explicit MaxPool2d(const Pool2dOptions& o = {}) : Pool2d(PoolKind::Max, o) {}
+  static LayerSpec spec();
 };
 class AvgPool2d : public Pool2d {
  public:
   explicit AvgPool2d(const Pool2dOptions& o = {}) : Pool2d(PoolKind::Avg, o) {}
+  static LayerSpec spec();
 };
 
 // (N,C,L) -> (N,C,OL)
@@ -161,19 +178,24 @@ class Pool1d : public Module {
   std::string type_name() const override {
     return kind_ == PoolKind::Max ? "MaxPool1d" : "AvgPool1d";
   }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
 
  private:
   PoolKind kind_;
+  Pool1dOptions o_;
   autograd::Pool2dArgs args_;
 };
 
 class MaxPool1d : public Pool1d {
  public:
   explicit MaxPool1d(const Pool1dOptions& o = {}) : Pool1d(PoolKind::Max, o) {}
+  static LayerSpec spec();
 };
 class AvgPool1d : public Pool1d {
  public:
   explicit AvgPool1d(const Pool1dOptions& o = {}) : Pool1d(PoolKind::Avg, o) {}
+  static LayerSpec spec();
 };
 
 // (N,C,H,W) -> (N,C,1,1), as AdaptiveAvgPool2d(1) / AdaptiveMaxPool2d(1).
@@ -181,11 +203,15 @@ class GlobalAvgPool2d : public Module {
  public:
   Var forward(const Var& x) override;
   std::string type_name() const override { return "GlobalAvgPool2d"; }
+  std::string batch_coupling() const override { return ""; }
+  static LayerSpec spec();
 };
 class GlobalMaxPool2d : public Module {
  public:
   Var forward(const Var& x) override;
   std::string type_name() const override { return "GlobalMaxPool2d"; }
+  std::string batch_coupling() const override { return ""; }
+  static LayerSpec spec();
 };
 
 using UpsampleMode = autograd::UpsampleMode;
@@ -201,8 +227,12 @@ class Upsample : public Module {
   explicit Upsample(const UpsampleOptions& o = {});
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Upsample"; }
+  std::string batch_coupling() const override { return ""; }
+  LayerArgs layer_args() const override;
+  static LayerSpec spec();
 
  private:
+  UpsampleOptions o_;
   autograd::UpsampleArgs args_;
 };
 

@@ -28,10 +28,12 @@ ForwardObserver*& forward_observer() {
 }  // namespace detail
 
 namespace {
-thread_local const Module* t_fused_call = nullptr;  // the module call_fused is running, if any
+thread_local const Module* t_fused_call = nullptr;  // the module call_with_relu is running
 }  // namespace
 
-Var Module::call_fused(const Var& x) {
+Var Module::call_with_relu(const Var& x) {
+  PHYSCNN_CHECK_ARG(fuses_with_following_relu(), context(),
+                    ": has no fused ReLU variant (fuses_with_following_relu() is false)");
   struct Restore {
     const Module* previous;
     ~Restore() { t_fused_call = previous; }
@@ -42,6 +44,11 @@ Var Module::call_fused(const Var& x) {
 
 bool Module::in_fused_call() const {
   return t_fused_call == this;
+}
+
+std::string Module::batch_coupling() const {
+  return "is not a layer kind known to treat samples independently (it does not override "
+         "Module::batch_coupling)";
 }
 
 std::string Module::context() const {

@@ -1,6 +1,7 @@
 // The Module tree: named children, parameters and buffers whose dotted names equal PyTorch's
 // state_dict keys, train/eval switching, and error context (a child's ShapeError is rethrown
-// prefixed with its path and type, e.g. "features.3 (Conv2d): ...").
+// prefixed with its path and type, e.g. "features.3 (Conv2d): ..."), and the written contract
+// every layer follows (the facts about a layer live in the layer).
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/shape.hpp"
+#include "nn/layer_keys.hpp"
 #include "nn/summary.hpp"
 #include "tensor/tensor.hpp"
 
@@ -41,6 +43,40 @@ class ModuleUsageError : public UsageError, public PathTagged {
 // A fresh initialisation stream for layers built without an explicit Rng: seed 0, one stream per
 // construction, so a program builds the same weights every run.
 Rng default_init_rng();
+
+// ---- The layer contract -------------------------------------------------------------------
+// What every layer (a Module that a model file can name) provides, in its own .hpp/.cpp, so that
+// adding a layer means adding its files and one line in nn/registry.cpp; the generic test
+// tests/nn/layer_contract_test.cpp then checks every point below for it. As dlib's
+// EXAMPLE_COMPUTATIONAL_LAYER_:
+//
+//   class MyLayer : public Module {
+//    public:
+//     explicit MyLayer(const MyLayerOptions& o, Rng rng = default_init_rng());
+//     // (N, ...) -> (N, ...). Shapes are inferred from the first input, never fixed by the
+//     // constructor; ShapeError / UsageError with both shapes when the input does not fit.
+//     Var forward(const Var& x) override;
+//     // PyTorch's class name ("Conv2d"): summary rows and error paths print it.
+//     std::string type_name() const override;
+//     // Parameters and buffers registered in the constructor (register_parameter /
+//     // register_buffer) under PyTorch's state_dict names ("weight", "running_mean"), so that
+//     // state_dict() round-trips and loads PyTorch checkpoints. Summary rows and parameter
+//     // counts follow from them; override macs() for the summary's multiply-adds.
+//     // Why forward couples the samples of a batch in the current mode, or "" when it treats
+//     // each on its own. The default says "unknown", which makes train/step.cpp run the whole
+//     // batch and name the layer; say "" only when a batch of one gives the same per-sample
+//     // output (the generic test checks the claim).
+//     std::string batch_coupling() const override;
+//     // true when forward can apply a following plain ReLU itself (it asks in_fused_call()
+//     // first); Sequential and Graph then call call_with_relu() for the pair (one rule:
+//     // fusable_with_relu in nn/container.hpp).
+//     bool fuses_with_following_relu() const override;
+//     // The model-file keys with their current values (written back as TOML by io).
+//     LayerArgs layer_args() const override;
+//     // The model-file type, keys, builder and a small example (nn/registry.hpp).
+//     static LayerSpec spec();
+//   };
+// ---------------------------------------------------------------------------------------------
 
 class Module : public std::enable_shared_from_this<Module> {
  public:
@@ -83,6 +119,20 @@ class Module : public std::enable_shared_from_this<Module> {
   // Converts every parameter and buffer to dtype in place (float64 for gradient checks).
   void to(DType dtype);
 
+  // --- facts the layer declares (the contract above) --------------------------------------
+  // "" when forward treats every sample of the batch on its own in the current mode, else why
+  // not ("normalises with batch statistics in training"). Containers say "" (their children are
+  // asked one by one); the default is the refusal for a layer that does not say.
+  virtual std::string batch_coupling() const;
+  // Whether forward can apply a following ReLU itself, as one fused op.
+  virtual bool fuses_with_following_relu() const { return false; }
+  // relu(this(x)) as the layer's fused op, through operator() so that errors carry the path.
+  // UsageError unless fuses_with_following_relu().
+  Var call_with_relu(const Var& x);
+  // The layer's model-file keys and their current values; empty for modules that a model file
+  // cannot name (containers, zoo models).
+  virtual LayerArgs layer_args() const { return {}; }
+
   // --- mode ------------------------------------------------------------------------------
   void train(bool on = true);
   void eval() { train(false); }
@@ -111,11 +161,9 @@ class Module : public std::enable_shared_from_this<Module> {
   // (modules are held by shared_ptr and never copied). The slot may stay undefined (lazy).
   void register_parameter(const std::string& name, Var* slot);
   void register_buffer(const std::string& name, Tensor* slot);
-  // operator()(x) marked as a fused call: how a layer runs a fused variant of its forward
-  // (Conv2d / BatchNorm followed by ReLU). The mark lives in the calling thread, not in the
-  // module, so threads that run the same model at once (train/step.cpp) do not see each
-  // other's; forward() asks in_fused_call() before it calls anything else.
-  Var call_fused(const Var& x);
+  // True inside call_with_relu(): forward then runs its fused variant. The mark lives in the
+  // calling thread, not in the module, so threads that run the same model at once
+  // (train/step.cpp) do not see each other's; forward() asks before it calls anything else.
   bool in_fused_call() const;
   // A leaf parameter that requires a gradient.
   static Var make_parameter(Tensor value) { return Var(std::move(value), true); }

@@ -180,6 +180,9 @@ Cache& cache() {
 }  // namespace
 
 size_t block_size(size_t bytes) {
+  // Past 2^62 the doubling below would wrap and never end.
+  PHYSCNN_CHECK(bytes <= (size_t{1} << 62), Error, "out of memory: ", bytes,
+                " bytes of tensor storage asked for");
   if (bytes <= kSmall) return std::max(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
   size_t top = kSmall;  // the largest power of two below bytes
   while (top * 2 < bytes) top *= 2;

@@ -48,9 +48,19 @@ void for_each_offset(const Shape& shape, const std::vector<int64_t>& strides, in
 }  // namespace
 
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
-  for (int64_t d : shape) PHYSCNN_CHECK_SHAPE(d >= 0, "negative extent in shape ", shape.str());
+  // Checked before anything is computed from the extents: a hostile model or data file can
+  // ask for sizes whose product wraps around (e.g. an upsample scale of 5e8), which used to
+  // reach the allocator as a small or absurd byte count.
+  uint64_t bytes = dtype_size(dtype);
+  for (int64_t d : shape) {
+    PHYSCNN_CHECK_SHAPE(d >= 0, "negative extent in shape ", shape.str());
+    PHYSCNN_CHECK_SHAPE(
+        !__builtin_mul_overflow(bytes, uint64_t(d), &bytes) && bytes <= kMaxTensorBytes,
+        "a tensor of shape ", shape.str(), " and ", dtype_name(dtype), " would need more than ",
+        kMaxTensorBytes >> 40, " TiB");
+  }
   Tensor t;
-  t.storage_ = std::make_shared<Storage>(static_cast<size_t>(shape.numel()) * dtype_size(dtype));
+  t.storage_ = std::make_shared<Storage>(static_cast<size_t>(bytes));
   t.shape_ = shape;
   t.strides_ = shape.contiguous_strides();
   t.dtype_ = dtype;

@@ -31,6 +31,10 @@ class Storage {
   size_t bytes_ = 0;
 };
 
+// The largest storage one tensor may ask for (1 TiB): beyond any machine this runs on, and far
+// below where size arithmetic wraps; larger shapes are a ShapeError naming the shape.
+inline constexpr uint64_t kMaxTensorBytes = uint64_t{1} << 40;
+
 class Tensor {
  public:
   Tensor() = default;  // undefined: defined() is false

@@ -27,57 +27,13 @@ using ag::Var;
 
 namespace {
 
-// Layer kinds whose training-mode forward treats every sample on its own (containers pass the
-// batch through). Dropout draws per-element masks: independent across samples. BatchNorm only
-// in evaluation mode (running statistics); in training its batch statistics couple the samples.
-// Anything else, user-defined modules included, runs the whole batch.
-const std::set<std::string>& independent_kinds() {
-  static const std::set<std::string> kinds{"Sequential",
-                                           "Graph",
-                                           "Residual",
-                                           "Concat",
-                                           "UNetSmall",
-                                           "Conv1d",
-                                           "Conv2d",
-                                           "ConvTranspose2d",
-                                           "DepthwiseSeparableConv2d",
-                                           "Linear",
-                                           "ReLU",
-                                           "LeakyReLU",
-                                           "ELU",
-                                           "GELU",
-                                           "Sigmoid",
-                                           "Tanh",
-                                           "Softmax",
-                                           "LogSoftmax",
-                                           "Flatten",
-                                           "Identity",
-                                           "MaxPool2d",
-                                           "AvgPool2d",
-                                           "MaxPool1d",
-                                           "AvgPool1d",
-                                           "GlobalAvgPool2d",
-                                           "GlobalMaxPool2d",
-                                           "Upsample",
-                                           "Dropout",
-                                           "Dropout2d"};
-  return kinds;
-}
-
-bool is_batch_norm(const std::string& kind) {
-  return kind.rfind("BatchNorm", 0) == 0;
-}
-
+// Each module says whether its forward couples the samples of a batch in its current mode
+// (nn::Module::batch_coupling: batch norm with batch statistics does; a module that does not say
+// is assumed to), so a new layer runs the whole batch until it declares otherwise.
 std::string refusal_of(nn::Module& m, const std::string& path) {
-  const std::string kind = m.type_name();
-  const std::string where = (path.empty() ? "the model" : path) + " (" + kind + ")";
-  if (is_batch_norm(kind)) {
-    if (m.is_training()) return where + " normalises with batch statistics in training";
-    return "";
-  }
-  if (!independent_kinds().count(kind))
-    return where + " is not a layer kind known to treat samples independently";
-  return "";
+  const std::string why = m.batch_coupling();
+  if (why.empty()) return "";
+  return (path.empty() ? "the model" : path) + " (" + m.type_name() + ") " + why;
 }
 
 // --- the probe --------------------------------------------------------------------------------

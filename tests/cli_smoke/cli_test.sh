@@ -34,6 +34,11 @@ case $case_name in
     done
     expect_exit 0 "$bin" summary lenet5
     grep -qF "Total params: 61,706" "$tmp/out" || fail "lenet5 has 61,706 parameters"
+    expect_exit 0 "$bin" layers conv2d
+    grep -qF '| `padding_mode` |' "$tmp/out" || fail "layers conv2d lists padding_mode"
+    grep -qF 'conv1d' "$tmp/out" && fail "layers conv2d prints only conv2d"
+    expect_exit 2 "$bin" layers conv2
+    grep -qF "did you mean 'conv2d'?" "$tmp/err" || fail "layers suggests the nearest type"
     source "$(dirname "$0")/model_file_cases.sh" && model_file_cases
     ;;
   gradcheck)
@@ -228,6 +233,18 @@ EOF
     ;;
   inspect)
     source "$(dirname "$0")/inspect_cases.sh" && inspect_cases
+    ;;
+  hostile_input)
+    # Paths the system cannot follow are data errors naming the path, not "internal error".
+    ln -s "$tmp/loop_b" "$tmp/loop_a" && ln -s "$tmp/loop_a" "$tmp/loop_b"
+    expect_exit 3 "$bin" summary "$tmp/loop_a"
+    grep -q "loop_a.*Too many levels of symbolic links" "$tmp/err" || fail "a symlink loop is named"
+    # Escape sequences from a file reach the terminal only as text.
+    printf 'name = "x"\ninput = [1, 4, 4]\nlayer = [{ type = "relu" }]\n"k\\u001b[2J" = 1\n' \
+      >"$tmp/esc.toml"
+    expect_exit 2 "$bin" summary "$tmp/esc.toml"
+    grep -qF 'k\x1b[2J' "$tmp/err" || { cat "$tmp/err"; fail "the escape is shown as \\x1b"; }
+    LC_ALL=C grep -q $'\x1b' "$tmp/err" && fail "a raw escape character reached the terminal"
     ;;
   *) fail "unknown case $case_name" ;;
 esac

@@ -1,8 +1,10 @@
 // .npz: archives written by np.savez / np.savez_compressed, round trips (stored and deflated),
 // and broken archives (bad CRC, corrupt or truncated deflate, lying sizes, not a zip).
+#include <chrono>
 #include <random>
 
 #include "common.hpp"
+#include "data/formats/deflate.hpp"
 #include "data/formats/npy.hpp"
 #include "data/formats/npz.hpp"
 
@@ -238,4 +240,34 @@ TEST(NpzBroken, UnsupportedMethodAndEncryption) {
   auto e = zip;
   e[cd + 8] |= 1;
   EXPECT_TRUE(throws_with<IoError>([&] { NpzReader(e, "e.npz").read("a"); }, {"encrypted"}));
+}
+
+// An entry whose zip directory honestly declares 64 MiB (the deflate stream does produce them)
+// but whose own .npy header says 8 KiB follow: refused from the header, before the 64 MiB are
+// inflated (a 1 GiB entry took that much memory before the error).
+TEST(NpzBroken, EntryLargerThanItsNpyHeaderIsRefusedBeforeInflating) {
+  const auto zip = encode_npz({{"a", one_array()}}, {.compress = true});
+  const size_t cd = central_offset(zip);
+  const uint32_t old_comp = get32(zip, cd + 20);
+  const size_t name_len = zip[26] | zip[27] << 8, extra_len = zip[28] | zip[29] << 8;
+  const size_t data_at = 30 + name_len + extra_len;
+  std::vector<uint8_t> npy = encode_npy(Array::zeros(ElemType::F32, Shape{2048}));
+  npy.resize(size_t{64} << 20, 0);
+  const auto deflated = data::detail::deflate_raw(npy);
+  const uint32_t crc = data::detail::crc32_of(npy);
+  std::vector<uint8_t> lie(zip.begin(), zip.begin() + static_cast<long>(data_at));
+  lie.insert(lie.end(), deflated.begin(), deflated.end());
+  const size_t new_cd = lie.size();
+  lie.insert(lie.end(), zip.begin() + static_cast<long>(data_at + old_comp), zip.end());
+  for (size_t at : {size_t{14}, new_cd + 16}) {  // crc, compressed and uncompressed sizes
+    put32(lie, at, crc);
+    put32(lie, at + 4, static_cast<uint32_t>(deflated.size()));
+    put32(lie, at + 8, static_cast<uint32_t>(npy.size()));
+  }
+  put32(lie, lie.size() - 22 + 16, static_cast<uint32_t>(new_cd));
+  NpzReader r(lie, "honest.npz");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(throws_with<IoError>([&] { r.read("a"); },
+                                   {"honest.npz", "zip size 67108864", "8192 data bytes"}));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.05);
 }

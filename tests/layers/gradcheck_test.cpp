@@ -58,17 +58,14 @@ const char* kReductionNames[] = {"mean", "sum", "none"};
 
 }  // namespace
 
-TEST(LayersGrad, Activations) {
+// Each activation layer's example is checked by tests/nn/layer_contract_test.cpp; these are the
+// other settings, on inputs away from the kinks.
+TEST(LayersGrad, ActivationSettingsBesidesTheLayerExamples) {
   const auto x = away_from_zero({3, 4, 5}, 1);
   run({
-      {"relu", {x}, [](auto& v) { return ag::relu(v[0]); }},
-      {"leaky_relu 0.2", {x}, [](auto& v) { return ag::leaky_relu(v[0], 0.2); }},
+      {"leaky_relu 0.01", {x}, [](auto& v) { return ag::leaky_relu(v[0], 0.01); }},
       {"elu 1", {x}, [](auto& v) { return ag::elu(v[0]); }},
-      {"elu 0.3", {x}, [](auto& v) { return ag::elu(v[0], 0.3); }},
       {"gelu", {x}, [](auto& v) { return ag::gelu(v[0]); }},
-      {"gelu tanh", {x}, [](auto& v) { return ag::gelu(v[0], ag::GeluApprox::Tanh); }},
-      {"sigmoid", {x}, [](auto& v) { return ag::sigmoid(v[0]); }},
-      {"tanh", {x}, [](auto& v) { return ag::tanh(v[0]); }},
   });
 }
 

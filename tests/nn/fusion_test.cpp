@@ -1,6 +1,6 @@
-// Sequential runs Conv2d -> ReLU as the fused conv2d_relu: the same outputs and parameter
-// gradients as layer by layer, unchanged summary rows and state_dict names, and errors that
-// still name the convolution's path.
+// Sequential and Graph run Conv2d -> ReLU and BatchNorm -> ReLU as the fused ops: the same
+// outputs and parameter gradients as layer by layer, unchanged summary rows and state_dict
+// names, and errors that still name the convolution's path.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +10,7 @@
 #include "nn/activation.hpp"
 #include "nn/container.hpp"
 #include "nn/conv.hpp"
+#include "nn/graph.hpp"
 #include "nn/layers.hpp"
 #include "nn/summary.hpp"
 
@@ -119,19 +120,63 @@ TEST(SequentialFusion, ErrorsNameTheConvolution) {
   EXPECT_EQ(y.node()->op, "conv2d");
 }
 
-TEST(SequentialFusion, OnlyConv2dFollowedByPlainRelu) {
+TEST(SequentialFusion, OnlyFusingLayersFollowedByPlainRelu) {
   PathsGuard guard;
   k::set_fast_paths({.conv_gemm = true, .fusion = true});
   nn::Conv2d conv({.in = 1, .out = 2, .kernel = 3});
+  nn::BatchNorm2d bn;
   nn::ReLU relu;
   nn::LeakyReLU leaky;
   nn::Linear linear({.in = 4, .out = 2});
-  EXPECT_EQ(nn::fusable_conv_relu(conv, relu), &conv);
-  EXPECT_EQ(nn::fusable_conv_relu(conv, leaky), nullptr);
-  EXPECT_EQ(nn::fusable_conv_relu(linear, relu), nullptr);
-  EXPECT_EQ(nn::fusable_conv_relu(relu, relu), nullptr);
+  EXPECT_TRUE(nn::fusable_with_relu(conv, relu));
+  EXPECT_TRUE(nn::fusable_with_relu(bn, relu));
+  EXPECT_FALSE(nn::fusable_with_relu(conv, leaky));
+  EXPECT_FALSE(nn::fusable_with_relu(linear, relu));
+  EXPECT_FALSE(nn::fusable_with_relu(relu, relu));
   k::set_fast_paths({.conv_gemm = true, .fusion = false});
-  EXPECT_EQ(nn::fusable_conv_relu(conv, relu), nullptr);
+  EXPECT_FALSE(nn::fusable_with_relu(conv, relu));
+  EXPECT_FALSE(nn::fusable_with_relu(bn, relu));
+}
+
+// Graph fuses wherever Sequential does (one rule, nn::fusable_with_relu): a chain of Conv2d ->
+// ReLU and Conv2d -> BatchNorm2d -> ReLU gives the same outputs and gradients as a Sequential
+// with the same weights, and the last node's value comes from the fused op in both.
+TEST(GraphFusion, FusesWhereverSequentialDoes) {
+  PathsGuard guard;
+  k::set_fast_paths({.conv_gemm = true, .fusion = true});
+  auto layers = [] {
+    return std::vector<nn::ModulePtr>{
+        std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 4, .kernel = 3}),
+        std::make_shared<nn::ReLU>(),
+        std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 4, .out = 3, .kernel = 3}),
+        std::make_shared<nn::BatchNorm2d>(), std::make_shared<nn::ReLU>()};
+  };
+  auto seq = std::make_shared<nn::Sequential>(layers());
+  auto graph = std::make_shared<nn::Graph>();
+  for (auto& m : layers()) graph->add(m);
+  Rng rng(5);
+  const Tensor x = Tensor::uniform({2, 1, 9, 9}, -1, 1, rng);
+  seq->build(Shape{1, 9, 9});
+  graph->build(Shape{1, 9, 9});
+  graph->load_state_dict(seq->state_dict());  // keys 0.weight ... 3.running_var in both
+  const ag::Var ys = (*seq)(ag::Var(x, false));
+  const ag::Var yg = (*graph)(ag::Var(x, false));
+  EXPECT_EQ(ys.node()->op, "batch_norm_relu");
+  EXPECT_EQ(yg.node()->op, "batch_norm_relu");
+  EXPECT_LE(max_abs_diff(ys.value(), yg.value()), 1e-6);
+  // The first pair too: the graph's first two nodes alone.
+  auto head = std::make_shared<nn::Graph>();
+  head->add((*seq)[0]);
+  head->add((*seq)[1]);
+  EXPECT_EQ((*head)(ag::Var(x, false)).node()->op, "conv2d_relu");
+  // A ReLU node that is not the only reader of the convolution stops the fusion.
+  auto branch = std::make_shared<nn::Graph>();
+  branch->add((*seq)[0], "conv");
+  branch->add(std::make_shared<nn::ReLU>(), "relu");
+  branch->add_merge(nn::Merge::Add, {"conv", "relu"});
+  const ag::Var yb = (*branch)(ag::Var(x, false));
+  const Tensor conv = (*(*seq)[0])(ag::Var(x, false)).value();
+  EXPECT_LE(max_abs_diff(yb.value(), add(conv, ag::relu(ag::Var(conv)).value())), 1e-6);
 }
 
 TEST(SequentialFusion, BatchNormReluSameAsLayerByLayer) {

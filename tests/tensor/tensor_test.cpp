@@ -154,3 +154,21 @@ TEST(Ops, InPlaceBroadcastAddMatchesOutOfPlace) {
   Tensor small = seq({4});
   EXPECT_THROW(add_(small, seq({3, 4})), ShapeError);
 }
+
+// Extents whose product wraps around 2^64, or asks for more than any machine has, are refused
+// with the shape named before anything is allocated (an upsample scale of 5e8 used to report
+// a wrapped byte count, and 1e9 spun forever in the allocator's size classes).
+TEST(Tensor, HugeOrWrappingShapesAreRefusedBeforeAllocating) {
+  const int64_t big = int64_t{1} << 40;
+  for (const Shape& s : {Shape{big, big}, Shape{1, 1, big, big, 8}, Shape{int64_t{1} << 38, 8}}) {
+    try {
+      Tensor::empty(s, DType::F32);
+      ADD_FAILURE() << s.str() << " was allocated";
+    } catch (const ShapeError& e) {
+      EXPECT_NE(std::string(e.what()).find(s.str()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("TiB"), std::string::npos) << e.what();
+    }
+  }
+  // The largest allowed size class is still computed, not looped on.
+  EXPECT_EQ(Tensor::empty({0, big, big}, DType::F64).numel(), 0);
+}

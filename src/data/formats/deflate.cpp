@@ -103,11 +103,15 @@ size_t GzipReader::read(uint8_t* dst, size_t n) {
   return got;
 }
 
+void check_deflate_ratio(uint64_t compressed, uint64_t size, const std::string& source) {
+  PHYSCNN_CHECK(size <= compressed * kMaxDeflateRatio + 1024, IoError, source,
+                ": declared uncompressed size ", size, " cannot come from ", compressed,
+                " deflated bytes (deflate expands at most 1032:1)");
+}
+
 std::vector<uint8_t> inflate_raw(std::span<const uint8_t> compressed, uint64_t size,
                                  const std::string& source) {
-  PHYSCNN_CHECK(size <= compressed.size() * kMaxDeflateRatio + 1024, IoError, source,
-                ": declared uncompressed size ", size, " cannot come from ", compressed.size(),
-                " deflated bytes (deflate expands at most 1032:1)");
+  check_deflate_ratio(compressed.size(), size, source);
   std::vector<uint8_t> out(size);
   z_stream z{};
   PHYSCNN_CHECK(inflateInit2(&z, -MAX_WBITS) == Z_OK, IoError, source, ": inflateInit2 failed");
@@ -148,6 +152,34 @@ std::vector<uint8_t> inflate_raw(std::span<const uint8_t> compressed, uint64_t s
   inflateEnd(&z);
   PHYSCNN_CHECK(out_pos == size, IoError, source, ": deflate stream ends after ", out_pos,
                 " bytes, expected ", size);
+  return out;
+}
+
+std::vector<uint8_t> inflate_raw_prefix(std::span<const uint8_t> compressed, size_t max_bytes,
+                                        const std::string& source) {
+  std::vector<uint8_t> out(max_bytes);
+  z_stream z{};
+  PHYSCNN_CHECK(inflateInit2(&z, -MAX_WBITS) == Z_OK, IoError, source, ": inflateInit2 failed");
+  size_t in_pos = 0, out_pos = 0;
+  while (out_pos < out.size()) {
+    z.next_in = const_cast<Bytef*>(compressed.data() + in_pos);
+    z.avail_in = clamp_uint(compressed.size() - in_pos);
+    z.next_out = out.data() + out_pos;
+    z.avail_out = clamp_uint(out.size() - out_pos);
+    const uInt in_before = z.avail_in, out_before = z.avail_out;
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    in_pos += in_before - z.avail_in;
+    out_pos += out_before - z.avail_out;
+    if (rc == Z_STREAM_END || rc == Z_BUF_ERROR) break;  // ended, or the input ran out
+    if (rc != Z_OK) {
+      const std::string m = zmsg(z, rc);
+      inflateEnd(&z);
+      throw IoError(source + ": corrupt deflate stream (" + m + ") after " +
+                    std::to_string(out_pos) + " decompressed bytes");
+    }
+  }
+  inflateEnd(&z);
+  out.resize(out_pos);
   return out;
 }
 

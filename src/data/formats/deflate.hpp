@@ -32,9 +32,15 @@ class GzipReader {
   bool done_ = false;
 };
 
+// IoError unless `compressed` deflated bytes can expand to `size` (at most 1032:1, plus slack).
+void check_deflate_ratio(uint64_t compressed, uint64_t size, const std::string& source);
 // Inflates a raw deflate stream (zip method 8) that must produce exactly `size` bytes.
 std::vector<uint8_t> inflate_raw(std::span<const uint8_t> compressed, uint64_t size,
                                  const std::string& source);
+// The first `max_bytes` bytes (fewer if the stream ends first) a raw deflate stream produces,
+// without inflating the rest: enough to check a header against a declared size.
+std::vector<uint8_t> inflate_raw_prefix(std::span<const uint8_t> compressed, size_t max_bytes,
+                                        const std::string& source);
 // Raw deflate (no zlib/gzip wrapper) at zlib's default level.
 std::vector<uint8_t> deflate_raw(std::span<const uint8_t> data);
 // A complete single-member gzip file.

@@ -17,7 +17,7 @@ namespace {
 constexpr uint8_t kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 // NumPy itself refuses headers above 10 000 bytes unless asked (numpy 1.24 `max_header_size`);
 // allow more for long shapes but stay far from anything costly.
-constexpr uint32_t kMaxHeaderLen = 1 << 20;
+constexpr uint32_t kMaxHeaderLen = detail::kMaxNpyHeaderBytes - 12;
 
 // Tokenizer/parser for the header dict: {'descr': '<f4', 'fortran_order': False, 'shape': (2,3), }
 class DictParser {
@@ -245,7 +245,8 @@ std::string descr_of(ElemType t) {
 
 namespace detail {
 
-NpyHeader parse_npy_header(std::span<const uint8_t> bytes, const std::string& source) {
+NpyHeader parse_npy_header(std::span<const uint8_t> bytes, const std::string& source,
+                           std::optional<uint64_t> total_bytes) {
   ByteCursor c(bytes, source);
   auto magic = c.take(8, ".npy magic and version");
   PHYSCNN_CHECK(std::memcmp(magic.data(), kMagic, 6) == 0, IoError, source,
@@ -282,10 +283,12 @@ NpyHeader parse_npy_header(std::span<const uint8_t> bytes, const std::string& so
                               : "'shape'");
   h.data_offset = c.pos();
   h.data_bytes = checked_nbytes(h.shape.dims(), elem_size(h.type), source + " (.npy shape)");
-  PHYSCNN_CHECK(h.data_bytes == c.remaining(), IoError, source, ": .npy header declares ",
+  const uint64_t follow =
+      total_bytes ? *total_bytes - std::min<uint64_t>(*total_bytes, c.pos()) : c.remaining();
+  PHYSCNN_CHECK(h.data_bytes == follow, IoError, source, ": .npy header declares ",
                 elem_name(h.type), " ", h.shape.str(), " = ", h.data_bytes, " data bytes, but ",
-                c.remaining(), " bytes follow the ", h.data_offset, "-byte header",
-                h.data_bytes > c.remaining() ? " (truncated)" : "");
+                follow, " bytes follow the ", h.data_offset, "-byte header",
+                h.data_bytes > follow ? " (truncated)" : "");
   return h;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -31,7 +32,13 @@ struct NpyHeader {
   size_t data_offset = 0;  // header length including magic
   uint64_t data_bytes = 0;
 };
-NpyHeader parse_npy_header(std::span<const uint8_t> bytes, const std::string& source);
+// `bytes` holds the header and whatever follows of a file of `total_bytes` bytes (a prefix when
+// total_bytes > bytes.size(), e.g. the start of a compressed npz entry): the header's data size
+// must equal what the whole file has after it.
+NpyHeader parse_npy_header(std::span<const uint8_t> bytes, const std::string& source,
+                           std::optional<uint64_t> total_bytes = std::nullopt);
+// The longest prefix parse_npy_header can need: magic, version, length field and header text.
+inline constexpr size_t kMaxNpyHeaderBytes = 12 + (size_t{1} << 20);
 }  // namespace detail
 
 // A .npy file mapped read-only: the header is parsed and validated against the file size, the

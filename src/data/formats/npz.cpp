@@ -2,6 +2,7 @@
 // local headers. Every offset and size is checked against the archive before it is used.
 #include "data/formats/npz.hpp"
 
+#include <algorithm>
 #include <set>
 #include <variant>
 
@@ -220,6 +221,17 @@ Array NpzReader::read(const std::string& name) const {
   } else if (e->method == 8) {
     PHYSCNN_CHECK(e->size <= detail::kMaxArrayBytes, IoError, what, ": uncompressed size ", e->size,
                   " exceeds the limit");
+    // The .npy header first: an entry whose zip size disagrees with its own header is refused
+    // before up to kMaxArrayBytes are inflated for nothing.
+    // (A short entry that ends early is left to inflate_raw, which says how it was cut.)
+    detail::check_deflate_ratio(data.size(), e->size, what);
+    const auto want = static_cast<size_t>(std::min<uint64_t>(e->size, detail::kMaxNpyHeaderBytes));
+    const auto head = detail::inflate_raw_prefix(data, want, what);
+    if (head.size() == want)
+      detail::parse_npy_header(head, what + " (zip size " + std::to_string(e->size) + ")", e->size);
+    else
+      PHYSCNN_CHECK(e->size <= want, IoError, what, ": truncated deflate stream: it ends after ",
+                    head.size(), " of the declared ", e->size, " bytes");
     inflated = detail::inflate_raw(data, e->size, what);
     npy = inflated;
   } else {

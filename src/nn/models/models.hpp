@@ -29,6 +29,8 @@ class UNetSmall : public Module {
   UNetSmall(uint64_t seed = 0, int64_t in_channels = 1, int64_t classes = 2, int64_t base = 16);
   Var forward(const Var& x) override;
   std::string type_name() const override { return "UNetSmall"; }
+  // Only wires its children (each asked on its own) and skip concatenations.
+  std::string batch_coupling() const override { return ""; }
 
  private:
   std::shared_ptr<Sequential> enc1_, enc2_, bottleneck_, dec2_, dec1_;
