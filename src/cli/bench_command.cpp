@@ -159,14 +159,16 @@ std::string profile_layers(const Workload& w, const BenchOptions& o) {
   model->train();
   const int64_t n = w.train_batches.front();
   Rng rng(o.seed, 2);
-  const Batch b = make_batch(w, n, rng);
+  const data::Batch b = make_batch(w, n, rng);
   const int iters = std::max(o.reps, 9);
 
-  // The benchmark's own step (training_step): every module call and every backward node inside
+  // The trainer's step (train::train_step): every module call and every backward node inside
   // it is charged to its module (autograd/profile).
   int64_t chunks = 1, chunk_size = n;
   auto step = [&] {
-    const train::StepResult r = training_step(*model, *opt, b, {.keep_output = false});
+    const train::StepResult r = train::train_step(*model, *opt, nullptr, b, workload_loss(w),
+                                                  {.chunks = {.keep_output = false}})
+                                    .pass;
     chunks = r.chunks;
     chunk_size = r.chunk_size;
   };

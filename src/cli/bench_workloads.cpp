@@ -220,39 +220,26 @@ Shape batched(const Shape& sample, int64_t batch) {
 }
 }  // namespace
 
-Batch make_batch(const Workload& w, int64_t n, Rng& rng) {
-  Batch b;
-  b.x = Tensor::normal(batched(w.input, n), 0.0, 1.0, rng);
+data::Batch make_batch(const Workload& w, int64_t n, Rng& rng) {
+  data::Batch b;
+  b.inputs = Tensor::normal(batched(w.input, n), 0.0, 1.0, rng);
   if (w.spins) {
-    float* p = b.x.data<float>();
-    for (int64_t i = 0; i < b.x.numel(); ++i) p[i] = p[i] < 0 ? -1.0f : 1.0f;
+    float* p = b.inputs.data<float>();
+    for (int64_t i = 0; i < b.inputs.numel(); ++i) p[i] = p[i] < 0 ? -1.0f : 1.0f;
   }
-  const Shape ys = w.per_pixel ? Shape{n, w.input[1], w.input[2]} : Shape{n};
-  b.y = Tensor::empty(ys);
-  float* t = b.y.data<float>();
-  for (int64_t i = 0; i < b.y.numel(); ++i) {
-    t[i] = static_cast<float>(rng.below(static_cast<uint64_t>(w.classes)));
+  const auto draw = [&] { return rng.below(static_cast<uint64_t>(w.classes)); };
+  if (w.per_pixel) {
+    b.targets = Tensor::empty(Shape{n, w.input[1] * w.input[2]});
+    float* t = b.targets.data<float>();
+    for (int64_t i = 0; i < b.targets.numel(); ++i) t[i] = static_cast<float>(draw());
+  } else {
+    for (int64_t i = 0; i < n; ++i) b.labels.push_back(static_cast<int64_t>(draw()));
   }
   return b;
 }
 
-train::StepResult training_step(nn::Module& model, optim::Optimizer& opt, const Batch& b,
-                                const train::StepOptions& options) {
-  namespace prof = autograd::profile;
-  {
-    const prof::Scope s("zero_grad");
-    opt.zero_grad();
-  }
-  const train::StepResult r = train::forward_backward(
-      model, b.x, b.y,
-      [](const Var& out, const Tensor& y) {
-        const prof::Scope s("loss (cross_entropy)");
-        return ag::cross_entropy(out, y);
-      },
-      options);
-  const prof::Scope s("optimizer step");
-  opt.step();
-  return r;
+train::LossKind workload_loss(const Workload& w) {
+  return w.per_pixel ? train::LossKind::PixelCrossEntropy : train::LossKind::CrossEntropy;
 }
 
 WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
@@ -278,14 +265,14 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
   const char* forced_chunk = std::getenv("PHYSCNN_BENCH_CHUNK");
   if (forced_chunk) step_options.chunk = std::stoll(forced_chunk);
   for (int64_t n : w.train_batches) {
-    const Batch b = make_batch(w, n, rng);
-    double loss = 0;
+    const data::Batch b = make_batch(w, n, rng);
     train::StepResult last;
-    // The trainer's step: forward, loss and backward in cache-sized chunks of the batch
-    // (train/step.hpp), so that users get the speed measured here.
+    // The trainer's own step (train/train_step.hpp): forward, loss and backward in cache-sized
+    // chunks of the batch, the finiteness check and the optimizer, so that users get the speed
+    // measured here. A non-finite loss stops the benchmark with NumericalError.
     auto step = [&] {
-      last = training_step(*model, *opt, b, step_options);
-      loss = last.loss;
+      last = train::train_step(*model, *opt, nullptr, b, workload_loss(w), {.chunks = step_options})
+                 .pass;
     };
     const Series s = time_series(step, o);
     if (forced_chunk)
@@ -294,8 +281,6 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
                    w.id.c_str(), static_cast<long long>(n), static_cast<long long>(last.chunks),
                    static_cast<long long>(last.chunk_size), last.threads,
                    last.refusal.empty() ? "" : ": ", last.refusal.c_str());
-    PHYSCNN_CHECK(std::isfinite(loss), NumericalError, "bench ", w.id, ": training loss became ",
-                  loss, " at batch ", n);
     const auto images = static_cast<double>(n);
     r.train.push_back({.batch = n,
                        .steps_per_rep = s.calls_per_rep,
@@ -307,16 +292,16 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
   model->eval();
   ag::NoGradGuard no_grad;
   {
-    const Batch b = make_batch(w, w.infer_batch, rng);
+    const data::Batch b = make_batch(w, w.infer_batch, rng);
     // PHYSCNN_BENCH_CHUNK_INFER=<n> (measurements only): inference in chunks as well (0: the
     // automatic chunk); not the default, since evaluate/predict run the whole batch.
     const char* infer_chunk = std::getenv("PHYSCNN_BENCH_CHUNK_INFER");
     const train::StepOptions infer_options{.chunk = infer_chunk ? std::stoll(infer_chunk) : 0};
     auto step = [&] {
       if (infer_chunk)
-        train::forward_chunked(*model, b.x, infer_options);
+        train::forward_chunked(*model, b.inputs, infer_options);
       else
-        (*model)(Var(b.x));
+        (*model)(Var(b.inputs));
     };
     const Series s = time_series(step, o);
     r.infer_steps_per_rep = s.calls_per_rep;
@@ -325,8 +310,8 @@ WorkloadResult run_workload(const Workload& w, const BenchOptions& o) {
     r.infer_images_per_cpu_s = make_stat(per_second(images, s.cpu_seconds_per_call));
   }
   {
-    const Batch b = make_batch(w, 1, rng);
-    auto step = [&] { (*model)(Var(b.x)); };
+    const data::Batch b = make_batch(w, 1, rng);
+    auto step = [&] { (*model)(Var(b.inputs)); };
     const Series s = time_series(step, o);
     r.latency_steps_per_rep = s.calls_per_rep;
     auto ms = [](std::vector<double> v) {

@@ -11,10 +11,11 @@
 
 #include "core/rng.hpp"
 #include "core/shape.hpp"
+#include "data/loader.hpp"
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
 #include "tensor/tensor.hpp"
-#include "train/step.hpp"
+#include "train/train_step.hpp"
 
 namespace physcnn::bench {
 
@@ -27,7 +28,7 @@ struct Workload {
   std::vector<int64_t> train_batches;  // {32, 128}
   int64_t infer_batch = 256;
   int64_t classes = 10;
-  bool per_pixel = false;  // targets (N,H,W): per-pixel cross-entropy
+  bool per_pixel = false;  // targets (N,H*W): per-pixel cross-entropy
   bool spins = false;      // inputs are +-1 (Ising lattices) instead of standard normal
   OptimizerKind optimizer = OptimizerKind::Sgd;
   double lr = 0.01;
@@ -42,17 +43,11 @@ std::vector<Workload> parse_workloads(const std::string& list);
 nn::ModulePtr make_workload_model(const Workload& w, uint64_t seed);
 std::unique_ptr<optim::Optimizer> make_workload_optimizer(const Workload& w,
                                                           const std::vector<nn::Var>& params);
-struct Batch {
-  Tensor x, y;
-};
-Batch make_batch(const Workload& w, int64_t batch, Rng& rng);
-
-// One training step as the benchmark times it and the trainer runs it: zero_grad, forward,
-// cross-entropy and backward in micro-batches where the model allows (train/step.hpp), optimizer
-// step. The loss, zero_grad and the optimizer step are named autograd::profile scopes (no-ops
-// unless a profile session is active).
-train::StepResult training_step(nn::Module& model, optim::Optimizer& opt, const Batch& b,
-                                const train::StepOptions& options);
+// Per-sample class labels, or per-pixel class targets (N, H*W) for the U-Net.
+data::Batch make_batch(const Workload& w, int64_t batch, Rng& rng);
+// cross_entropy, or pixel_cross_entropy for a per-pixel workload. The benchmark times the
+// trainer's own step, train::train_step, with this loss.
+train::LossKind workload_loss(const Workload& w);
 
 struct BenchOptions {
   int reps = 5;                   // timed repetitions per figure; the median is reported

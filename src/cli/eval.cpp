@@ -93,7 +93,7 @@ Run add_eval(CLI::App& app) {
     const auto stats = train::load_model(weights, *spec.model);
     data::DataLoader loader(set, {.batch_size = a->batch_size, .shuffle = false},
                             train::eval_transform(stats));
-    const train::Evaluation ev = train::evaluate_loader(*spec.model, loader, loss, top_k);
+    const train::Evaluation ev = train::evaluate(*spec.model, loader, loss, top_k);
     const std::string json =
         train::eval_json(ev, loss, class_names, a->data.empty() ? "test" : a->data);
     if (!out.empty()) train::write_text_atomic(out, json);

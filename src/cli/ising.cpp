@@ -6,6 +6,8 @@
 #include <fstream>
 
 #include "cli/commands.hpp"
+#include "cli/stop_signal.hpp"
+#include "core/error.hpp"
 #include "core/log.hpp"
 #include "physics/ising_study/protocols.hpp"
 #include "physics/ising_study/study.hpp"
@@ -79,7 +81,7 @@ Run add_ising(CLI::App& app) {
   struct Args {
     bool quick = false, quiet = false, no_augment = false;
     std::vector<int64_t> sizes;
-    std::string temps, out, exclude, protocol = "carrasquilla", task = "phase";
+    std::string temps, out, resume, exclude, protocol = "carrasquilla", task = "phase";
     int64_t per_temp = 0;
     int epochs = 0;
     uint64_t seed = 1;
@@ -97,7 +99,15 @@ Run add_ising(CLI::App& app) {
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--seed", a->seed,
                   "random seed (results are reproducible per seed and thread count)");
-  cmd->add_option("--out", a->out, "run folder (default runs/ising-<date>-<time>)");
+  cmd->add_option("--out", a->out,
+                  "run folder (default runs/ising-<date>-<time>); it keeps a checkpoint of every "
+                  "network (L<L>/checkpoints/net<k>/last.safetensors) after every epoch");
+  cmd->add_option("--resume", a->resume,
+                  "continue a study stopped by Ctrl-C or SIGTERM in its run folder DIR: finished "
+                  "networks are loaded from their checkpoints, an interrupted one repeats its "
+                  "epoch; give the options of the run that started it (checked against "
+                  "DIR/study.json). The result equals an uninterrupted run's")
+      ->excludes("--out");
   cmd->add_option(
       "--exclude", a->exclude,
       "critical band LOW:HIGH left out of training (default 2.0:2.5; must contain T_c)");
@@ -131,7 +141,11 @@ Run add_ising(CLI::App& app) {
     o.augment = !a->no_augment;
     o.quiet = a->quiet;
     if (a->quiet) set_log_level(LogLevel::Warn);
-    o.out_dir = a->out;
+    o.out_dir = a->resume.empty() ? a->out : a->resume;
+    o.resume = !a->resume.empty();
+    PHYSCNN_CHECK_ARG(!o.resume || (a->protocol == "carrasquilla" && a->task == "phase"),
+                      "--resume continues the phase study (--protocol carrasquilla, --task "
+                      "phase); the other protocols are short and keep no checkpoints");
     if (o.out_dir.empty()) {
       char stamp[32];
       const std::time_t now = std::time(nullptr);
@@ -148,6 +162,9 @@ Run add_ising(CLI::App& app) {
     o.on_size_done = [&](const physics::ising::StudyResult&) {
       viz::write_ising_report(o.out_dir);
     };
+    // Ctrl-C or SIGTERM stops after the current step; the checkpoints allow --resume.
+    const StopOnSignal stop;
+    o.should_stop = [] { return StopOnSignal::requested(); };
     physics::ising::StudyResult r;
     try {
       r = physics::ising::run_study(o);

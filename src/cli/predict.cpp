@@ -117,7 +117,7 @@ Run add_predict(CLI::App& app) {
     const auto stats = train::load_model(weights, *spec.model);
     data::DataLoader loader(set, {.batch_size = a->batch_size, .shuffle = false},
                             train::eval_transform(stats));
-    Tensor out = train::predict_loader(*spec.model, loader);
+    Tensor out = train::predict(*spec.model, loader);
     if (a->probabilities) {
       PHYSCNN_CHECK_SHAPE(out.dim() >= 2,
                           "predict: --probabilities needs outputs (N, classes), "

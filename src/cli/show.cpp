@@ -9,7 +9,7 @@
 #include "nn/inspect.hpp"
 #include "report/pictures.hpp"
 #include "tensor/ops.hpp"
-#include "train/trainer.hpp"
+#include "train/evaluation.hpp"
 
 namespace physcnn::cli {
 

@@ -1,22 +1,21 @@
 // `physcnn train EXPERIMENT.toml`: trains as the experiment file says (every field overridable
 // with --set and shortcuts), into a run folder with metrics, checkpoints, weights, test-set
 // evaluation and the report; --resume continues a run exactly.
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/stop_signal.hpp"
 #include "cli/zoo.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/parallel.hpp"
-#include "nn/summary.hpp"
 #include "report/report.hpp"
 #include "train/checkpoint.hpp"
 #include "train/experiment.hpp"
-#include "train/run_dir.hpp"
+#include "train/run_experiment.hpp"
 
 namespace physcnn::cli {
 
@@ -39,13 +38,6 @@ ModelSpec load_run_model(const std::string& run_dir, train::Experiment* experime
 }
 
 namespace {
-
-// Set by SIGINT/SIGTERM; the trainer stops after the current step, so RUNNING is removed and
-// the checkpoints stay consistent.
-volatile std::sig_atomic_t g_stop = 0;
-extern "C" void request_stop(int) {
-  g_stop = 1;
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -116,108 +108,33 @@ Run add_train(CLI::App& app) {
       if (a->out.empty() && fs::is_directory(a->resume)) a->out = a->resume;
     }
     if (!a->out.empty()) overrides.push_back({"out", "\"" + a->out + "\""});
-    train::Experiment e = train::load_experiment(a->experiment, overrides);
+    const train::Experiment e = train::load_experiment(a->experiment, overrides);
     if (e.threads > 0 && app.get_option("--threads")->count() == 0) set_num_threads(e.threads);
-
-    const fs::path run(e.out);
-    if (checkpoint.empty() && !a->force &&
-        (fs::exists(run / "metrics.csv") || fs::exists(run / "checkpoints" / "last.safetensors")))
-      throw UsageError("run folder " + e.out + " already holds a run: continue it with --resume " +
-                       e.out + ", choose another --out, or pass --force to overwrite");
-    const train::ExperimentData data = train::open_data(e);
-    ModelSpec spec = load_model_spec(e.model, e.seed);
-    nn::Module& model = *spec.model;
-    const Shape input = data.sample_shape;
-    // Misfits between data and model are found here, before the run folder exists.
-    const Shape output = train::check_model_fits_data(model, spec.input, e.model, data, e.loss);
-    e.top_k = train::effective_top_k(e.top_k, output);
-
-    train::RunDir dir(e.out);
-    train::write_text_atomic(dir.file("experiment.toml"), e.resolved_toml);
-    train::write_text_atomic(dir.file("model.toml"), spec.file.empty()
-                                                         ? "# zoo model: " + e.model + "\n"
-                                                         : read_text(spec.file));
-    train::write_text_atomic(dir.file("summary.txt"), nn::format_summary(model.summary(input)));
-
-    data::DataLoader train_loader(
-        data.train,
-        {.batch_size = e.batch_size, .shuffle = true, .seed = e.seed, .workers = e.data.workers},
-        data.train_transform);
-    const int64_t eval_batch = std::max<int64_t>(256, e.batch_size);
-    std::unique_ptr<data::DataLoader> val_loader, test_loader;
-    if (data.validation)
-      val_loader = std::make_unique<data::DataLoader>(
-          data.validation,
-          data::LoaderOptions{
-              .batch_size = eval_batch, .shuffle = false, .workers = e.data.workers},
-          data.eval_transform);
-    if (data.test)
-      test_loader = std::make_unique<data::DataLoader>(
-          data.test,
-          data::LoaderOptions{
-              .batch_size = eval_batch, .shuffle = false, .workers = e.data.workers},
-          data.eval_transform);
-
-    auto optimizer = train::make_optimizer(e, model);
-    auto scheduler = train::make_scheduler(e, *optimizer);
-    train::Trainer trainer(model, *optimizer, scheduler.get(),
-                           train::trainer_options(e, dir.checkpoints(), a->quiet));
-    if (!checkpoint.empty()) {
-      trainer.resume(checkpoint);
-      if (!a->quiet)
-        std::fprintf(stderr, "resumed from %s at epoch %d (step %lld)\n", checkpoint.c_str(),
-                     trainer.epochs_done(), static_cast<long long>(trainer.steps_done()));
-    }
-    // samples.npz first, so the live report can show feature maps from the first epoch on.
-    const data::DatasetPtr sample_set =
-        data.test ? data.test : (data.validation ? data.validation : data.train);
-    train::write_samples(dir.file("samples.npz"), *sample_set, data.eval_transform);
-    auto report = [&] {
+    const ModelSpec spec = load_model_spec(e.model, e.seed);
+    auto report = [&](const std::string& run_dir) {
       if (a->no_report) return;
       try {
-        report::write_run_report(e.out, {.model = spec.model, .load_weights = false});
+        report::write_run_report(run_dir, {.model = spec.model, .load_weights = false});
       } catch (const Error& err) {  // the report is a view: training goes on without it
         std::fprintf(stderr, "physcnn: warning: report not written: %s\n", err.what());
       }
     };
-    trainer.on_epoch = [&](const train::EpochRecord&) {
-      train::write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names);
-      report();
-    };
-    trainer.should_stop = [] { return g_stop != 0; };
-    std::signal(SIGINT, request_stop);
-    std::signal(SIGTERM, request_stop);
-    // The handlers stay until the end: a Ctrl-C during the test evaluation used to kill the
-    // process with the default action, leaving RUNNING (a report reloading forever).
-    struct RestoreSignals {
-      ~RestoreSignals() {
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
-      }
-    } restore;
-    trainer.fit(train_loader, val_loader.get());
-    train::write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names);
-    train::save_model(dir.file("model.safetensors"), model, data.stats);
-    if (g_stop)
-      throw train::Interrupted("interrupted after training, before the test evaluation; " +
-                               dir.file("model.safetensors") + " is written (physcnn eval " +
-                               e.out + " evaluates it)");
-    if (trainer.stopped_early() && e.early_stopping.restore_best && !a->quiet)
-      std::fprintf(stderr, "restored the weights of epoch %d (best %s)\n", trainer.best_epoch(),
-                   e.early_stopping.monitor.c_str());
-    if (test_loader) {
-      const train::Evaluation ev = train::evaluate_loader(model, *test_loader, e.loss, e.top_k);
-      train::write_text_atomic(dir.file("eval.json"),
-                               train::eval_json(ev, e.loss, data.class_names, "test"));
-      print_test(ev, e.loss);
-    }
-    {
-      // RUNNING goes before the final report, so the finished page stops reloading.
-      std::error_code ignored;
-      fs::remove(dir.file("RUNNING"), ignored);
-    }
-    report();
-    if (!a->quiet) std::fprintf(stderr, "run folder: %s\n", e.out.c_str());
+    // Ctrl-C or SIGTERM stops after the current step (until the end: a Ctrl-C during the test
+    // evaluation used to kill the process, leaving RUNNING and a report reloading forever).
+    const StopOnSignal stop;
+    train::RunOptions run;
+    run.model = spec.model;
+    run.model_input = spec.input;
+    run.model_file_text = spec.file.empty() ? "" : read_text(spec.file);
+    run.resume = checkpoint;
+    run.force = a->force;
+    run.quiet = a->quiet;
+    run.should_stop = [] { return StopOnSignal::requested(); };
+    run.on_epoch = report;
+    const train::ExperimentResult r = train::run_experiment(e, run);
+    if (r.test) print_test(*r.test, e.loss);
+    report(r.run_dir);  // RUNNING is gone: the finished page stops reloading
+    if (!a->quiet) std::fprintf(stderr, "run folder: %s\n", r.run_dir.c_str());
     return 0;
   };
 }

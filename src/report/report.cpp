@@ -15,7 +15,7 @@
 #include "report/html.hpp"
 #include "report/pictures.hpp"
 #include "tensor/ops.hpp"
-#include "train/trainer.hpp"
+#include "train/evaluation.hpp"
 
 namespace physcnn::report {
 

@@ -1,4 +1,4 @@
-// The DataLoader training loop: epochs, validation, callbacks, checkpoints and exact resume.
+// The trainer: epochs of train_step, validation, callbacks, checkpoints and exact resume.
 #include "train/loop.hpp"
 
 #include <algorithm>
@@ -8,54 +8,15 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "autograd/functional.hpp"
 #include "io/toml_util.hpp"
 #include "nn/layers.hpp"
-#include "optim/clip.hpp"
-#include "tensor/ops.hpp"
 #include "train/checkpoint.hpp"
 #include "train/progress.hpp"
-#include "train/step.hpp"
+#include "train/train_step.hpp"
 
 namespace physcnn::train {
 
-namespace ag = physcnn::autograd;
 namespace fs = std::filesystem;
-
-// --- losses ---------------------------------------------------------------------------------
-
-LossKind parse_loss(const std::string& name) {
-  if (name == "cross_entropy") return LossKind::CrossEntropy;
-  if (name == "mse") return LossKind::Mse;
-  if (name == "bce") return LossKind::Bce;
-  if (name == "pixel_cross_entropy") return LossKind::PixelCrossEntropy;
-  throw UsageError("unknown loss '" + name +
-                   "' (known: cross_entropy, mse, bce, pixel_cross_entropy)");
-}
-
-std::string loss_name(LossKind loss) {
-  switch (loss) {
-    case LossKind::CrossEntropy:
-      return "cross_entropy";
-    case LossKind::Mse:
-      return "mse";
-    case LossKind::Bce:
-      return "bce";
-    case LossKind::PixelCrossEntropy:
-      return "pixel_cross_entropy";
-  }
-  return "?";
-}
-
-bool is_classification(LossKind loss) {
-  return loss != LossKind::Mse;
-}
-
-std::vector<std::string> metric_names(LossKind loss, int64_t top_k) {
-  if (loss == LossKind::Mse) return regression_metric_names();
-  if (loss == LossKind::CrossEntropy && top_k > 1) return classification_metric_names(top_k);
-  return {"accuracy"};
-}
 
 double EpochRecord::value(const std::string& name) const {
   const auto it = values.find(name);
@@ -76,124 +37,6 @@ bool lower_is_better(const std::string& monitor) {
       return true;
   }
   return false;
-}
-
-Tensor labels_tensor(const std::vector<int64_t>& labels, const Shape& shape) {
-  std::vector<float> v(labels.begin(), labels.end());
-  return Tensor::from_vector(v, shape);
-}
-
-// The batch's target for the loss, shaped for `out`.
-Tensor loss_target(const Tensor& out, const data::Batch& b, LossKind loss) {
-  const int64_t n = out.size(0);
-  switch (loss) {
-    case LossKind::CrossEntropy:
-      PHYSCNN_CHECK_ARG(!b.labels.empty(),
-                        "loss cross_entropy needs class labels, the data has regression targets");
-      PHYSCNN_CHECK_SHAPE(out.dim() == 2, "loss cross_entropy: model output ", out.shape().str(),
-                          " should be (N, classes)");
-      return labels_tensor(b.labels, Shape{n});
-    case LossKind::Mse:
-    case LossKind::Bce: {
-      const Tensor t = b.labels.empty() ? b.targets : labels_tensor(b.labels, Shape{n});
-      PHYSCNN_CHECK_ARG(loss != LossKind::Mse || b.labels.empty(),
-                        "loss mse needs regression targets, the data has class labels (use "
-                        "cross_entropy, or float targets)");
-      PHYSCNN_CHECK_SHAPE(t.numel() == out.numel(), "loss ", loss_name(loss), ": model output ",
-                          out.shape().str(), " and targets ", t.shape().str(), " differ in size");
-      return t.reshape(out.shape()).to(out.dtype());
-    }
-    case LossKind::PixelCrossEntropy: {
-      PHYSCNN_CHECK_SHAPE(out.dim() == 4, "loss pixel_cross_entropy: model output ",
-                          out.shape().str(), " should be (N, classes, H, W)");
-      PHYSCNN_CHECK_ARG(b.targets.defined(),
-                        "loss pixel_cross_entropy needs per-pixel targets "
-                        "stored as (N, H*W)");
-      const Shape s{n, out.size(2), out.size(3)};
-      PHYSCNN_CHECK_SHAPE(b.targets.numel() == s.numel(), "loss pixel_cross_entropy: output ",
-                          out.shape().str(), " needs targets of ", s.numel(), " values, got ",
-                          b.targets.shape().str());
-      return b.targets.reshape(s);
-    }
-  }
-  return {};
-}
-
-ag::Var loss_of(const ag::Var& out, const Tensor& target, LossKind loss) {
-  switch (loss) {
-    case LossKind::CrossEntropy:
-    case LossKind::PixelCrossEntropy:
-      return ag::cross_entropy(out, target);
-    case LossKind::Mse:
-      return ag::mse_loss(out, ag::Var(target));
-    case LossKind::Bce:
-      return ag::bce_with_logits(out, target);
-  }
-  return {};
-}
-
-// Samples [lo, hi) of a batch: the inputs, labels and targets a chunk's loss needs.
-data::Batch batch_rows(const data::Batch& b, int64_t lo, int64_t hi) {
-  data::Batch part;
-  part.inputs = b.inputs.slice(0, lo, hi);
-  if (!b.labels.empty()) part.labels.assign(b.labels.begin() + lo, b.labels.begin() + hi);
-  if (b.targets.defined()) part.targets = b.targets.slice(0, lo, hi);
-  return part;
-}
-
-// Running loss and metrics of one pass over a loader.
-struct Tally {
-  LossKind loss;
-  int64_t top_k;
-  double loss_sum = 0;
-  int64_t samples = 0;
-  std::optional<ClassificationMetrics> cls;
-  std::optional<RegressionMetrics> reg;
-
-  void add(const Tensor& out, const Tensor& target, double batch_loss) {
-    const int64_t n = out.size(0);
-    loss_sum += batch_loss * double(n);
-    samples += n;
-    if (loss == LossKind::Mse) {
-      if (!reg) reg.emplace();
-      reg->add(out, target);
-      return;
-    }
-    const std::vector<double> t = target.contiguous().to_vector();
-    std::vector<int64_t> labels(t.size());
-    if (loss == LossKind::Bce) {
-      // Binary decisions per element: logit > 0 against target > 0.5.
-      const std::vector<double> o = out.contiguous().to_vector();
-      std::vector<int64_t> pred(o.size());
-      for (size_t i = 0; i < o.size(); ++i) {
-        pred[i] = o[i] > 0;
-        labels[i] = t[i] > 0.5;
-      }
-      if (!cls) cls.emplace(2, 1);
-      cls->add_predictions(pred, labels);
-      return;
-    }
-    for (size_t i = 0; i < t.size(); ++i) labels[i] = int64_t(std::llround(t[i]));
-    if (!cls) cls.emplace(out.size(1), top_k);
-    cls->add(out, labels);
-  }
-
-  Evaluation result() const {
-    Evaluation e;
-    e.loss = samples ? loss_sum / double(samples) : 0.0;
-    e.samples = samples;
-    e.classification = cls;
-    e.regression = reg;
-    return e;
-  }
-};
-
-std::string first_non_finite_parameter(nn::Module& model, bool gradients) {
-  for (const auto& [name, p] : model.named_parameters()) {
-    const Tensor& t = gradients ? p.grad() : p.value();
-    if (t.defined() && !all_finite(t)) return name;
-  }
-  return "";
 }
 
 std::string format_values(const EpochRecord& r, const std::vector<std::string>& order) {
@@ -226,47 +69,6 @@ EpochRecord record_from(const nlohmann::json& j) {
 }
 
 }  // namespace
-
-std::map<std::string, double> Evaluation::values() const {
-  std::map<std::string, double> v{{"loss", loss}};
-  if (classification) {
-    v["accuracy"] = classification->accuracy();
-    if (classification->top_k() > 1)
-      v["top" + std::to_string(classification->top_k()) + "_accuracy"] =
-          classification->top_k_accuracy();
-  }
-  if (regression)
-    for (const auto& [k, x] : metric_values(*regression)) v[k] = x;
-  return v;
-}
-
-Evaluation evaluate_loader(nn::Module& model, data::DataLoader& loader, LossKind loss,
-                           int64_t top_k) {
-  ag::NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
-  Tally tally{.loss = loss, .top_k = top_k};
-  loader.start_epoch(0);
-  while (auto b = loader.next()) {
-    const Tensor out = model(ag::Var(b->inputs)).value();
-    const Tensor target = loss_target(out, *b, loss);
-    tally.add(out, target, loss_of(ag::Var(out), target, loss).item());
-  }
-  model.train(was_training);
-  return tally.result();
-}
-
-Tensor predict_loader(nn::Module& model, data::DataLoader& loader) {
-  ag::NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
-  std::vector<Tensor> parts;
-  loader.start_epoch(0);
-  while (auto b = loader.next()) parts.push_back(model(ag::Var(b->inputs)).value());
-  model.train(was_training);
-  PHYSCNN_CHECK_ARG(!parts.empty(), "predict: the data is empty");
-  return parts.size() == 1 ? parts[0] : concat(parts, 0);
-}
 
 // --- Trainer --------------------------------------------------------------------------------
 
@@ -305,18 +107,6 @@ std::string Trainer::checkpoint_note() const {
          std::to_string(last_checkpoint_epoch_) + ")";
 }
 
-void Trainer::check_finite(double loss, int epoch) const {
-  if (std::isfinite(loss)) return;
-  const std::string bad = first_non_finite_parameter(model_, false);
-  throw NumericalError(
-      "training diverged: loss is " + std::to_string(loss) + " at epoch " + std::to_string(epoch) +
-      ", step " + std::to_string(step_ + 1) +
-      (bad.empty() ? std::string("; every parameter is finite (check the inputs, or lower the "
-                                 "learning rate)")
-                   : "; first non-finite parameter: " + bad) +
-      checkpoint_note());
-}
-
 EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* validation) {
   const int epoch = epoch_ + 1;
   const auto t0 = std::chrono::steady_clock::now();
@@ -332,39 +122,18 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
   Tally tally{.loss = options_.loss, .top_k = options_.top_k};
   int64_t b = 0;
   while (auto batch = train.next()) {
-    // Forward, loss and backward in cache-sized chunks of the batch where the model allows it
-    // (train/step.hpp); the loss and gradients are the whole batch's.
-    optimizer_.zero_grad();
-    const data::Batch& whole = *batch;
-    const int64_t n = whole.inputs.size(0);
-    StepOptions step_options;
-    if (options_.loss == LossKind::CrossEntropy || options_.loss == LossKind::PixelCrossEntropy) {
-      const Tensor classes =
-          whole.labels.empty() ? whole.targets : labels_tensor(whole.labels, {n});
-      if (classes.defined() && classes.dim() >= 1 && classes.size(0) == n)
-        step_options.count = ignore_aware_count(classes);
+    StepConfig config;  // named, not designated: GCC 12 warns on a temporary's std::function
+    config.clip_grad_norm = options_.clip_grad_norm;
+    config.schedule_per_step = options_.schedule_per_step;
+    config.where = "at epoch " + std::to_string(epoch) + ", step " + std::to_string(step_ + 1);
+    StepOutcome step;
+    try {
+      step = train_step(model_, optimizer_, scheduler_, *batch, options_.loss, config);
+    } catch (const NumericalError& e) {
+      throw NumericalError(e.what() + checkpoint_note());
     }
-    const StepResult step = forward_backward(
-        model_, whole.inputs,
-        [&](const ag::Var& part_out, int64_t lo, int64_t hi) {
-          const data::Batch part = lo == 0 && hi == n ? whole : batch_rows(whole, lo, hi);
-          return loss_of(part_out, loss_target(part_out.value(), part, options_.loss),
-                         options_.loss);
-        },
-        step_options);
-    const Tensor target = loss_target(step.output, whole, options_.loss);
-    const double l = step.loss;
-    check_finite(l, epoch);
-    if (const std::string bad = first_non_finite_parameter(model_, true); !bad.empty())
-      throw NumericalError("non-finite gradient at epoch " + std::to_string(epoch) + ", step " +
-                           std::to_string(step_ + 1) + "; first offending parameter: " + bad +
-                           checkpoint_note());
-    if (options_.clip_grad_norm > 0)
-      optim::clip_grad_norm(model_.parameters(), options_.clip_grad_norm);
-    optimizer_.step();
     ++step_;
-    if (scheduler_ && options_.schedule_per_step && !scheduler_->needs_metric()) scheduler_->step();
-    tally.add(step.output, target, l);
+    tally.add(step.pass.output, step.target, step.pass.loss);
     char status[64];
     std::snprintf(status, sizeof status, "loss %.4f", tally.loss_sum / double(tally.samples));
     bar.update(++b, status);
@@ -378,7 +147,7 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const auto& [k, v] : tally.result().values()) rec.values["train_" + k] = v;
   if (validation) {
-    const Evaluation ev = evaluate_loader(model_, *validation, options_.loss, options_.top_k);
+    const Evaluation ev = evaluate(model_, *validation, options_.loss, options_.top_k);
     for (const auto& [k, v] : ev.values()) rec.values["val_" + k] = v;
   }
   rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,14 +1,14 @@
-// The training loop over data::DataLoader (datasets that stream from disk): per-epoch training
-// and validation loss and metrics, early stopping, plateau/epoch/step schedules, checkpoints
-// every N epochs and of the best epoch, exact resume, and a stop with NumericalError at the
-// first non-finite loss or gradient (the last good checkpoint stays on disk).
+// The one trainer: epochs of train_step over a data::DataLoader (files, or tensors in memory as
+// a data::TensorDataset); per-epoch training and validation loss and metrics, early stopping,
+// plateau/epoch/step schedules, checkpoints every N epochs and of the best epoch, exact resume,
+// and a stop with NumericalError at the first non-finite loss or gradient (the last good
+// checkpoint stays on disk).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,17 +17,10 @@
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/scheduler.hpp"
-#include "train/metrics.hpp"
+#include "train/evaluation.hpp"
+#include "train/losses.hpp"
 
 namespace physcnn::train {
-
-// cross_entropy: logits (N, C) vs class labels; mse: outputs vs regression targets of the same
-// size; bce: logits vs 0/1 targets (labels or targets) of the same size; pixel_cross_entropy:
-// logits (N, C, H, W) vs per-pixel class indices stored as targets (N, H*W).
-enum class LossKind { CrossEntropy, Mse, Bce, PixelCrossEntropy };
-LossKind parse_loss(const std::string& name);  // UsageError listing the names
-std::string loss_name(LossKind loss);
-bool is_classification(LossKind loss);
 
 struct EarlyStoppingOptions {
   bool enabled = false;
@@ -72,22 +65,6 @@ class Interrupted : public Error {
   int exit_code() const override { return 130; }
 };
 
-// Metric names (without train_/val_) logged for a loss, in column order.
-std::vector<std::string> metric_names(LossKind loss, int64_t top_k);
-
-struct Evaluation {
-  double loss = 0;
-  int64_t samples = 0;
-  std::optional<ClassificationMetrics> classification;
-  std::optional<RegressionMetrics> regression;
-  std::map<std::string, double> values() const;  // loss and the metrics
-};
-// Loss and metrics of `model` in evaluation mode over every batch of `loader` (epoch 0).
-Evaluation evaluate_loader(nn::Module& model, data::DataLoader& loader, LossKind loss,
-                           int64_t top_k = 5);
-// Model outputs for every sample of `loader` in order (loader without shuffling).
-Tensor predict_loader(nn::Module& model, data::DataLoader& loader);
-
 class Trainer {
  public:
   // The references must outlive the trainer; scheduler may be null.
@@ -125,7 +102,6 @@ class Trainer {
   EpochRecord run_epoch(data::DataLoader& train, data::DataLoader* validation);
   void reseed_dropout(int epoch);
   bool improves(const std::string& monitor, double value, double best, double min_delta) const;
-  void check_finite(double loss, int epoch) const;
   std::string checkpoint_note() const;  // where the last good checkpoint is, for errors
 
   nn::Module& model_;

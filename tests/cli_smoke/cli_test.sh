@@ -86,6 +86,37 @@ case $case_name in
     expect_exit 2 "$bin" ising --quick --exclude 2.3:2.5 --out "$tmp/bad"
     grep -q "must contain T_c" "$tmp/err" || fail "a band without T_c is explained"
     ;;
+  ising_resume)
+    # A study stopped by SIGINT after its first checkpoint, then resumed, ends with the same
+    # T*(L) and T_c as one run straight through (small sizes: seconds, not minutes).
+    small=(--quick --quiet --sizes 8,12 --per-temp 24 --epochs 3 --seed 3)
+    expect_exit 0 "$bin" ising "${small[@]}" --out "$tmp/whole"
+    "$bin" ising "${small[@]}" --out "$tmp/cut" >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    for _ in $(seq 1 600); do
+      [[ -e "$tmp/cut/L8/checkpoints/net1/last.safetensors" ]] && break
+      sleep 0.05
+    done
+    kill -INT "$pid"
+    wait "$pid"
+    got=$?
+    [[ $got -eq 130 ]] || { cat "$tmp/out" "$tmp/err"; fail "interrupted study exited $got, not 130"; }
+    grep -q -- "--resume" "$tmp/err" || { cat "$tmp/err"; fail "the interruption names --resume"; }
+    [[ -e "$tmp/cut/RUNNING" ]] && fail "the live-view marker is left after the interruption"
+    expect_exit 2 "$bin" ising "${small[@]}" --out "$tmp/cut"
+    grep -q "already holds a study" "$tmp/err" || fail "a second run into the folder is refused"
+    expect_exit 2 "$bin" ising "${small[@]}" --no-augment --resume "$tmp/cut"
+    grep -q "same options" "$tmp/err" || fail "resuming with other options is refused"
+    expect_exit 0 "$bin" ising "${small[@]}" --resume "$tmp/cut"
+    /usr/bin/python3 - "$tmp/whole/metrics.json" "$tmp/cut/metrics.json" <<'PY' ||
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+key = lambda m: (m["T_c"], m["T_c_error"], [(s["L"], s["crossing"]["T_star"], s["p_ordered"])
+                                          for s in m["sizes"]])
+sys.exit(0 if a["complete"] and key(a) == key(b) else f"resumed {key(b)[:2]} != whole {key(a)[:2]}")
+PY
+      fail "the resumed study differs from the uninterrupted one"
+    ;;
   ising_protocols)
     expect_exit 0 "$bin" ising --protocol mehta --quick --quiet --out "$tmp/mehta"
     grep -q "critical region" "$tmp/out" || fail "mehta prints the critical-region accuracy"

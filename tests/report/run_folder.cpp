@@ -1,4 +1,4 @@
-// A small real run: data, training with train::fit, metrics.json/csv, eval.json, weights,
+// A small real run: data, training with train::Trainer, metrics.json/csv, eval.json, weights,
 // samples.npz, summary.txt, experiment.toml and model.toml, as the run-folder contract says.
 #include "report/run_folder.hpp"
 
@@ -6,13 +6,15 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "data/dataset.hpp"
 #include "data/formats/npz.hpp"
+#include "data/loader.hpp"
 #include "io/safetensors.hpp"
 #include "nn/models/models.hpp"
 #include "nn/nn.hpp"
 #include "optim/sgd.hpp"
 #include "tensor/ops.hpp"
-#include "train/trainer.hpp"
+#include "train/loop.hpp"
 
 namespace physcnn::test {
 
@@ -21,11 +23,16 @@ namespace fs = std::filesystem;
 namespace {
 
 // Class 1: ordered lattices (all spins +1 or all -1, 10% flipped); class 0: random spins.
-train::TensorData lattices(int64_t n, uint64_t seed) {
+struct Lattices {
+  Tensor x;
+  std::vector<int64_t> y;
+  data::DatasetPtr set() const { return std::make_shared<data::TensorDataset>(x, y); }
+};
+Lattices lattices(int64_t n, uint64_t seed) {
   Rng rng(seed);
   Tensor x = Tensor::uniform({n, 1, 8, 8}, 0, 1, rng);
   Tensor sign = Tensor::uniform({n}, 0, 1, rng);
-  Tensor y = Tensor::zeros({n}, DType::F64);
+  std::vector<int64_t> y(size_t(n), 0);
   float* px = x.data<float>();
   for (int64_t i = 0; i < n; ++i) {
     const bool ordered = i % 2 == 1;
@@ -34,7 +41,7 @@ train::TensorData lattices(int64_t n, uint64_t seed) {
       float& v = px[i * 64 + k];
       v = ordered ? (v < 0.1f ? -s : s) : (v < 0.5f ? -1.f : 1.f);
     }
-    y.set({i}, ordered ? 1 : 0);
+    y[size_t(i)] = ordered ? 1 : 0;
   }
   return {x, y};
 }
@@ -70,42 +77,50 @@ nn::ModulePtr make_run_folder(const std::string& dir, const RunFolderOptions& o)
   model->build({1, 8, 8});
   const auto train_data = lattices(96, 1), val_data = lattices(32, 2), test_data = lattices(32, 3);
   optim::Sgd sgd(model->parameters(), {.lr = 0.05, .momentum = 0.9});
-  const auto history = train::fit(*model, sgd, train_data, &val_data,
-                                  {.epochs = o.epochs, .batch_size = 16, .seed = 1, .quiet = true});
+  data::DataLoader train_loader(train_data.set(), {.batch_size = 16, .seed = 1});
+  data::DataLoader val_loader(val_data.set(), {.batch_size = 256, .shuffle = false});
+  data::DataLoader test_loader(test_data.set(), {.batch_size = 256, .shuffle = false});
+  train::TrainerOptions options;
+  options.epochs = o.epochs;
+  options.top_k = 1;
+  options.seed = 1;
+  options.quiet = true;
+  train::Trainer trainer(*model, sgd, nullptr, options);
+  const auto history = trainer.fit(train_loader, &val_loader);
   nlohmann::json metrics{{"task", "classification"}, {"class_names", {"disordered", "ordered"}}};
   metrics["epochs"] = nlohmann::json::array();
   std::string csv =
       "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds,images_per_second\n";
   for (const auto& e : history) {
+    const double train_loss = e.value("train_loss"), train_accuracy = e.value("train_accuracy"),
+                 val_loss = e.value("val_loss"), val_accuracy = e.value("val_accuracy");
     metrics["epochs"].push_back({{"epoch", e.epoch},
-                                 {"train_loss", e.train_loss},
-                                 {"train_accuracy", e.train_metric},
-                                 {"val_loss", e.val_loss},
-                                 {"val_accuracy", e.val_metric},
+                                 {"train_loss", train_loss},
+                                 {"train_accuracy", train_accuracy},
+                                 {"val_loss", val_loss},
+                                 {"val_accuracy", val_accuracy},
                                  {"lr", e.lr},
                                  {"seconds", e.seconds},
                                  {"images_per_second", e.images_per_second}});
-    csv += std::to_string(e.epoch) + "," + std::to_string(e.train_loss) + "," +
-           std::to_string(e.train_metric) + "," + std::to_string(e.val_loss) + "," +
-           std::to_string(e.val_metric) + "," + std::to_string(e.lr) + "," +
+    csv += std::to_string(e.epoch) + "," + std::to_string(train_loss) + "," +
+           std::to_string(train_accuracy) + "," + std::to_string(val_loss) + "," +
+           std::to_string(val_accuracy) + "," + std::to_string(e.lr) + "," +
            std::to_string(e.seconds) + "," + std::to_string(e.images_per_second) + "\n";
   }
   write_text(dir + "/metrics.json", metrics.dump(1));
   write_text(dir + "/metrics.csv", csv);
 
-  const auto ev = train::evaluate(*model, test_data, train::Task::Classification);
-  const auto predicted = argmax(ev.outputs, 1);
+  const auto ev = train::evaluate(*model, test_loader, train::LossKind::CrossEntropy, 1);
+  const auto predicted = argmax(train::predict(*model, test_loader), 1);
   std::vector<std::vector<int64_t>> confusion(2, std::vector<int64_t>(2, 0));
-  for (int64_t i = 0; i < test_data.size(); ++i)
-    ++confusion[static_cast<int64_t>(test_data.y.at({i}))][predicted[i]];
+  for (size_t i = 0; i < test_data.y.size(); ++i) ++confusion[test_data.y[i]][predicted[i]];
   write_text(dir + "/eval.json", nlohmann::json{{"loss", ev.loss},
-                                                {"accuracy", ev.metric},
+                                                {"accuracy", ev.values().at("accuracy")},
                                                 {"confusion_matrix", confusion},
                                                 {"class_names", {"disordered", "ordered"}}}
                                      .dump(1));
   io::save_safetensors(dir + "/model.safetensors", model->state_dict());
-  std::vector<int64_t> labels;
-  for (int64_t i = 0; i < 8; ++i) labels.push_back(static_cast<int64_t>(test_data.y.at({i})));
+  const std::vector<int64_t> labels(test_data.y.begin(), test_data.y.begin() + 8);
   data::write_npz(dir + "/samples.npz",
                   {{"x", data::Array::from_tensor(test_data.x.slice(0, 0, 8).contiguous())},
                    {"y", data::Array::from_vector(labels, Shape({8}))}});

@@ -1,5 +1,5 @@
 // Test support: a small real run folder (a tiny CNN trained a few epochs on ordered vs
-// disordered 8x8 spin lattices with train::fit) laid out as `physcnn train` writes it.
+// disordered 8x8 spin lattices with train::Trainer) laid out as `physcnn train` writes it.
 #pragma once
 
 #include <string>

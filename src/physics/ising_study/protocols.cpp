@@ -7,6 +7,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "data/dataset.hpp"
+#include "data/loader.hpp"
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
 #include "nn/models/models.hpp"
@@ -38,6 +40,32 @@ Tensor float_vector(const std::vector<double>& v) {
   return Tensor::from_vector(std::vector<float>(v.begin(), v.end()), Shape{int64_t(v.size())});
 }
 
+// Samples idx of `all` in that order, shuffled per epoch (training) or not (evaluation).
+std::unique_ptr<data::DataLoader> loader(const data::DatasetPtr& all,
+                                         const std::vector<int64_t>& idx, int64_t batch_size,
+                                         bool shuffle, uint64_t seed) {
+  return std::make_unique<data::DataLoader>(
+      std::make_shared<data::Subset>(all, idx),
+      data::LoaderOptions{.batch_size = batch_size, .shuffle = shuffle, .seed = seed});
+}
+
+// Trains `model` on `train` (validating on `validation`) with Adam: the study's recipe.
+std::vector<train::EpochRecord> train_adam(nn::Module& model, double lr, train::LossKind loss,
+                                           data::DataLoader& train, data::DataLoader& validation,
+                                           int epochs, uint64_t seed, bool quiet,
+                                           const std::string& label) {
+  optim::Adam adam(model.named_parameters(), {.lr = lr});
+  train::TrainerOptions options;  // named, not designated: GCC 12 warns on the temporary
+  options.epochs = epochs;
+  options.loss = loss;
+  options.top_k = 1;
+  options.seed = seed;
+  options.quiet = quiet;
+  options.label = label;
+  train::Trainer trainer(model, adam, nullptr, options);
+  return trainer.fit(train, &validation);
+}
+
 void write_json(const std::string& dir, const std::string& name, const nlohmann::json& j) {
   if (dir.empty()) return;
   std::filesystem::create_directories(dir);
@@ -54,8 +82,7 @@ MehtaResult run_mehta(const MehtaOptions& o) {
                                    .lattice_size = o.lattice_size,
                                    .configs_per_temperature = o.configs_per_temperature,
                                    .seed = o.seed});
-  std::vector<float> labels(d.label.begin(), d.label.end());
-  const train::TensorData all{to_tensor(d), Tensor::from_vector(labels, Shape{d.count()})};
+  const data::DatasetPtr all = std::make_shared<data::TensorDataset>(to_tensor(d), d.label);
   // Ordered T < 2.0, disordered T > 2.5, critical in between (never trained on).
   std::vector<int64_t> outside, critical;
   for (int64_t i = 0; i < d.count(); ++i) {
@@ -65,24 +92,24 @@ MehtaResult run_mehta(const MehtaOptions& o) {
   std::vector<int64_t> train_idx, test_idx;
   Rng rng(o.seed, 0x4d454854ull);  // "MEHT"
   split_by_temperature(d, outside, o.test_fraction, rng, train_idx, test_idx);
-  const train::TensorData tr = train::take(all, train_idx), te = train::take(all, test_idx),
-                          cr = train::take(all, critical);
+  const auto tr = loader(all, train_idx, o.batch_size, true, o.seed);
+  const auto tr_eval = loader(all, train_idx, 256, false, o.seed);
+  const auto te = loader(all, test_idx, 256, false, o.seed);
+  const auto cr = loader(all, critical, 256, false, o.seed);
   auto model = nn::models::ising_cnn(o.seed);
   model->build(Shape{1, o.lattice_size, o.lattice_size});
-  optim::Adam adam(model->named_parameters(), {.lr = o.learning_rate});
   MehtaResult r;
-  r.history = train::fit(*model, adam, tr, &te,
-                         {.epochs = o.epochs,
-                          .batch_size = o.batch_size,
-                          .seed = o.seed,
-                          .quiet = o.quiet,
-                          .label = "mehta L=" + std::to_string(o.lattice_size)});
-  r.train_accuracy = train::evaluate(*model, tr, train::Task::Classification).metric;
-  r.test_accuracy = train::evaluate(*model, te, train::Task::Classification).metric;
-  const auto crit = train::evaluate(*model, cr, train::Task::Classification);
-  r.critical_accuracy = crit.metric;
+  r.history = train_adam(*model, o.learning_rate, train::LossKind::CrossEntropy, *tr, *te, o.epochs,
+                         o.seed, o.quiet, "mehta L=" + std::to_string(o.lattice_size));
+  const auto accuracy = [&](data::DataLoader& l) {
+    return train::evaluate(*model, l, train::LossKind::CrossEntropy, 1).values().at("accuracy");
+  };
+  r.train_accuracy = accuracy(*tr_eval);
+  r.test_accuracy = accuracy(*te);
+  r.critical_accuracy = accuracy(*cr);
   // Accuracy per temperature over test + critical configurations.
-  const Tensor all_logits = train::predict(*model, all.x);
+  data::DataLoader every(all, {.batch_size = 256, .shuffle = false});
+  const Tensor all_logits = train::predict(*model, every);
   const auto pred = argmax(all_logits, 1);
   std::vector<bool> is_train(size_t(d.count()), false);
   for (int64_t i : train_idx) is_train[size_t(i)] = true;
@@ -122,25 +149,21 @@ RegressionResult run_temperature_regression(const RegressionOptions& o) {
                                    .lattice_size = o.lattice_size,
                                    .configs_per_temperature = o.configs_per_temperature,
                                    .seed = o.seed});
-  const train::TensorData all{to_tensor(d), float_vector(d.temperature)};
+  const data::DatasetPtr all =
+      std::make_shared<data::TensorDataset>(to_tensor(d), float_vector(d.temperature));
   std::vector<int64_t> train_idx, test_idx;
   Rng rng(o.seed, 0x54454d50ull);  // "TEMP"
   std::vector<int64_t> every(size_t(d.count()));
   for (int64_t i = 0; i < d.count(); ++i) every[size_t(i)] = i;
   split_by_temperature(d, every, o.test_fraction, rng, train_idx, test_idx);
-  const train::TensorData tr = train::take(all, train_idx), te = train::take(all, test_idx);
+  const auto tr = loader(all, train_idx, o.batch_size, true, o.seed);
+  const auto te = loader(all, test_idx, 256, false, o.seed);
   auto model = nn::models::ising_cnn(o.seed, 1);  // one output: T
   model->build(Shape{1, o.lattice_size, o.lattice_size});
-  optim::Adam adam(model->named_parameters(), {.lr = o.learning_rate});
   RegressionResult r;
-  r.history = train::fit(*model, adam, tr, &te,
-                         {.epochs = o.epochs,
-                          .batch_size = o.batch_size,
-                          .seed = o.seed,
-                          .task = train::Task::Regression,
-                          .quiet = o.quiet,
-                          .label = "T regression L=" + std::to_string(o.lattice_size)});
-  const auto out = train::predict(*model, te.x).to_vector();
+  r.history = train_adam(*model, o.learning_rate, train::LossKind::Mse, *tr, *te, o.epochs, o.seed,
+                         o.quiet, "T regression L=" + std::to_string(o.lattice_size));
+  const auto out = train::predict(*model, *te).to_vector();
   std::map<double, std::vector<double>> by_t;
   double sq = 0;
   for (size_t i = 0; i < test_idx.size(); ++i) {

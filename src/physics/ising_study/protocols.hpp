@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "train/trainer.hpp"
+#include "train/loop.hpp"
 
 namespace physcnn::physics::ising {
 
@@ -28,7 +28,7 @@ struct MehtaOptions {
 struct MehtaResult {
   double train_accuracy = 0, test_accuracy = 0, critical_accuracy = 0;
   std::vector<double> temperatures, accuracy_per_temperature;
-  std::vector<train::EpochStats> history;
+  std::vector<train::EpochRecord> history;
   double seconds = 0;
 };
 
@@ -50,7 +50,7 @@ struct RegressionOptions {
 struct RegressionResult {
   std::vector<double> temperatures, mean_prediction, rmse;  // per temperature, on the test split
   double overall_rmse = 0;
-  std::vector<train::EpochStats> history;
+  std::vector<train::EpochRecord> history;
   double seconds = 0;
 };
 

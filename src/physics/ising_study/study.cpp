@@ -11,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.hpp"
+#include "data/dataset.hpp"
 #include "data/formats/npz.hpp"
+#include "data/loader.hpp"
 #include "data/transforms.hpp"
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
@@ -52,9 +54,15 @@ Split split_dataset(const IsingDataset& d, const StudyOptions& o, Rng& rng) {
   return s;
 }
 
-Tensor labels_tensor(const IsingDataset& d) {
-  std::vector<float> y(d.label.begin(), d.label.end());
-  return Tensor::from_vector(y, Shape{d.count()});
+// Samples idx of `all` as one batch (inputs and labels), in that order.
+data::Batch gather(const data::DatasetPtr& all, const std::vector<int64_t>& idx) {
+  PHYSCNN_CHECK_ARG(!idx.empty(),
+                    "the study's training set is empty (is the excluded band the "
+                    "whole temperature range?)");
+  data::DataLoader rows(std::make_shared<data::Subset>(all, idx),
+                        {.batch_size = int64_t(idx.size()), .shuffle = false, .workers = 0});
+  rows.start_epoch(0);
+  return *rows.next();
 }
 
 // P(ordered) = softmax(logits)[:, 1] per configuration.
@@ -147,13 +155,18 @@ nlohmann::json to_json(const SizeResult& r) {
   j["test_accuracy_outside_band"] = r.test_accuracy;
   j["generate_seconds"] = r.generate_seconds;
   j["train_seconds"] = r.train_seconds;
-  for (const auto& e : r.history)
+  for (const auto& e : r.history) {
+    const auto value = [&](const char* k) {
+      const auto it = e.values.find(k);
+      return it == e.values.end() ? 0.0 : it->second;
+    };
     j["history"].push_back({{"epoch", e.epoch},
-                            {"train_loss", e.train_loss},
-                            {"train_accuracy", e.train_metric},
-                            {"val_loss", e.val_loss},
-                            {"val_accuracy", e.val_metric},
+                            {"train_loss", value("train_loss")},
+                            {"train_accuracy", value("train_accuracy")},
+                            {"val_loss", value("val_loss")},
+                            {"val_accuracy", value("val_accuracy")},
                             {"seconds", e.seconds}});
+  }
   for (const auto& m : r.monte_carlo)
     j["monte_carlo"].push_back({{"T", m.temperature},
                                 {"energy", m.energy.mean},
@@ -185,15 +198,21 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
   t0 = Clock::now();
   Rng rng(o.seed, 0x5354554459ull + uint64_t(L));  // "STUDY"
   const Split s = split_dataset(d, o, rng);
-  const train::TensorData all{to_tensor(d), labels_tensor(d)};
-  train::TensorData tr = train::take(all, s.train);
-  const train::TensorData val = train::take(all, s.validation);
-  const train::TensorData test = train::take(all, s.test);
+  const data::DatasetPtr all = std::make_shared<data::TensorDataset>(to_tensor(d), d.label);
+  data::Batch tr = gather(all, s.train);
   if (o.augment) {
     // One symmetric copy of every training configuration: exact physics, twice the data.
-    Tensor aug = data::augment_lattices(tr.x, {}, rng);
-    tr = {concat({tr.x, aug}, 0), concat({tr.y, tr.y}, 0)};
+    const Tensor aug = data::augment_lattices(tr.inputs, {}, rng);
+    tr.inputs = concat({tr.inputs, aug}, 0);
+    tr.labels.insert(tr.labels.end(), tr.labels.begin(), tr.labels.end());
   }
+  const data::DatasetPtr train_set =
+      std::make_shared<data::TensorDataset>(tr.inputs, std::move(tr.labels));
+  const int64_t eval_batch = std::max<int64_t>(256, o.batch_size);
+  data::DataLoader val(std::make_shared<data::Subset>(all, s.validation),
+                       {.batch_size = eval_batch, .shuffle = false, .workers = 0});
+  data::DataLoader test(std::make_shared<data::Subset>(all, s.test),
+                        {.batch_size = 256, .shuffle = false, .workers = 0});
   // An ensemble of networks differing in initialisation and batch order: the spread of their
   // crossings measures the training's share of the error, which the bootstrap over
   // configurations alone would miss.
@@ -205,15 +224,32 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
     auto model = ising_phase_cnn(member_seed);
     model->build(Shape{1, L, L});
     optim::Adam adam(model->named_parameters(), {.lr = o.learning_rate});
-    auto history = train::fit(*model, adam, tr, &val,
-                              {.epochs = o.epochs,
-                               .batch_size = o.batch_size,
-                               .seed = member_seed,
-                               .quiet = o.quiet,
-                               .label = "L=" + std::to_string(L) + " net " + std::to_string(k + 1) +
-                                        "/" + std::to_string(o.ensemble)});
-    if (k == 0) r.history = std::move(history);
-    const std::vector<double> pk = p_ordered(train::predict(*model, test.x));
+    const std::string net = "net" + std::to_string(k + 1);
+    const std::string checkpoints =
+        o.out_dir.empty() ? "" : o.out_dir + "/L" + std::to_string(L) + "/checkpoints/" + net;
+    train::TrainerOptions options;  // named, not designated: GCC 12 warns on the temporary
+    options.epochs = o.epochs;
+    options.top_k = 1;
+    options.seed = member_seed;
+    options.checkpoint_dir = checkpoints;
+    options.checkpoint_best = false;
+    options.quiet = o.quiet;
+    options.label = "L=" + std::to_string(L) + " net " + std::to_string(k + 1) + "/" +
+                    std::to_string(o.ensemble);
+    train::Trainer trainer(*model, adam, nullptr, options);
+    trainer.should_stop = o.should_stop;
+    const std::string last = checkpoints + "/last.safetensors";
+    if (o.resume && !checkpoints.empty() && std::filesystem::is_regular_file(last)) {
+      trainer.resume(last);
+      if (!o.quiet)
+        log_info("L = ", L, " ", net, ": resumed after epoch ", trainer.epochs_done(), " of ",
+                 o.epochs);
+    }
+    data::DataLoader train_loader(
+        train_set, {.batch_size = o.batch_size, .shuffle = true, .seed = member_seed});
+    trainer.fit(train_loader, s.validation.empty() ? nullptr : &val);
+    if (k == 0) r.history = trainer.history();
+    const std::vector<double> pk = p_ordered(train::predict(*model, test));
     for (size_t i = 0; i < p.size(); ++i) p[i] += pk[i] / double(o.ensemble);
     const Curve ck = mean_curve(d, s.test, pk);
     member_crossings.push_back(
@@ -288,6 +324,51 @@ void extrapolate(StudyResult& result) {
                                : 0.0;
 }
 
+nlohmann::json config_json(const StudyOptions& o) {
+  return {{"sizes", o.sizes},
+          {"configs_per_temperature", o.configs_per_temperature},
+          {"test_fraction", o.test_fraction},
+          {"validation_fraction", o.validation_fraction},
+          {"excluded_band", {o.exclude_low, o.exclude_high}},
+          {"epochs", o.epochs},
+          {"ensemble", o.ensemble},
+          {"batch_size", o.batch_size},
+          {"learning_rate", o.learning_rate},
+          {"augment", o.augment},
+          {"network", "ising_phase_cnn"},
+          {"seed", o.seed}};
+}
+
+// study.json: what a resumed run must repeat (the configuration and the temperatures). A new
+// run refuses a folder that holds one; a resumed run refuses a different configuration.
+void claim_run_folder(const StudyOptions& o, const std::vector<double>& temps) {
+  if (o.out_dir.empty()) {
+    PHYSCNN_CHECK_ARG(!o.resume, "resume: the study needs its run folder (out_dir)");
+    return;
+  }
+  const std::string path = o.out_dir + "/study.json";
+  const nlohmann::json j{{"config", config_json(o)}, {"temperatures", temps}};
+  if (std::filesystem::exists(path)) {
+    PHYSCNN_CHECK_ARG(o.resume, "run folder ", o.out_dir,
+                      " already holds a study: continue it with --resume ", o.out_dir,
+                      ", or choose another --out");
+    std::ifstream in(path);
+    nlohmann::json old;
+    try {
+      old = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw IoError(path + ": damaged study description: " + e.what());
+    }
+    PHYSCNN_CHECK_ARG(old == j, "resume: ", o.out_dir, " was run with ", old.dump(),
+                      ", this run asks for ", j.dump(), " (resume with the same options)");
+    return;
+  }
+  PHYSCNN_CHECK_ARG(!o.resume, "resume: ", path,
+                    " does not exist (not a study's run folder, or it never started)");
+  std::filesystem::create_directories(o.out_dir);
+  io::write_file_atomic(path, [&](std::ostream& out) { out << j.dump(2) << "\n"; });
+}
+
 // metrics.json and p_ordered.csv; T_c fields are null until two sizes are done.
 void write_metrics(const StudyOptions& o, const StudyResult& result) {
   if (o.out_dir.empty()) return;
@@ -303,18 +384,7 @@ void write_metrics(const StudyOptions& o, const StudyResult& result) {
   j["seconds"] = result.seconds;
   j["seed"] = o.seed;
   j["complete"] = result.sizes.size() == o.sizes.size();
-  j["config"] = {{"sizes", o.sizes},
-                 {"configs_per_temperature", o.configs_per_temperature},
-                 {"test_fraction", o.test_fraction},
-                 {"validation_fraction", o.validation_fraction},
-                 {"excluded_band", {o.exclude_low, o.exclude_high}},
-                 {"epochs", o.epochs},
-                 {"ensemble", o.ensemble},
-                 {"batch_size", o.batch_size},
-                 {"learning_rate", o.learning_rate},
-                 {"augment", o.augment},
-                 {"network", "ising_phase_cnn"},
-                 {"seed", o.seed}};
+  j["config"] = config_json(o);
   for (const auto& s : result.sizes) j["sizes"].push_back(to_json(s));
   io::write_file_atomic(o.out_dir + "/metrics.json",
                         [&](std::ostream& out) { out << j.dump(2) << "\n"; });
@@ -341,6 +411,7 @@ StudyResult run_study(const StudyOptions& o) {
   const auto t0 = Clock::now();
   const std::vector<double> temps =
       o.temperatures.empty() ? make_temperatures(o.grid) : o.temperatures;
+  claim_run_folder(o, temps);
   StudyResult result;
   for (int64_t L : o.sizes) {
     result.sizes.push_back(study_size(L, temps, o));

@@ -12,7 +12,7 @@
 #include "nn/container.hpp"
 #include "physics/ising/analysis.hpp"
 #include "physics/ising/generator.hpp"
-#include "train/trainer.hpp"
+#include "train/loop.hpp"
 
 namespace physcnn::physics::ising {
 
@@ -31,7 +31,15 @@ struct StudyOptions {
   double learning_rate = 2e-3;
   bool augment = true;  // D4 symmetries, periodic translations and the global spin flip
   uint64_t seed = 1;
-  std::string out_dir;  // run folder; empty: write nothing
+  // Run folder (empty: write nothing): metrics.json, p_ordered.csv, per size L<L>/ with the
+  // model, the configurations and checkpoints/net<k>/last.safetensors of every network.
+  std::string out_dir;
+  // Continue the study in out_dir: networks with a checkpoint resume from it (a finished one is
+  // just loaded), the others train from the start; the result equals an uninterrupted run's.
+  // The run's study.json must match these options (UsageError otherwise).
+  bool resume = false;
+  // Polled after every training step; true stops the study with train::Interrupted.
+  std::function<bool()> should_stop;
   bool quiet = false;
   // Called after each lattice size with the results so far (metrics.json is already updated).
   std::function<void(const struct StudyResult&)> on_size_done;
@@ -45,7 +53,7 @@ struct SizeResult {
   std::vector<double> temperatures, p_ordered, p_error;  // mean network output per temperature
   CrossingResult crossing;                               // of the ensemble's mean output
   std::vector<double> member_crossings;                  // T*(L) of each network alone
-  std::vector<train::EpochStats> history;
+  std::vector<train::EpochRecord> history;               // of the first network
   double test_accuracy = 0;  // on held-out configurations outside the critical band
   std::vector<TemperatureSummary> monte_carlo;
   double generate_seconds = 0, train_seconds = 0;

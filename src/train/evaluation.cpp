@@ -1,0 +1,103 @@
+// Evaluation and prediction over a DataLoader, and the running tally of losses and metrics.
+#include "train/evaluation.hpp"
+
+#include <cmath>
+#include <memory>
+
+#include "autograd/functional.hpp"
+#include "data/dataset.hpp"
+#include "tensor/ops.hpp"
+
+namespace physcnn::train {
+
+namespace ag = physcnn::autograd;
+
+void Tally::add(const Tensor& out, const Tensor& target, double batch_loss) {
+  const int64_t n = out.size(0);
+  loss_sum += batch_loss * double(n);
+  samples += n;
+  if (loss == LossKind::Mse) {
+    if (!reg) reg.emplace();
+    reg->add(out, target);
+    return;
+  }
+  const std::vector<double> t = target.contiguous().to_vector();
+  std::vector<int64_t> labels(t.size());
+  if (loss == LossKind::Bce) {
+    // Binary decisions per element: logit > 0 against target > 0.5.
+    const std::vector<double> o = out.contiguous().to_vector();
+    std::vector<int64_t> pred(o.size());
+    for (size_t i = 0; i < o.size(); ++i) {
+      pred[i] = o[i] > 0;
+      labels[i] = t[i] > 0.5;
+    }
+    if (!cls) cls.emplace(2, 1);
+    cls->add_predictions(pred, labels);
+    return;
+  }
+  for (size_t i = 0; i < t.size(); ++i) labels[i] = int64_t(std::llround(t[i]));
+  if (!cls) cls.emplace(out.size(1), top_k);
+  cls->add(out, labels);
+}
+
+Evaluation Tally::result() const {
+  Evaluation e;
+  e.loss = samples ? loss_sum / double(samples) : 0.0;
+  e.samples = samples;
+  e.classification = cls;
+  e.regression = reg;
+  return e;
+}
+
+std::map<std::string, double> Evaluation::values() const {
+  std::map<std::string, double> v{{"loss", loss}};
+  if (classification) {
+    v["accuracy"] = classification->accuracy();
+    if (classification->top_k() > 1)
+      v["top" + std::to_string(classification->top_k()) + "_accuracy"] =
+          classification->top_k_accuracy();
+  }
+  if (regression)
+    for (const auto& [k, x] : metric_values(*regression)) v[k] = x;
+  return v;
+}
+
+Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k) {
+  ag::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  Tally tally{.loss = loss, .top_k = top_k};
+  loader.start_epoch(0);
+  while (auto b = loader.next()) {
+    const Tensor out = model(ag::Var(b->inputs)).value();
+    const Tensor target = loss_target(out, *b, loss);
+    tally.add(out, target, loss_of(ag::Var(out), target, loss).item());
+  }
+  model.train(was_training);
+  return tally.result();
+}
+
+Tensor predict(nn::Module& model, data::DataLoader& loader) {
+  ag::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  std::vector<Tensor> parts;
+  loader.start_epoch(0);
+  while (auto b = loader.next()) parts.push_back(model(ag::Var(b->inputs)).value());
+  model.train(was_training);
+  PHYSCNN_CHECK_ARG(!parts.empty(), "predict: the data is empty");
+  return parts.size() == 1 ? parts[0] : concat(parts, 0);
+}
+
+Tensor predict(nn::Module& model, const Tensor& inputs, int64_t batch_size) {
+  PHYSCNN_CHECK_ARG(batch_size > 0, "predict: batch_size must be positive, got ", batch_size);
+  PHYSCNN_CHECK_ARG(inputs.defined() && inputs.dim() >= 2 && inputs.size(0) > 0,
+                    "predict: inputs must be a non-empty (N, ...) tensor");
+  // Zero regression targets: the loader needs some, prediction reads only the inputs.
+  const auto set =
+      std::make_shared<data::TensorDataset>(inputs, Tensor::zeros(Shape{inputs.size(0)}));
+  data::DataLoader loader(set, {.batch_size = batch_size, .shuffle = false, .workers = 0});
+  return predict(model, loader);
+}
+
+}  // namespace physcnn::train

@@ -1,0 +1,48 @@
+// Loss and metrics of a model over a data::DataLoader (evaluation mode, no gradients), the
+// running tally the Trainer keeps of its training batches, and predictions batch by batch.
+// In-memory tensors go through the same loader as a data::TensorDataset.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "data/loader.hpp"
+#include "nn/module.hpp"
+#include "train/losses.hpp"
+#include "train/metrics.hpp"
+
+namespace physcnn::train {
+
+struct Evaluation {
+  double loss = 0;
+  int64_t samples = 0;
+  std::optional<ClassificationMetrics> classification;
+  std::optional<RegressionMetrics> regression;
+  std::map<std::string, double> values() const;  // loss and the metrics
+};
+
+// Running loss and metrics of one pass over batches.
+struct Tally {
+  LossKind loss;
+  int64_t top_k;
+  double loss_sum = 0;
+  int64_t samples = 0;
+  std::optional<ClassificationMetrics> cls;
+  std::optional<RegressionMetrics> reg;
+
+  // out: the model's output for a batch; target: loss_target's; batch_loss: its mean loss.
+  void add(const Tensor& out, const Tensor& target, double batch_loss);
+  Evaluation result() const;
+};
+
+// Loss and metrics of `model` in evaluation mode over every batch of `loader` (epoch 0).
+Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k = 5);
+// Model outputs for every sample of `loader` in its order (a loader without shuffling keeps the
+// dataset's order).
+Tensor predict(nn::Module& model, data::DataLoader& loader);
+// The same for in-memory inputs (N, ...), through a TensorDataset in batches of batch_size.
+Tensor predict(nn::Module& model, const Tensor& inputs, int64_t batch_size = 256);
+
+}  // namespace physcnn::train

@@ -1,0 +1,94 @@
+// The body of `physcnn train`: an experiment from data to evaluated weights in a run folder.
+#include "train/run_experiment.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "nn/summary.hpp"
+#include "train/run_dir.hpp"
+
+namespace physcnn::train {
+
+namespace fs = std::filesystem;
+
+ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& o) {
+  PHYSCNN_CHECK_ARG(o.model != nullptr, "run_experiment: no model for experiment ",
+                    experiment.source);
+  Experiment e = experiment;
+  const fs::path run(e.out);
+  if (o.resume.empty() && !o.force &&
+      (fs::exists(run / "metrics.csv") || fs::exists(run / "checkpoints" / "last.safetensors")))
+    throw UsageError("run folder " + e.out + " already holds a run: continue it with --resume " +
+                     e.out + ", choose another --out, or pass --force to overwrite");
+  const ExperimentData data = open_data(e);
+  nn::Module& model = *o.model;
+  // Misfits between data and model are found here, before the run folder exists.
+  const Shape output = check_model_fits_data(model, o.model_input, e.model, data, e.loss);
+  e.top_k = effective_top_k(e.top_k, output);
+
+  ExperimentResult result;
+  result.run_dir = e.out;
+  result.top_k = e.top_k;
+  RunDir dir(e.out);
+  write_text_atomic(dir.file("experiment.toml"), e.resolved_toml);
+  write_text_atomic(dir.file("model.toml"), o.model_file_text.empty()
+                                                ? "# zoo model: " + e.model + "\n"
+                                                : o.model_file_text);
+  write_text_atomic(dir.file("summary.txt"), nn::format_summary(model.summary(data.sample_shape)));
+
+  data::DataLoader train_loader(
+      data.train,
+      {.batch_size = e.batch_size, .shuffle = true, .seed = e.seed, .workers = e.data.workers},
+      data.train_transform);
+  const data::LoaderOptions eval_options{.batch_size = std::max<int64_t>(256, e.batch_size),
+                                         .shuffle = false,
+                                         .workers = e.data.workers};
+  std::unique_ptr<data::DataLoader> val_loader, test_loader;
+  if (data.validation)
+    val_loader =
+        std::make_unique<data::DataLoader>(data.validation, eval_options, data.eval_transform);
+  if (data.test)
+    test_loader = std::make_unique<data::DataLoader>(data.test, eval_options, data.eval_transform);
+
+  auto optimizer = make_optimizer(e, model);
+  auto scheduler = make_scheduler(e, *optimizer);
+  Trainer trainer(model, *optimizer, scheduler.get(),
+                  trainer_options(e, dir.checkpoints(), o.quiet));
+  if (!o.resume.empty()) {
+    trainer.resume(o.resume);
+    if (!o.quiet)
+      std::fprintf(stderr, "resumed from %s at epoch %d (step %lld)\n", o.resume.c_str(),
+                   trainer.epochs_done(), static_cast<long long>(trainer.steps_done()));
+  }
+  // samples.npz first, so the live report can show feature maps from the first epoch on.
+  const data::DatasetPtr sample_set =
+      data.test ? data.test : (data.validation ? data.validation : data.train);
+  write_samples(dir.file("samples.npz"), *sample_set, data.eval_transform);
+  trainer.on_epoch = [&](const EpochRecord&) {
+    write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names);
+    if (o.on_epoch) o.on_epoch(e.out);
+  };
+  trainer.should_stop = o.should_stop;
+  trainer.fit(train_loader, val_loader.get());
+  write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names);
+  save_model(dir.file("model.safetensors"), model, data.stats);
+  if (o.should_stop && o.should_stop())
+    throw Interrupted("interrupted after training, before the test evaluation; " +
+                      dir.file("model.safetensors") + " is written (physcnn eval " + e.out +
+                      " evaluates it)");
+  if (trainer.stopped_early() && e.early_stopping.restore_best && !o.quiet)
+    std::fprintf(stderr, "restored the weights of epoch %d (best %s)\n", trainer.best_epoch(),
+                 e.early_stopping.monitor.c_str());
+  if (test_loader) {
+    result.test = evaluate(model, *test_loader, e.loss, e.top_k);
+    write_text_atomic(dir.file("eval.json"),
+                      eval_json(*result.test, e.loss, data.class_names, "test"));
+  }
+  result.history = trainer.history();
+  result.epochs_done = trainer.epochs_done();
+  result.stopped_early = trainer.stopped_early();
+  result.best_epoch = trainer.best_epoch();
+  return result;
+}
+
+}  // namespace physcnn::train
