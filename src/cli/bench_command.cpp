@@ -117,15 +117,16 @@ std::string explain_convs(const Workload& w, const BenchOptions& o) {
   auto opt = make_workload_optimizer(w, model->parameters());
   Rng rng(o.seed, 3);
   const int64_t n = w.train_batches.front();
-  const Batch b = make_batch(w, n, rng);
+  const data::Batch b = make_batch(w, n, rng);
   g_records.clear();
   kernels::set_conv2d_observer(record_conv);
   try {
     model->train();
-    training_step(*model, *opt, b, {.keep_output = false});
+    train::train_step(*model, *opt, nullptr, b, workload_loss(w),
+                      {.chunks = {.keep_output = false}});
     model->eval();
     autograd::NoGradGuard no_grad;
-    (*model)(autograd::Var(make_batch(w, 1, rng).x));
+    (*model)(autograd::Var(make_batch(w, 1, rng).inputs));
   } catch (...) {
     kernels::set_conv2d_observer(nullptr);
     throw;
