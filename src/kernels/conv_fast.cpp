@@ -4,6 +4,7 @@
 // plans hold no activation-sized buffers (they were most of W3's heap: bench/NOTES.md).
 // 3x3 stride-1 layers with 16k channels may run oneDNN's Winograd F(4x4,3x3) instead of the
 // direct algorithm where conv2d_winograd_preferred says so and oneDNN has a kernel for it.
+#include <algorithm>
 #include <array>
 #include <dnnl.hpp>
 #include <map>
@@ -35,20 +36,32 @@ dnnl::stream& cpu_stream() {
   return stream;
 }
 
+// Every primitive and reorder runs with a scratchpad the caller provides (scratchpad_mode::user),
+// never the library's: Debian's oneDNN is built without DNNL_ENABLE_CONCURRENT_EXEC, so its own
+// scratchpad is shared by all primitives and a primitive may only run on the thread that created
+// it. Chunk threads (train/step.cpp) run plans created elsewhere, two at once; with the shared
+// scratchpad oneDNN's AVX-512 Winograd backward-weights crashed there (2-thread U-Net training).
+dnnl::primitive_attr user_scratchpad(dnnl::primitive_attr attr = {}) {
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
 // One argument of a primitive: `user` wraps the caller's plain NCHW buffer (its handle is set
 // per call); when the primitive prefers another layout, `internal` describes that copy (its
 // buffer is attached per call) and `convert` reorders user -> internal (inputs) or
-// internal -> user (outputs).
+// internal -> user (outputs), with `convert_scratch` bytes of scratchpad.
 struct Arg {
   int id = 0;
   bool output = false;
   memory user;
   memory internal;
   dnnl::reorder convert;
+  memory::desc convert_scratch;
 };
 
 struct Plan {
   dnnl::primitive prim;
+  memory::desc scratch;  // the primitive's scratchpad (size 0 when it needs none)
   std::vector<Arg> args;
 };
 
@@ -62,7 +75,11 @@ Arg make_arg(int id, bool output, const memory::desc& user_md, const memory::des
   a.user = memory(user_md, cpu_engine(), DNNL_MEMORY_NONE);
   if (prim_md != user_md) {
     a.internal = memory(prim_md, cpu_engine(), DNNL_MEMORY_NONE);
-    a.convert = output ? dnnl::reorder(a.internal, a.user) : dnnl::reorder(a.user, a.internal);
+    const dnnl::reorder::primitive_desc pd =
+        output ? dnnl::reorder::primitive_desc(a.internal, a.user, user_scratchpad())
+               : dnnl::reorder::primitive_desc(a.user, a.internal, user_scratchpad());
+    a.convert = dnnl::reorder(pd);
+    a.convert_scratch = pd.scratchpad_desc();
   }
   return a;
 }
@@ -109,7 +126,7 @@ dnnl::convolution_forward::primitive_desc forward_pd(const Geometry& g, dnnl::al
                                                      bool with_bias, bool relu = false) {
   using F = dnnl::convolution_forward;
   const auto pk = dnnl::prop_kind::forward_training;
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = user_scratchpad();
   if (relu) {
     dnnl::post_ops ops;
     ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
@@ -133,6 +150,7 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias, dnnl::algorithm a
   if (kind == Kind::Forward || kind == Kind::ForwardRelu) {
     auto pd = forward_pd(g, alg, with_bias, kind == Kind::ForwardRelu);
     p.prim = dnnl::convolution_forward(pd);
+    p.scratch = pd.scratchpad_desc();
     p.args.push_back(make_arg(DNNL_ARG_SRC, false, src, pd.src_desc()));
     p.args.push_back(make_arg(DNNL_ARG_WEIGHTS, false, wei, pd.weights_desc()));
     if (with_bias) p.args.push_back(make_arg(DNNL_ARG_BIAS, false, bias, pd.bias_desc()));
@@ -141,8 +159,9 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias, dnnl::algorithm a
     using B = dnnl::convolution_backward_data;
     B::desc desc(alg, act_md(g, g.src), any_md(g.wei), act_md(g, g.dst), g.strides, g.dilates,
                  g.pad_l, g.pad_r);
-    B::primitive_desc pd(desc, cpu_engine(), forward_pd(g, alg, false));
+    B::primitive_desc pd(desc, user_scratchpad(), cpu_engine(), forward_pd(g, alg, false));
     p.prim = B(pd);
+    p.scratch = pd.scratchpad_desc();
     p.args.push_back(make_arg(DNNL_ARG_DIFF_DST, false, dst, pd.diff_dst_desc()));
     p.args.push_back(make_arg(DNNL_ARG_WEIGHTS, false, wei, pd.weights_desc()));
     p.args.push_back(make_arg(DNNL_ARG_DIFF_SRC, true, src, pd.diff_src_desc()));
@@ -155,8 +174,9 @@ Plan make_plan(const Conv2dDesc& d, Kind kind, bool with_bias, dnnl::algorithm a
       return B::desc(alg, act_md(g, g.src), any_md(g.wei), act_md(g, g.dst), g.strides, g.dilates,
                      g.pad_l, g.pad_r);
     };
-    B::primitive_desc pd(make(), cpu_engine(), forward_pd(g, alg, with_bias));
+    B::primitive_desc pd(make(), user_scratchpad(), cpu_engine(), forward_pd(g, alg, with_bias));
     p.prim = B(pd);
+    p.scratch = pd.scratchpad_desc();
     p.args.push_back(make_arg(DNNL_ARG_SRC, false, src, pd.src_desc()));
     p.args.push_back(make_arg(DNNL_ARG_DIFF_DST, false, dst, pd.diff_dst_desc()));
     p.args.push_back(make_arg(DNNL_ARG_DIFF_WEIGHTS, true, wei, pd.diff_weights_desc()));
@@ -240,7 +260,20 @@ void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const
     Plan& p = slot->plan;
     dnnl::stream& s = cpu_stream();
     std::unordered_map<int, memory> args;
-    std::vector<Tensor> buffers;  // the blocked-layout copies, alive until s.wait()
+    // The blocked-layout copies and the scratchpads, alive until s.wait(): tensor storage from
+    // the caching allocator, owned by this call, so no two executions ever share one.
+    std::vector<Tensor> buffers;
+    auto buffer_for = [&](const memory::desc& md) {
+      const auto bytes = static_cast<int64_t>(md.get_size());
+      buffers.push_back(Tensor::empty({std::max<int64_t>(1, (bytes + 3) / 4)}, DType::F32));
+      return memory(md, cpu_engine(), buffers.back().data<float>());
+    };
+    auto reorder = [&](Arg& a, memory& from, memory& to) {
+      std::unordered_map<int, memory> r{{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+      if (a.convert_scratch.get_size() > 0)
+        r.emplace(DNNL_ARG_SCRATCHPAD, buffer_for(a.convert_scratch));
+      a.convert.execute(s, r);
+    };
     for (size_t i = 0; i < p.args.size(); ++i) {
       Arg& a = p.args[i];
       a.user.set_data_handle(const_cast<float*>(ptrs[i]));
@@ -252,13 +285,14 @@ void run(const Conv2dDesc& d, Kind kind, bool with_bias, const std::vector<const
       if (!a.internal) {
         args.emplace(a.id, a.user);
       } else {
-        if (!a.output) a.convert.execute(s, a.user, a.internal);
+        if (!a.output) reorder(a, a.user, a.internal);
         args.emplace(a.id, a.internal);
       }
     }
+    if (p.scratch.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, buffer_for(p.scratch));
     p.prim.execute(s, args);
     for (Arg& a : p.args)
-      if (a.output && a.internal) a.convert.execute(s, a.internal, a.user);
+      if (a.output && a.internal) reorder(a, a.internal, a.user);
     s.wait();
   } catch (const dnnl::error& e) {
     throw Error(

@@ -111,6 +111,40 @@ bool link_exists(hid_t file, const std::string& dataset) {
   }
 }
 
+// Where an external link (a link into another file) would have led; set by refuse_elink, which
+// HDF5 calls instead of opening that file.
+struct ExternalLinkSeen {
+  std::string file, object;
+};
+herr_t refuse_elink(const char*, const char*, const char* child_file, const char* child_object,
+                    unsigned*, hid_t, void* seen) {
+  auto* s = static_cast<ExternalLinkSeen*>(seen);
+  s->file = child_file ? child_file : "";
+  s->object = child_object ? child_object : "";
+  return -1;  // HDF5 then fails the open without touching the other file
+}
+
+// Data must come from the file named, never from another file the file points at: a hostile
+// .h5 could otherwise make a run read any local file into its samples and report (external
+// raw-data storage, external links, virtual datasets mapping other files).
+void refuse_other_files(hid_t ds, const std::string& where) {
+  Handle dcpl(H5Dget_create_plist(ds), H5Pclose);
+  if (!dcpl.ok()) fail(where, "cannot read the dataset's storage properties");
+  if (H5Pget_external_count(dcpl.get()) > 0) {
+    std::vector<char> name(4097, '\0');
+    off_t offset = 0;
+    hsize_t size = 0;
+    H5Pget_external(dcpl.get(), 0, name.size() - 1, name.data(), &offset, &size);
+    throw IoError(
+        where + ": the dataset's bytes are stored outside the file (external storage in '" +
+        std::string(name.data()) + "'); physcnn reads only data stored in the HDF5 file itself");
+  }
+  if (H5Pget_layout(dcpl.get()) == H5D_VIRTUAL)
+    throw IoError(where +
+                  ": a virtual dataset (its data is mapped from other datasets or files); physcnn "
+                  "reads only data stored in the HDF5 file itself");
+}
+
 std::string normalize(const std::string& dataset) {
   PHYSCNN_CHECK_ARG(!dataset.empty() && dataset != "/", "HDF5 dataset path '", dataset,
                     "' is empty");
@@ -214,8 +248,18 @@ Array read_hdf5(const std::string& path, const std::string& dataset_path) {
     throw IoError(where + ": no such dataset (the file holds: " + (have.empty() ? "none" : have) +
                   ")");
   }
-  Handle ds(H5Dopen2(f.get(), ds_path.c_str(), H5P_DEFAULT), H5Dclose);
+  ExternalLinkSeen elink;
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  if (!dapl.ok() || H5Pset_elink_cb(dapl.get(), refuse_elink, &elink) < 0)
+    fail(where, "cannot set up the dataset access");
+  Handle ds(H5Dopen2(f.get(), ds_path.c_str(), dapl.get()), H5Dclose);
+  if (!ds.ok() && !elink.file.empty()) {
+    H5Eclear2(H5E_DEFAULT);
+    throw IoError(where + ": the path is an external link to '" + elink.object + "' in '" +
+                  elink.file + "'; physcnn reads only data stored in the HDF5 file itself");
+  }
   if (!ds.ok()) fail(where, "is not a dataset");
+  refuse_other_files(ds.get(), where);
   Handle type(H5Dget_type(ds.get()), H5Tclose);
   if (!type.ok()) fail(where, "cannot read the dataset's type");
   const ElemType et = elem_type_of_dataset(type.get(), where);

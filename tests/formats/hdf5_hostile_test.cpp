@@ -1,0 +1,102 @@
+// HDF5 files that point at other files: external raw-data storage (absolute and relative paths),
+// external links (to a dataset or to a group on the path) and virtual datasets. Reading one must
+// fail with an error naming the file, the dataset and what it points at, and never return the
+// other file's bytes (a hostile .h5 would otherwise read any local file into a run's samples).
+#include <hdf5.h>
+
+#include <cstring>
+
+#include "common.hpp"
+#include "data/formats/hdf5.hpp"
+
+using namespace physcnn;
+using namespace physcnn::data;
+using physcnn::test::throws_with;
+
+namespace {
+
+// The 16 bytes of four float32 values 1, 2, 3, 4: what a read through the pointer would return.
+std::vector<uint8_t> secret_bytes() {
+  const float v[4] = {1, 2, 3, 4};
+  std::vector<uint8_t> b(sizeof v);
+  std::memcpy(b.data(), v, sizeof v);
+  return b;
+}
+
+// Writes a float32 [4] dataset at `name` in a new file, with `dcpl` as its creation properties.
+void write_dataset(const std::string& file, const char* name, hid_t dcpl, const float* data) {
+  const hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  const hsize_t dims[1] = {4};
+  const hid_t space = H5Screate_simple(1, dims, nullptr);
+  const hid_t ds = H5Dcreate2(f, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  ASSERT_GE(ds, 0);
+  if (data) H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+  H5Dclose(ds);
+  H5Sclose(space);
+  H5Fclose(f);
+}
+
+void write_external_storage(const std::string& file, const std::string& target) {
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  ASSERT_GE(H5Pset_external(dcpl, target.c_str(), 0, 16), 0);
+  write_dataset(file, "/x", dcpl, nullptr);
+  H5Pclose(dcpl);
+}
+
+}  // namespace
+
+TEST(Hdf5Hostile, ExternalStorageIsRefusedAbsoluteAndRelative) {
+  physcnn::test::ScratchDir dir;
+  physcnn::test::write_bytes(dir.file("secret.bin"), secret_bytes());
+  write_external_storage(dir.file("abs.h5"), dir.file("secret.bin"));
+  EXPECT_TRUE(throws_with<IoError>(
+      [&] { read_hdf5(dir.file("abs.h5"), "/x"); },
+      {"abs.h5:/x", "external storage", "secret.bin", "only data stored in the HDF5 file itself"}));
+  // HDF5 resolves a relative name against the working directory (or a prefix): refused alike.
+  write_external_storage(dir.file("rel.h5"), "secret.bin");
+  EXPECT_TRUE(throws_with<IoError>([&] { read_hdf5(dir.file("rel.h5"), "/x"); },
+                                   {"rel.h5:/x", "external storage", "secret.bin"}));
+}
+
+TEST(Hdf5Hostile, ExternalLinksAreNotFollowed) {
+  physcnn::test::ScratchDir dir;
+  const float v[4] = {1, 2, 3, 4};
+  write_dataset(dir.file("other.h5"), "/data", H5P_DEFAULT, v);
+  {
+    const hid_t f =
+        H5Fcreate(dir.file("links.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    ASSERT_GE(H5Lcreate_external(dir.file("other.h5").c_str(), "/data", f, "/x", H5P_DEFAULT,
+                                 H5P_DEFAULT),
+              0);
+    ASSERT_GE(
+        H5Lcreate_external(dir.file("other.h5").c_str(), "/", f, "/g", H5P_DEFAULT, H5P_DEFAULT),
+        0);
+    H5Fclose(f);
+  }
+  // The link itself, and a link on the way to the dataset (a group in the other file).
+  EXPECT_TRUE(throws_with<IoError>([&] { read_hdf5(dir.file("links.h5"), "/x"); },
+                                   {"links.h5:/x", "external link", "other.h5"}));
+  EXPECT_TRUE(throws_with<IoError>([&] { read_hdf5(dir.file("links.h5"), "/g/data"); },
+                                   {"links.h5:/g/data", "external link", "other.h5"}));
+  // Listing names only the file's own datasets (none here).
+  EXPECT_TRUE(list_hdf5_datasets(dir.file("links.h5")).empty());
+  // The file linked to reads as usual.
+  EXPECT_EQ(read_hdf5(dir.file("other.h5"), "/data").bytes, secret_bytes());
+}
+
+TEST(Hdf5Hostile, VirtualDatasetsAreRefused) {
+  physcnn::test::ScratchDir dir;
+  const float v[4] = {1, 2, 3, 4};
+  write_dataset(dir.file("source.h5"), "/data", H5P_DEFAULT, v);
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  const hsize_t dims[1] = {4};
+  const hid_t space = H5Screate_simple(1, dims, nullptr);
+  ASSERT_GE(H5Pset_virtual(dcpl, space, dir.file("source.h5").c_str(), "/data", space), 0);
+  write_dataset(dir.file("virtual.h5"), "/x", dcpl, nullptr);
+  H5Sclose(space);
+  H5Pclose(dcpl);
+  EXPECT_TRUE(throws_with<IoError>([&] { read_hdf5(dir.file("virtual.h5"), "/x"); },
+                                   {"virtual.h5:/x", "virtual dataset"}));
+}
