@@ -15,8 +15,9 @@ namespace {
 
 // Every switch of every floor: kernels::FastPaths (conv_gemm, conv_direct, winograd, avx2),
 // nn fusion (fusion), train::StepSwitches (microbatch, chunk_threads).
-constexpr std::array<std::string_view, 7> kKnown = {
-    "conv_gemm", "conv_direct", "winograd", "avx2", "fusion", "microbatch", "chunk_threads"};
+constexpr std::array<std::string_view, 8> kKnown = {"conv_gemm",  "conv_direct",  "winograd",
+                                                    "avx2",       "avx512",       "fusion",
+                                                    "microbatch", "chunk_threads"};
 
 std::string known_list() {
   std::string s;

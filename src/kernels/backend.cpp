@@ -16,7 +16,8 @@ FastPaths& paths() {
   static FastPaths p{.conv_gemm = !switch_disabled("conv_gemm"),
                      .conv_direct = !switch_disabled("conv_direct"),
                      .winograd = !switch_disabled("winograd"),
-                     .avx2 = !switch_disabled("avx2")};
+                     .avx2 = !switch_disabled("avx2"),
+                     .avx512 = !switch_disabled("avx512")};
   return p;
 }
 }  // namespace

@@ -23,13 +23,18 @@ bool use_fast() {
 //   conv_gemm:   im2col + sgemm convolution for few-channel layers (conv_gemm.cpp)
 //   conv_direct: direct kernels for few-channel convolutions (conv_direct*.cpp)
 //   winograd:    Winograd: oneDNN's where it has them, F(2x2,3x3) in the direct path
-//   avx2:        AVX2 builds of max pooling and batch norm, where the CPU has AVX2
+//   avx2:        AVX2 builds of max pooling and batch norm and the conv list's AVX2 and AVX-512
+//                kernels; off, every machine runs the portable paths (with oneDNN's own
+//                DNNL_MAX_CPU_ISA=SSE41 too)
+//   avx512:      the conv list's AVX-512 kernels; off, an AVX-512 CPU runs what an AVX2 CPU
+//                runs (with DNNL_MAX_CPU_ISA=AVX2: how the AVX2 paths are tested on AVX-512)
 // nn's fusion switch is nn::set_fusion_enabled, train's are train::StepSwitches.
 struct FastPaths {
   bool conv_gemm = true;
   bool conv_direct = true;
   bool winograd = true;
   bool avx2 = true;
+  bool avx512 = true;
   // Experiment, off: oneDNN convolutions on NCHW activations instead of reordering to and
   // from blocked layouts; 1.3-5x slower on every workload layer (bench/conv_gflops rows).
   bool conv_plain = false;

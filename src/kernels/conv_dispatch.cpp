@@ -259,7 +259,11 @@ Isa cpu_isa() {
   return isa;
 }
 Isa conv2d_isa() {
-  return std::min(cpu_isa(), g_isa_limit.load());
+  // The switches cap the instruction set as an older CPU would: avx512 off is an AVX2 CPU, avx2
+  // off a CPU with neither (the portable paths).
+  const FastPaths p = fast_paths();
+  const Isa switched = !p.avx2 ? Isa::None : p.avx512 ? Isa::Avx512 : Isa::Avx2;
+  return std::min({cpu_isa(), g_isa_limit.load(), switched});
 }
 void conv2d_limit_isa(Isa limit) {
   g_isa_limit = limit;

@@ -15,8 +15,8 @@ namespace {
 TEST(Switches, KnownNamesAnswerFromTheEnvironment) {
   const char* env = std::getenv("PHYSCNN_FAST_DISABLE");
   const std::string listed = env ? env : "";
-  for (const char* name :
-       {"conv_gemm", "conv_direct", "winograd", "avx2", "fusion", "microbatch", "chunk_threads"})
+  for (const char* name : {"conv_gemm", "conv_direct", "winograd", "avx2", "avx512", "fusion",
+                           "microbatch", "chunk_threads"})
     EXPECT_EQ(switch_disabled(name), listed.find(name) != std::string::npos) << name;
 }
 
@@ -27,9 +27,10 @@ TEST(Switches, UnknownNameListsTheKnownOnes) {
   } catch (const UsageError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("'conv_fast'"), std::string::npos) << what;
-    EXPECT_NE(what.find("known: conv_gemm, conv_direct, winograd, avx2, fusion, microbatch, "
-                        "chunk_threads"),
-              std::string::npos)
+    EXPECT_NE(
+        what.find("known: conv_gemm, conv_direct, winograd, avx2, avx512, fusion, microbatch, "
+                  "chunk_threads"),
+        std::string::npos)
         << what;
   }
 }
