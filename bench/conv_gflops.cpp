@@ -1,4 +1,4 @@
-// GFLOP/s of the float32 convolution on the conv layers of W1-W5 (tests/conv/
+// GFLOP/s of the float32 convolution on the conv layers of W1-W5 (tests/kernels/conv/
 // conv_workload_layers.hpp), pass by pass (forward, backward data, backward weight+bias): the
 // dispatch, then every entry of the implementation list that implements the layer, so that a
 // rule in kernels/conv_dispatch.cpp can be checked against the figures.
@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "conv/conv_workload_layers.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
+#include "kernels/conv/conv_workload_layers.hpp"
 #include "kernels/conv_dispatch.hpp"
 #include "tensor/tensor.hpp"
 

@@ -1,5 +1,5 @@
 // core::switch_disabled, the one reader of PHYSCNN_FAST_DISABLE: known names answer, unknown
-// ones are an error that lists the known names (the variable itself: tests/cli_smoke bench).
+// ones are an error that lists the known names (the variable itself: tests/cli bench).
 #include "core/switches.hpp"
 
 #include <gtest/gtest.h>

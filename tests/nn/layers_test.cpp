@@ -6,17 +6,14 @@
 
 #include "autograd/functional.hpp"
 #include "nn/nn.hpp"
+#include "support/inputs.hpp"
 
 using namespace physcnn;
 namespace ag = physcnn::autograd;
 using nn::Var;
 
 namespace {
-Var random_input(const Shape& s, uint64_t seed, DType dt = DType::F32) {
-  Rng rng(seed);
-  return Var(Tensor::uniform(s, -1.0, 1.0, rng, dt));
-}
-
+using physcnn::test::random_var;
 struct Row {
   std::string type;
   std::function<nn::ModulePtr()> make;
@@ -146,7 +143,7 @@ TEST(Layers, EachLayerMatchesItsOpAndShape) {
     SCOPED_TRACE(r.type);
     nn::ModulePtr m = r.make();
     EXPECT_EQ(m->type_name(), r.type);
-    const Var x = random_input(r.input, 7);
+    const Var x = random_var(r.input, 7);
     const Var y = (*m)(x);
     EXPECT_EQ(y.shape(), r.output);
     if (r.reference) {
@@ -183,7 +180,7 @@ TEST(Layers, LazyLayersAdoptInputDtype) {
 
 TEST(Layers, BatchNormWithoutAffineOrRunningStats) {
   nn::BatchNorm2d plain({.affine = false, .track_running_stats = false});
-  const Var x = random_input({4, 3, 2, 2}, 9);
+  const Var x = random_var({4, 3, 2, 2}, 9);
   const Tensor y = plain(x).value();
   EXPECT_TRUE(plain.state_dict().empty());  // no weight, bias or buffers at all
   // Evaluation still uses batch statistics when none are tracked (as PyTorch).
@@ -192,7 +189,7 @@ TEST(Layers, BatchNormWithoutAffineOrRunningStats) {
   EXPECT_NEAR(mean_all(y), 0.0, 1e-6);
   // One value per channel cannot be normalised in training.
   nn::BatchNorm1d bn1({.features = 3});
-  EXPECT_THROW(bn1(random_input({1, 3}, 1)), ShapeError);
+  EXPECT_THROW(bn1(random_var({1, 3}, 1)), ShapeError);
 }
 
 TEST(Layers, SummaryTablePrints) {

@@ -1,5 +1,5 @@
 // The model zoo's geometry through Module::summary: per-layer output shapes (TinyVGG's as in
-// design.md W5), parameter and multiply-add totals, and the formatted table.
+// W5 of bench/README.md), parameter and multiply-add totals, and the formatted table.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -26,7 +26,7 @@ int64_t conv_macs(int64_t oc, int64_t oh, int64_t ow, int64_t icg, int64_t k) {
 TEST(Models, TinyVggSummary) {
   auto m = nn::models::tinyvgg();
   const nn::Summary s = m->summary({3, 64, 64});
-  // design.md W5: conv, conv, pool, conv, conv, pool, linear.
+  // W5 of bench/README.md: conv, conv, pool, conv, conv, pool, linear.
   EXPECT_EQ(shapes_of(s, {"Conv2d", "MaxPool2d", "Linear"}), (std::vector<Shape>{{10, 62, 62},
                                                                                  {10, 60, 60},
                                                                                  {10, 30, 30},

@@ -8,17 +8,14 @@
 #include "autograd/gradcheck.hpp"
 #include "nn/models/models.hpp"
 #include "nn/nn.hpp"
+#include "support/inputs.hpp"
 
 using namespace physcnn;
 namespace ag = physcnn::autograd;
 using nn::Var;
 
 namespace {
-Var random_input(const Shape& s, uint64_t seed, DType dt = DType::F32) {
-  Rng rng(seed);
-  return Var(Tensor::uniform(s, -1.0, 1.0, rng, dt));
-}
-
+using physcnn::test::random_var;
 std::vector<std::string> names_of(const nn::Module& m) {
   std::vector<std::string> out;
   for (const auto& [name, _] : m.named_parameters()) out.push_back(name);
@@ -89,7 +86,7 @@ TEST(Module, InitialisationFollowsPyTorchBounds) {
 
 TEST(Module, StateDictRoundTrip) {
   auto a = nn::models::lenet5(1), b = nn::models::lenet5(2);
-  const Var x = random_input({2, 1, 28, 28}, 3);
+  const Var x = random_var({2, 1, 28, 28}, 3);
   const Tensor ya = (*a)(x).value();
   EXPECT_GT(max_abs_diff(ya, (*b)(x).value()), 1e-4);
   // Handles taken before the load (as an optimizer holds them) see the loaded values.
@@ -136,7 +133,7 @@ TEST(Module, LoadStateDictErrorsNameKeysAndShapes) {
 TEST(Module, LazyLayersMaterialiseOnFirstForward) {
   nn::Conv2d conv({.out = 8, .kernel = 3, .padding = 1});
   EXPECT_TRUE(conv.named_parameters().empty());
-  EXPECT_EQ(conv(random_input({2, 5, 9, 9}, 1)).shape(), (Shape{2, 8, 9, 9}));
+  EXPECT_EQ(conv(random_var({2, 5, 9, 9}, 1)).shape(), (Shape{2, 8, 9, 9}));
   EXPECT_EQ(conv.weight().shape(), (Shape{8, 5, 3, 3}));
   EXPECT_EQ(conv.parameter_count(), 8 * 5 * 9 + 8);
 
@@ -159,7 +156,7 @@ TEST(Module, LazyLayersMaterialiseOnFirstForward) {
   lazy->load_state_dict(eager->state_dict());
   eager->eval();
   lazy->eval();
-  const Var x = random_input({2, 3, 32, 32}, 5);
+  const Var x = random_var({2, 3, 32, 32}, 5);
   EXPECT_EQ(max_abs_diff((*eager)(x).value(), (*lazy)(x).value()), 0.0);
 }
 
@@ -279,18 +276,18 @@ TEST(Module, ConvPaddingSpecs) {
   // "same" with an even kernel puts the extra pixel at the end, as PyTorch.
   nn::Conv2d same({.in = 1, .out = 2, .kernel = {4, 3}, .padding = "same"});
   EXPECT_EQ(same.resolved_padding(), (P{1, 2, 1, 1}));
-  EXPECT_EQ(same(random_input({1, 1, 7, 5}, 1)).shape(), (Shape{1, 2, 7, 5}));
+  EXPECT_EQ(same(random_var({1, 1, 7, 5}, 1)).shape(), (Shape{1, 2, 7, 5}));
   nn::Conv2d valid({.in = 1, .out = 2, .kernel = 3, .padding = "valid"});
-  EXPECT_EQ(valid(random_input({1, 1, 7, 5}, 1)).shape(), (Shape{1, 2, 5, 3}));
+  EXPECT_EQ(valid(random_var({1, 1, 7, 5}, 1)).shape(), (Shape{1, 2, 5, 3}));
   nn::Conv1d same1d({.in = 2, .out = 3, .kernel = 5, .padding = "same", .dilation = 2});
-  EXPECT_EQ(same1d(random_input({2, 2, 11}, 2)).shape(), (Shape{2, 3, 11}));
+  EXPECT_EQ(same1d(random_var({2, 2, 11}, 2)).shape(), (Shape{2, 3, 11}));
 
   // Circular padding equals a zero-padding conv on the circularly padded input (the torus).
   nn::Conv2d circ(
       {.in = 2, .out = 3, .kernel = 3, .padding = 1, .padding_mode = nn::Padding::Circular},
       Rng(3));
   nn::Conv2d plain({.in = 2, .out = 3, .kernel = 3}, Rng(3));
-  const Var x = random_input({2, 2, 5, 6}, 4);
+  const Var x = random_var({2, 2, 5, 6}, 4);
   const Tensor expected = plain(ag::pad(x, {1, 1, 1, 1}, PadMode::Circular)).value();
   EXPECT_LT(max_abs_diff(circ(x).value(), expected), 1e-5);
 }
@@ -299,7 +296,7 @@ TEST(Module, ContainersResidualConcatDepthwise) {
   auto body =
       std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 3, .out = 3, .kernel = 3, .padding = 1});
   nn::Residual res(body, nullptr, std::make_shared<nn::ReLU>());
-  const Var x = random_input({2, 3, 5, 5}, 1);
+  const Var x = random_var({2, 3, 5, 5}, 1);
   const Tensor expected = physcnn::maximum(add((*body)(x).value(), x.value()), Tensor::zeros({1}));
   EXPECT_LT(max_abs_diff(res(x).value(), expected), 1e-6);
   EXPECT_EQ(names_of(res), (std::vector<std::string>{"body.weight", "body.bias"}));

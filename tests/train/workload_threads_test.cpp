@@ -1,8 +1,8 @@
-// The threaded training step of every benchmark workload (W1-W5 of design.md) at the benchmark's
-// own sizes, on whatever instruction set this CPU has: two chunk threads run the same layers (the
-// same oneDNN primitives, the same direct kernels) at once. Each step's gradients must equal the
-// one-thread whole-batch step's. At small sizes the kernels that need batch >= 8 and wide layers
-// (oneDNN's Winograd on AVX-512) never run, which is how a crash there reached users first.
+// The threaded training step of every benchmark workload (W1-W5, bench/README.md) at the
+// benchmark's own sizes, on whatever instruction set this CPU has: two chunk threads run the same
+// layers (the same oneDNN primitives, the same direct kernels) at once. Each step's gradients must
+// equal the one-thread whole-batch step's. At small sizes the kernels that need batch >= 8 and wide
+// layers (oneDNN's Winograd on AVX-512) never run, which is how a crash there reached users first.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 """PyTorch reference for the convolution ops: writes tests/fixtures/conv_parity.safetensors.
 
-For every row of the test table (the same names and parameters as tests/conv/conv_cases.cpp)
+For every row of the test table (the same names and parameters as tests/kernels/conv/conv_cases.cpp)
 it stores, under "<row>.<key>": the input x, weight w, bias b (if any), the output y, a fixed
 output gradient g and the gradients of <g, y> with respect to x, w and b. Inputs are float32
 values; the expected tensors are computed by PyTorch in float64 from those exact values and

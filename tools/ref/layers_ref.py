@@ -1,4 +1,4 @@
-"""PyTorch references for activations, softmax, batch norm and losses (tests/layers/parity_test.cpp).
+"""PyTorch references for activations, softmax, batch norm and losses (tests/autograd/parity_test.cpp).
 
 Writes tests/fixtures/layers_{activation,norm,loss}.safetensors. Every configuration `cfg` stores
 its inputs, a random output direction `cfg.g`, the outputs and the gradients of <g, out>, plus

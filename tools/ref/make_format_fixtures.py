@@ -1,5 +1,5 @@
 """Writes tests/fixtures/formats/*: small .npy/.npz/IDX/PNG/HDF5 files made by numpy, PIL and
-h5py (independent writers) for tests/formats. Values follow simple formulas that the C++ tests
+h5py (independent writers) for tests/data/formats. Values follow simple formulas that the C++ tests
 recompute. Deterministic; run with Debian's interpreter:
     /usr/bin/python3 tools/ref/make_format_fixtures.py
 """

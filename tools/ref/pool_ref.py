@@ -1,6 +1,6 @@
 """PyTorch reference for pooling and upsampling: writes tests/fixtures/pool_parity.safetensors.
 
-For every row of the table (the same rows, by name, as ROWS in tests/pool/cases.hpp) it stores
+For every row of the table (the same rows, by name, as ROWS in tests/kernels/pool/cases.hpp) it stores
 the float32 input `<row>.x`, an output direction `<row>.g`, the forward `<row>.out` and the
 input gradient of <g, out> `<row>.grad`, all computed by PyTorch in float32.
 Run: /usr/bin/python3 tools/ref/pool_ref.py
@@ -15,7 +15,7 @@ def P(k, s=None, p=0, d=1, ceil=False, cip=True):
     return dict(kernel=k, stride=s, padding=p, dilation=d, ceil=ceil, cip=cip)
 
 
-# name, op, input shape, arguments. Keep in the order and spelling of tests/pool/cases.hpp.
+# name, op, input shape, arguments. Keep in the order and spelling of tests/kernels/pool/cases.hpp.
 ROWS = [
     ("max2d_k2", "max_pool2d", (2, 3, 8, 8), P((2, 2))),
     ("max2d_odd_k3s2", "max_pool2d", (2, 2, 7, 9), P((3, 3), (2, 2))),

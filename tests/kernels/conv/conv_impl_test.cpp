@@ -9,11 +9,11 @@
 #include <string>
 #include <tuple>
 
-#include "conv/conv_cases.hpp"
-#include "conv/conv_check.hpp"
-#include "conv/conv_workload_layers.hpp"
 #include "core/error.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/conv/conv_cases.hpp"
+#include "kernels/conv/conv_check.hpp"
+#include "kernels/conv/conv_workload_layers.hpp"
 #include "kernels/conv_dispatch.hpp"
 
 using namespace physcnn;

@@ -9,17 +9,15 @@
 #include "autograd/gradcheck.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/conv.hpp"
+#include "support/inputs.hpp"
 
 using namespace physcnn;
 namespace ag = physcnn::autograd;
 namespace k = physcnn::kernels;
 
 namespace {
-
-ag::Var random_var(const Shape& s, uint64_t seed, DType dt, bool grad = true) {
-  Rng rng(seed);
-  return ag::Var(Tensor::uniform(s, -1.0, 1.0, rng, dt), grad);
-}
+using physcnn::test::random_tensor;
+using physcnn::test::random_var;
 
 struct Geometry {
   Shape x, w;
@@ -51,8 +49,8 @@ TEST(ConvRelu, EqualsReluOfConvValuesAndGradients) {
       SCOPED_TRACE(std::string(g.name) + (backend == k::Backend::Fast ? " fast" : " reference"));
       k::BackendGuard guard(backend);
       const DType dt = DType::F32;
-      ag::Var x = random_var(g.x, 1, dt), w = random_var(g.w, 2, dt),
-              b = random_var({g.w[0]}, 3, dt);
+      ag::Var x = random_var(g.x, 1, dt, true), w = random_var(g.w, 2, dt, true),
+              b = random_var({g.w[0]}, 3, dt, true);
       const ag::Var y_fused = ag::conv2d_relu(x, w, b, g.args);
       const ag::Var y_plain = ag::relu(ag::conv2d(x, w, b, g.args));
       const double scale = 1.0 + std::sqrt(double(g.w.numel() / g.w[0]));
@@ -80,8 +78,9 @@ TEST(ConvRelu, EqualsReluOfConvValuesAndGradients) {
 TEST(ConvRelu, GradcheckFloat64) {
   for (const Geometry& g : geometries()) {
     SCOPED_TRACE(g.name);
-    std::vector<ag::Var> in{random_var(g.x, 11, DType::F64), random_var(g.w, 12, DType::F64),
-                            random_var({g.w[0]}, 13, DType::F64)};
+    std::vector<ag::Var> in{random_var(g.x, 11, DType::F64, true),
+                            random_var(g.w, 12, DType::F64, true),
+                            random_var({g.w[0]}, 13, DType::F64, true)};
     const auto f = [&g](const std::vector<ag::Var>& v) {
       return ag::conv2d_relu(v[0], v[1], v[2], g.args);
     };
@@ -122,9 +121,9 @@ TEST(ConvRelu, FastKernelMatchesReference) {
       k::conv2d_validate(d);
       SCOPED_TRACE(d.str());
       const int64_t nx = d.N * d.IC * d.IH * d.IW, ny = d.N * d.OC * d.OH * d.OW;
-      const Tensor x = random_var({nx}, 1, DType::F32).value();
-      const Tensor w = random_var({d.OC * d.IC / d.G * d.KH * d.KW}, 2, DType::F32).value();
-      const Tensor b = random_var({d.OC}, 3, DType::F32).value();
+      const Tensor x = random_tensor({nx}, 1, DType::F32);
+      const Tensor w = random_tensor({d.OC * d.IC / d.G * d.KH * d.KW}, 2, DType::F32);
+      const Tensor b = random_tensor({d.OC}, 3, DType::F32);
       std::vector<float> y_fast(ny, 9.0f), y_ref(ny);
       const float* pb = bias ? b.data<float>() : nullptr;
       k::conv2d_relu_forward<float>(d, x.data<float>(), w.data<float>(), pb, y_fast.data());
@@ -141,8 +140,8 @@ TEST(ConvRelu, FastKernelMatchesReference) {
 }
 
 TEST(ConvRelu, ErrorsNameTheFusedOp) {
-  const ag::Var x = random_var({2, 3, 8, 8}, 1, DType::F32);
-  const ag::Var w = random_var({4, 2, 3, 3}, 2, DType::F32);
+  const ag::Var x = random_var({2, 3, 8, 8}, 1, DType::F32, true);
+  const ag::Var w = random_var({4, 2, 3, 3}, 2, DType::F32, true);
   try {
     ag::conv2d_relu(x, w, ag::Var(), {});
     FAIL() << "expected a ShapeError";

@@ -2,6 +2,7 @@
 // numbers and both shapes, never an abort or an out-of-bounds read.
 #include <gtest/gtest.h>
 
+#include "support/inputs.hpp"
 #include "support/throws.hpp"
 
 #include <string>
@@ -12,18 +13,12 @@
 using namespace physcnn;
 namespace ag = physcnn::autograd;
 using physcnn::test::expect_error;
-
-namespace {
-ag::Var zeros(const Shape& s) {
-  return ag::Var(Tensor::zeros(s), true);
-}
-
-}  // namespace
+using physcnn::test::zero_var;
 
 TEST(ConvErrors, ChannelMismatchNamesBothShapes) {
   expect_error<ShapeError>(
       [] {
-        ag::conv2d(zeros({8, 3, 32, 32}), zeros({16, 1, 3, 3}), ag::Var(), {});
+        ag::conv2d(zero_var({8, 3, 32, 32}), zero_var({16, 1, 3, 3}), ag::Var(), {});
       },
       {"conv2d: input has 3 channels, weight expects 1 (input [8,3,32,32], weight [16,1,3,3])"});
 }
@@ -32,20 +27,20 @@ TEST(ConvErrors, KernelLargerThanInputShowsTheFormula) {
   // A layer whose geometry does not fit its input: 7x7 kernel on a 5x5 image, no padding.
   expect_error<ShapeError>(
       [] {
-        ag::conv2d(zeros({2, 1, 5, 5}), zeros({4, 1, 7, 7}), ag::Var(), {});
+        ag::conv2d(zero_var({2, 1, 5, 5}), zero_var({4, 1, 7, 7}), ag::Var(), {});
       },
       {"conv2d: output height", "(5 + 0 + 0 - 1*(7-1) - 1)/1 + 1 < 1", "input [2,1,5,5]",
        "weight [4,1,7,7]"});
   // Dilation makes a 3x3 kernel span 9 pixels.
   expect_error<ShapeError>(
       [] {
-        ag::conv2d(zeros({1, 2, 8, 20}), zeros({2, 2, 3, 3}), ag::Var(),
+        ag::conv2d(zero_var({1, 2, 8, 20}), zero_var({2, 2, 3, 3}), ag::Var(),
                    {.padding = {0, 0, 0, 0}, .dilation = {4, 1}});
       },
       {"output height", "(8 + 0 + 0 - 4*(3-1) - 1)/1 + 1"});
   expect_error<ShapeError>(
       [] {
-        ag::conv1d(zeros({2, 3, 4}), zeros({5, 3, 6}), ag::Var(), {});
+        ag::conv1d(zero_var({2, 3, 4}), zero_var({5, 3, 6}), ag::Var(), {});
       },
       {"conv1d: output width", "(4 + 0 + 0 - 1*(6-1) - 1)/1 + 1 < 1"});
 }
@@ -53,27 +48,27 @@ TEST(ConvErrors, KernelLargerThanInputShowsTheFormula) {
 TEST(ConvErrors, GroupsAndBias) {
   expect_error<ShapeError>(
       [] {
-        ag::conv2d(zeros({1, 4, 6, 6}), zeros({6, 1, 3, 3}), ag::Var(), {.groups = 4});
+        ag::conv2d(zero_var({1, 4, 6, 6}), zero_var({6, 1, 3, 3}), ag::Var(), {.groups = 4});
       },
       {"conv2d: weight has 6 output channels, not divisible by groups 4"});
   expect_error<ShapeError>(
       [] {
-        ag::conv2d(zeros({1, 6, 6, 6}), zeros({4, 2, 3, 3}), ag::Var(), {.groups = 2});
+        ag::conv2d(zero_var({1, 6, 6, 6}), zero_var({4, 2, 3, 3}), ag::Var(), {.groups = 2});
       },
       {"conv2d: input has 6 channels, weight expects 4 (2 groups of 2)"});
   expect_error<ShapeError>(
       [] {
-        ag::conv2d(zeros({1, 2, 6, 6}), zeros({4, 2, 3, 3}), zeros({3}), {});
+        ag::conv2d(zero_var({1, 2, 6, 6}), zero_var({4, 2, 3, 3}), zero_var({3}), {});
       },
       {"conv2d: bias [3] for 4 output channels"});
   expect_error<UsageError>(
       [] {
-        ag::conv2d(zeros({1, 2, 6, 6}), zeros({4, 2, 3, 3}), ag::Var(), {.groups = 0});
+        ag::conv2d(zero_var({1, 2, 6, 6}), zero_var({4, 2, 3, 3}), ag::Var(), {.groups = 0});
       },
       {"groups must be positive"});
   expect_error<UsageError>(
       [] {
-        ag::conv2d(zeros({1, 2, 6, 6}), zeros({4, 2, 3, 3}), ag::Var(), {.stride = {0, 1}});
+        ag::conv2d(zero_var({1, 2, 6, 6}), zero_var({4, 2, 3, 3}), ag::Var(), {.stride = {0, 1}});
       },
       {"conv2d: stride must be positive"});
 }
@@ -81,7 +76,7 @@ TEST(ConvErrors, GroupsAndBias) {
 TEST(ConvErrors, PaddingModeLargerThanImage) {
   expect_error<ShapeError>(
       [] {
-        ag::conv2d(zeros({1, 1, 3, 8}), zeros({1, 1, 3, 3}), ag::Var(),
+        ag::conv2d(zero_var({1, 1, 3, 8}), zero_var({1, 1, 3, 3}), ag::Var(),
                    {.padding = {3, 3, 1, 1}, .padding_mode = PadMode::Reflect});
       },
       {"conv2d: ", "reflect padding", "(input [1,1,3,8], weight [1,1,3,3])"});
@@ -90,23 +85,23 @@ TEST(ConvErrors, PaddingModeLargerThanImage) {
 TEST(ConvErrors, RankAndDtype) {
   expect_error<UsageError>(
       [] {
-        ag::conv2d(ag::Var(), zeros({4, 3, 3, 3}), ag::Var(), {});
+        ag::conv2d(ag::Var(), zero_var({4, 3, 3, 3}), ag::Var(), {});
       },
       {"conv2d: input and weight must be defined"});
   expect_error<UsageError>(
       [] {
-        ag::conv_transpose2d(zeros({1, 4, 3, 3}), ag::Var(), ag::Var(), {});
+        ag::conv_transpose2d(zero_var({1, 4, 3, 3}), ag::Var(), ag::Var(), {});
       },
       {"conv_transpose2d: input and weight must be defined"});
   expect_error<ShapeError>(
       [] {
-        ag::conv2d(zeros({2, 3, 32}), zeros({4, 3, 3, 3}), ag::Var(), {});
+        ag::conv2d(zero_var({2, 3, 32}), zero_var({4, 3, 3, 3}), ag::Var(), {});
       },
       {"conv2d: input must be (N,C,H,W), got [2,3,32]"});
   expect_error<UsageError>(
       [] {
-        ag::conv2d(ag::Var(Tensor::zeros({1, 2, 5, 5}, DType::F64)), zeros({1, 2, 3, 3}), ag::Var(),
-                   {});
+        ag::conv2d(ag::Var(Tensor::zeros({1, 2, 5, 5}, DType::F64)), zero_var({1, 2, 3, 3}),
+                   ag::Var(), {});
       },
       {"conv2d: input is float64, weight float32"});
 }
@@ -114,20 +109,20 @@ TEST(ConvErrors, RankAndDtype) {
 TEST(ConvErrors, TransposedGeometry) {
   expect_error<UsageError>(
       [] {
-        ag::conv_transpose2d(zeros({1, 4, 5, 5}), zeros({4, 2, 3, 3}), ag::Var(),
+        ag::conv_transpose2d(zero_var({1, 4, 5, 5}), zero_var({4, 2, 3, 3}), ag::Var(),
                              {.stride = {2, 2}, .output_padding = {2, 0}});
       },
       {"conv_transpose2d: output_padding (2,0) must be smaller than either stride (2,2) or "
        "dilation (1,1)"});
   expect_error<ShapeError>(
       [] {
-        ag::conv_transpose2d(zeros({1, 3, 5, 5}), zeros({4, 2, 3, 3}), ag::Var(), {});
+        ag::conv_transpose2d(zero_var({1, 3, 5, 5}), zero_var({4, 2, 3, 3}), ag::Var(), {});
       },
       {"conv_transpose2d: input has 3 channels, weight expects 4 (input [1,3,5,5], weight "
        "[4,2,3,3])"});
   expect_error<ShapeError>(
       [] {
-        ag::conv_transpose2d(zeros({1, 2, 1, 1}), zeros({2, 2, 1, 1}), ag::Var(),
+        ag::conv_transpose2d(zero_var({1, 2, 1, 1}), zero_var({2, 2, 1, 1}), ag::Var(),
                              {.padding = {1, 1}});
       },
       {"conv_transpose2d: output size", "is empty"});

@@ -1,5 +1,5 @@
 // ConvOracle: reference results and sum-of-magnitude bounds, and the comparison of every pass.
-#include "conv/conv_check.hpp"
+#include "kernels/conv/conv_check.hpp"
 
 #include <gtest/gtest.h>
 

@@ -12,9 +12,9 @@
 
 #include "autograd/functional.hpp"
 #include "buffers.hpp"
-#include "conv/conv_check.hpp"
 #include "core/parallel.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/conv/conv_check.hpp"
 #include "kernels/conv_dispatch.hpp"
 #include "nn/models/models.hpp"
 #include "optim/adam.hpp"

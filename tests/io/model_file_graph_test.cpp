@@ -7,19 +7,16 @@
 #include "autograd/gradcheck.hpp"
 #include "kernels/backend.hpp"
 #include "nn/nn.hpp"
+#include "support/inputs.hpp"
 #include "support/throws.hpp"
 #include "tensor/ops.hpp"
 
 namespace physcnn::nn {
 namespace {
+using physcnn::test::random_var;
 
 using physcnn::test::expect_error;
 namespace ag = physcnn::autograd;
-
-Var random_input(const Shape& s, uint64_t seed) {
-  Rng rng(seed);
-  return Var(Tensor::uniform(s, -1, 1, rng, DType::F64), true);
-}
 
 void expect_gradients_ok(Module& net, const Var& x) {
   std::vector<Var> inputs{x};
@@ -45,7 +42,7 @@ TEST(Graph, ResidualBlockMatchesHandWrittenSumAndGradchecks) {
   EXPECT_EQ(sd.size(), 4u);
   EXPECT_EQ(g.node_names(), (std::vector<std::string>{"0", "1", "conv_b", "sum", "4"}));
 
-  const Var x = random_input({2, 2, 5, 5}, 3);
+  const Var x = random_var({2, 2, 5, 5}, 3, DType::F64, true);
   // The graph computes tanh(conv_b(tanh(conv_0(x))) + x).
   Var expected = ag::tanh(ag::add((*g.child("conv_b"))((*g.child("1"))((*g.child("0"))(x))), x));
   EXPECT_LT(max_abs_diff(g(x).value(), expected.value()), 1e-12);
@@ -65,7 +62,7 @@ TEST(Graph, UnetLikeConcatGradchecks) {
   g.add_merge(Merge::Concat, {"up", "skip"}, "cat");
   g.add(std::make_shared<Conv2d>(Conv2dOptions{.in = 4, .out = 2, .kernel = 1}), "head");
   g.to(DType::F64);
-  const Var x = random_input({2, 1, 4, 4}, 4);
+  const Var x = random_var({2, 1, 4, 4}, 4, DType::F64, true);
   EXPECT_EQ(g(x).shape(), (Shape{2, 2, 4, 4}));
   expect_gradients_ok(g, x);
 

@@ -7,6 +7,7 @@
 #include "nn/inspect.hpp"
 #include "nn/models/models.hpp"
 #include "nn/nn.hpp"
+#include "support/inputs.hpp"
 #include "support/throws.hpp"
 #include "tensor/ops.hpp"
 
@@ -14,11 +15,7 @@ using namespace physcnn;
 using namespace physcnn::nn;
 
 namespace {
-
-Tensor random_input(const Shape& s, uint64_t seed) {
-  Rng rng(seed);
-  return Tensor::normal(s, 0.0, 1.0, rng, DType::F64);
-}
+using physcnn::test::random_tensor;
 
 // Conv(2->4, 3x3, pad 1) ReLU GlobalAvgPool Flatten Linear(4->3), float64.
 std::shared_ptr<Sequential> gap_model() {
@@ -76,7 +73,7 @@ TEST(Inspect, SaliencyOfALinearModelIsItsWeightRow) {
   m->add(std::make_shared<Flatten>());
   auto linear = m->add(std::make_shared<Linear>(LinearOptions{.in = 12, .out = 3}, Rng(5)));
   m->to(DType::F64);
-  const Tensor x = random_input({2, 3, 2, 2}, 1);
+  const Tensor x = random_tensor({2, 3, 2, 2}, 1, DType::F64);
   const Tensor s = saliency(*m, x, {2, 0});
   ASSERT_EQ(s.shape(), x.shape());
   const Tensor w = linear->weight().value();
@@ -90,7 +87,7 @@ TEST(Inspect, SaliencyOfALinearModelIsItsWeightRow) {
 
 TEST(Inspect, SaliencyMatchesCentralDifferences) {
   auto model = gap_model();
-  const Tensor x = random_input({2, 2, 5, 5}, 2);
+  const Tensor x = random_tensor({2, 2, 5, 5}, 2, DType::F64);
   const Tensor out = forward_no_grad(*model, x);
   const auto predicted = argmax(out, 1);
   const Tensor s = saliency(*model, x);  // the predicted classes
@@ -109,7 +106,7 @@ TEST(Inspect, SaliencyMatchesCentralDifferences) {
 
 TEST(Inspect, CamSumsToTheClassScore) {
   auto model = gap_model();
-  const Tensor x = random_input({3, 2, 6, 5}, 3);
+  const Tensor x = random_tensor({3, 2, 6, 5}, 3, DType::F64);
   const Tensor out = forward_no_grad(*model, x);
   for (int64_t c = 0; c < 3; ++c) {
     const ActivationMap cam = class_activation_map(*model, x, {c});
@@ -127,7 +124,7 @@ TEST(Inspect, GradCamOfAGapHeadIsTheRectifiedCamWithoutBias) {
   // For GAP + Linear, d score / dA_k = W[c,k] / (h w) everywhere, so Grad-CAM at the pooled
   // layer is ReLU(CAM - b_c / (h w)).
   auto model = gap_model();
-  const Tensor x = random_input({2, 2, 4, 4}, 4);
+  const Tensor x = random_tensor({2, 2, 4, 4}, 4, DType::F64);
   const ActivationMap cam = class_activation_map(*model, x);
   const ActivationMap gc = grad_cam(*model, x, "1");
   EXPECT_EQ(gc.method, "Grad-CAM");

@@ -3,24 +3,23 @@
 #include <gtest/gtest.h>
 
 #include "autograd/gradcheck.hpp"
-#include "conv/conv_cases.hpp"
+#include "kernels/conv/conv_cases.hpp"
+#include "support/inputs.hpp"
 
 using namespace physcnn;
 namespace ag = physcnn::autograd;
 
 namespace {
-ag::Var random_input(const Shape& s, uint64_t seed) {
-  Rng rng(seed);
-  return ag::Var(Tensor::uniform(s, -1.0, 1.0, rng, DType::F64), true);
-}
+using physcnn::test::random_var;
 }  // namespace
 
 TEST(ConvGradcheck, EveryTableRow) {
   int rows = 0;
   for (const test::ConvCase& c : test::conv_cases()) {
     SCOPED_TRACE(c.str());
-    std::vector<ag::Var> in{random_input(c.input_shape(), 11), random_input(c.weight_shape(), 12)};
-    if (c.bias) in.push_back(random_input(c.bias_shape(), 13));
+    std::vector<ag::Var> in{random_var(c.input_shape(), 11, DType::F64, true),
+                            random_var(c.weight_shape(), 12, DType::F64, true)};
+    if (c.bias) in.push_back(random_var(c.bias_shape(), 13, DType::F64, true));
     const auto f = [&c](const std::vector<ag::Var>& v) {
       return c.run(v[0], v[1], v.size() > 2 ? v[2] : ag::Var());
     };

@@ -1,9 +1,9 @@
 // The rows of the convolution test table; keep in step with ROWS in tools/ref/conv_ref.py.
-#include "conv/conv_cases.hpp"
+#include "kernels/conv/conv_cases.hpp"
 
 #include <sstream>
 
-#include "conv/conv_workload_layers.hpp"
+#include "kernels/conv/conv_workload_layers.hpp"
 
 namespace physcnn::test {
 

@@ -5,8 +5,8 @@
 
 #include <iostream>
 
-#include "conv/conv_cases.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/conv/conv_cases.hpp"
 #include "support/fixture.hpp"
 
 using namespace physcnn;

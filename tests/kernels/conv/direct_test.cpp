@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "conv/conv_check.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/conv/conv_check.hpp"
 #include "kernels/conv_dispatch.hpp"
 
 using namespace physcnn;

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "buffers.hpp"
-#include "conv/conv_check.hpp"
-#include "conv/conv_workload_layers.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/conv/conv_check.hpp"
+#include "kernels/conv/conv_workload_layers.hpp"
 #include "kernels/conv_dispatch.hpp"
 #include "tensor/ops.hpp"
 

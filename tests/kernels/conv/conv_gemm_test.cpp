@@ -7,8 +7,8 @@
 #include <cmath>
 #include <vector>
 
-#include "conv/conv_check.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/conv/conv_check.hpp"
 #include "kernels/conv_dispatch.hpp"
 
 using namespace physcnn;
