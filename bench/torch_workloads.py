@@ -1,4 +1,4 @@
-"""The benchmark workloads W1-W5 of design.md in PyTorch, measured exactly as physcnn's runner
+"""The benchmark workloads W1-W5 (bench/README.md) in PyTorch, measured exactly as physcnn's runner
 (src/cli/bench_workloads.cpp): same models layer for layer, same batches, optimizers, warm-up,
 calibration and repetitions. Prints one JSON document in the layout of `physcnn bench --json`.
 

@@ -1,4 +1,4 @@
-# Fails when a file under src/ includes a header from a folder it may not use (design.md).
+# Fails when a file under src/ includes a header from a folder it may not use (docs/architecture.md).
 # Run as: cmake -DSRC=<src dir> -P check_layers.cmake
 set(allowed_core "core")
 set(allowed_tensor "core;tensor")
@@ -52,6 +52,6 @@ foreach(f ${files})
 endforeach()
 if(bad)
   list(JOIN bad "\n  " msg)
-  message(FATAL_ERROR "include direction violated (see ../shared/design.md):\n  ${msg}")
+  message(FATAL_ERROR "include direction violated (see docs/architecture.md):\n  ${msg}")
 endif()
 message(STATUS "include direction ok (${CMAKE_ARGC} args)")

@@ -17,7 +17,7 @@
 namespace physcnn::bench {
 
 const char* const kBenchDescription =
-    "Measure the benchmark workloads of design.md on random float32 data:\n"
+    "Measure the benchmark workloads W1-W5 (bench/README.md) on random float32 data:\n"
     "  w1 lenet5 1x28x28 (SGD momentum)   w2 fmnist_bn 1x28x28 (Adam)\n"
     "  w3 ising_cnn 1x32x32 +-1 spins (SGD momentum)\n"
     "  w4 unet_small 1x64x64, per-pixel cross-entropy (Adam)   w5 tinyvgg 3x64x64 (SGD)\n"

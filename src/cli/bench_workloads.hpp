@@ -1,4 +1,4 @@
-// The benchmark workloads W1-W5 of design.md and the runner that measures them (training and
+// The benchmark workloads W1-W5 (bench/README.md) and the runner that measures them (training and
 // inference images/s, batch-1 latency, peak memory, GFLOP/s). Shared by `physcnn bench` and
 // bench/run_bench; bench/torch_workloads.py measures PyTorch with the same procedure.
 #pragma once

@@ -14,7 +14,7 @@
 
 namespace physcnn::nn {
 
-// The padding_mode enum, spelled as design.md's examples: Padding::Circular.
+// The padding_mode enum, spelled as in PyTorch: Padding::Circular.
 using Padding = PadMode;
 
 // An extent given as one int (both dimensions) or {h, w}.

@@ -1,4 +1,4 @@
-// The model zoo: the benchmark workloads W1-W5 of design.md plus VGG-small and ResNet-small.
+// The model zoo: the benchmark workloads W1-W5 (bench/README.md) plus VGG-small and ResNet-small.
 // Module names match tools/ref/model_ref.py (PyTorch), so state_dicts transfer by key.
 // Every builder takes a seed; the same seed builds the same initial weights.
 #pragma once
