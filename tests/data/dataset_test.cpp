@@ -14,7 +14,7 @@
 
 using namespace physcnn;
 using namespace physcnn::data;
-using physcnn::test::PipelineScratch;
+using physcnn::test::ScratchDir;
 using physcnn::test::throws_with;
 
 namespace {
@@ -85,7 +85,7 @@ TEST(Dataset, ArrayConversionAndTargets) {
 }
 
 TEST(Dataset, FilesNpzHdf5Npy) {
-  PipelineScratch dir;
+  ScratchDir dir;
   write_npz(dir.file("ising.npz"), {{"spins", spins()}, {"label", phase_labels()}});
   const auto npz = open_npz(dir.file("ising.npz"), "spins", "label");
   EXPECT_EQ(npz->size(), 5);
@@ -122,7 +122,7 @@ TEST(Dataset, FilesNpzHdf5Npy) {
 }
 
 TEST(Dataset, PngFolder) {
-  PipelineScratch dir;
+  ScratchDir dir;
   std::filesystem::create_directories(dir.file("root/ordered"));
   std::filesystem::create_directories(dir.file("root/disordered"));
   for (int i = 0; i < 3; ++i) {

@@ -1,9 +1,10 @@
-// Helpers for the data-pipeline tests: scratch directories, exact tensor comparison, the
-// periodic Ising energy, and datasets that are slow or fail on purpose.
+// Helpers for the data-pipeline tests (scratch directories: support/scratch_dir.hpp): exact
+// tensor comparison, the periodic Ising energy, and datasets that are slow or fail on purpose.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include "support/scratch_dir.hpp"
 #include "support/throws.hpp"
 
 #include <chrono>
@@ -15,22 +16,6 @@
 #include "data/dataset.hpp"
 
 namespace physcnn::test {
-
-class PipelineScratch {
- public:
-  PipelineScratch() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::path(::testing::TempDir()) /
-            (std::string("physcnn_pipeline_") + info->test_suite_name() + "_" + info->name());
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~PipelineScratch() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline bool same_values(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() && a.to_vector() == b.to_vector();

@@ -103,6 +103,16 @@ size_t GzipReader::read(uint8_t* dst, size_t n) {
   return got;
 }
 
+namespace {
+// Ends the inflate state and throws the corruption error with zlib's message.
+[[noreturn]] void throw_corrupt(z_stream& z, int rc, const std::string& source, size_t out_pos) {
+  const std::string m = zmsg(z, rc);
+  inflateEnd(&z);
+  throw IoError(source + ": corrupt deflate stream (" + m + ") after " + std::to_string(out_pos) +
+                " decompressed bytes");
+}
+}  // namespace
+
 void check_deflate_ratio(uint64_t compressed, uint64_t size, const std::string& source) {
   PHYSCNN_CHECK(size <= compressed * kMaxDeflateRatio + 1024, IoError, source,
                 ": declared uncompressed size ", size, " cannot come from ", compressed,
@@ -142,12 +152,7 @@ std::vector<uint8_t> inflate_raw(std::span<const uint8_t> compressed, uint64_t s
                     std::to_string(compressed.size()) + " bytes, " + std::to_string(out_pos) +
                     " of " + std::to_string(size) + " bytes decompressed");
     }
-    if (rc != Z_OK) {
-      const std::string m = zmsg(z, rc);
-      inflateEnd(&z);
-      throw IoError(source + ": corrupt deflate stream (" + m + ") after " +
-                    std::to_string(out_pos) + " decompressed bytes");
-    }
+    if (rc != Z_OK) throw_corrupt(z, rc, source, out_pos);
   }
   inflateEnd(&z);
   PHYSCNN_CHECK(out_pos == size, IoError, source, ": deflate stream ends after ", out_pos,
@@ -171,12 +176,7 @@ std::vector<uint8_t> inflate_raw_prefix(std::span<const uint8_t> compressed, siz
     in_pos += in_before - z.avail_in;
     out_pos += out_before - z.avail_out;
     if (rc == Z_STREAM_END || rc == Z_BUF_ERROR) break;  // ended, or the input ran out
-    if (rc != Z_OK) {
-      const std::string m = zmsg(z, rc);
-      inflateEnd(&z);
-      throw IoError(source + ": corrupt deflate stream (" + m + ") after " +
-                    std::to_string(out_pos) + " decompressed bytes");
-    }
+    if (rc != Z_OK) throw_corrupt(z, rc, source, out_pos);
   }
   inflateEnd(&z);
   out.resize(out_pos);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/scratch_dir.hpp"
 #include "support/throws.hpp"
 
 #include <filesystem>
@@ -18,32 +19,6 @@ namespace physcnn::test {
 inline std::string format_fixture(const std::string& name) {
   return std::string(PHYSCNN_SOURCE_DIR) + "/tests/fixtures/formats/" + name;
 }
-
-// A fresh directory under the gtest temp dir, removed at the end of the test.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::path(::testing::TempDir()) /
-            (std::string("physcnn_formats_") + info->test_suite_name() + "_" + info->name());
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
-  // Only the listed names may be present: writers must not leave temp files behind.
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(path_))
-      out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
