@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/stop_signal.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 
@@ -28,6 +29,7 @@ void print_error(const char* kind, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  physcnn::cli::route_stop_signals();  // before any thread exists (cli/stop_signal.hpp)
   CLI::App app{
       "physcnn: convolutional neural networks on physics data.\n"
       "Run `physcnn ising` for the Ising phase-transition study (no data needed)."};
