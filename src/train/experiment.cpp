@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -135,6 +136,15 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   io::check_keys(root, kTopKeys, top);
   read(get_string(root, "name", top), e.name);
   if (e.name.empty()) e.name = fs::path(source_name).stem().string();
+  // The name becomes the default run folder runs/<name>: a plain file name, so that a file
+  // from elsewhere cannot place its run outside runs/ ("../../x") or in an odd name.
+  const bool plain_name = !e.name.empty() && e.name.size() <= 255 && e.name != "." &&
+                          e.name != ".." && std::none_of(e.name.begin(), e.name.end(), [](char c) {
+                            return c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                          });
+  PHYSCNN_CHECK_ARG(plain_name, source_name, ": name '", e.name,
+                    "' must be a plain file name (no '/', control characters, '.' or '..'; "
+                    "at most 255 bytes): it names the run folder runs/<name>");
   e.model = io::require_string(root, "model", top);
   if (e.model.size() > 5 && e.model.substr(e.model.size() - 5) == ".toml") {
     e.model_is_file = true;
@@ -157,6 +167,10 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   PHYSCNN_CHECK_ARG(e.batch_size >= 1, source_name, ": batch_size must be >= 1, got ",
                     e.batch_size);
   PHYSCNN_CHECK_ARG(e.threads >= 0, source_name, ": threads must be >= 0, got ", e.threads);
+  PHYSCNN_CHECK_ARG(std::isfinite(e.clip_grad_norm) && e.clip_grad_norm >= 0, source_name,
+                    ": clip_grad_norm must be a finite number >= 0 (0: off), got ",
+                    e.clip_grad_norm);
+  PHYSCNN_CHECK_ARG(e.top_k >= 1, source_name, ": top_k must be >= 1, got ", e.top_k);
 
   // [data]
   {

@@ -120,6 +120,27 @@ TEST(Experiment, BadTypesAndValues) {
                                  {"e.toml:2"});
 }
 
+// Issue 18, items 8 and 9: a name that would put the run folder elsewhere, and numbers that
+// are not numbers, are refused with the field named.
+TEST(Experiment, NamesThatEscapeAndNonFiniteNumbersAreRefused) {
+  for (const char* name : {"../../../escaped", "a/b", "..", "bad\\u001bname"}) {
+    const std::string text = std::string("model = \"lenet5\"\nname = \"") + name + "\"\n";
+    test::expect_error<UsageError>([&] { parse_experiment(text, "e.toml", "/d"); },
+                                   {"e.toml", "plain file name", "runs/<name>"});
+  }
+  EXPECT_EQ(parse_experiment(kGood, "e.toml", "/d", {{"name", "ok-run_1"}}).name, "ok-run_1");
+  for (const char* v : {"nan", "-1.0", "inf"})
+    test::expect_error<UsageError>(
+        [&] {
+          parse_experiment(std::string("model = \"lenet5\"\nclip_grad_norm = ") + v + "\n",
+                           "e.toml", "/d");
+        },
+        {"e.toml", "clip_grad_norm must be a finite number >= 0"});
+  test::expect_error<UsageError>(
+      [] { parse_experiment("model = \"lenet5\"\ntop_k = -1\n", "e.toml", "/d"); },
+      {"top_k must be >= 1, got -1"});
+}
+
 TEST(Experiment, TestFractionOnlyCountsWithoutATestFile) {
   const std::string files =
       "model = \"lenet5\"\n[data]\nformat = \"idx\"\ntrain_x = \"a\"\ntrain_y = \"b\"\n"
