@@ -174,6 +174,10 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
 
   // [data]
   {
+    // Required: without it the key errors below would have no file to name.
+    PHYSCNN_CHECK_ARG(root.get("data") != nullptr, source_name,
+                      ": missing the [data] table (format and files of the data set; "
+                      "docs/training.md)");
     const toml::table& t = section(root, "data");
     const std::string ctx = "[data]";
     io::check_keys(t, kDataKeys, ctx);

@@ -139,6 +139,9 @@ TEST(Experiment, NamesThatEscapeAndNonFiniteNumbersAreRefused) {
   test::expect_error<UsageError>(
       [] { parse_experiment("model = \"lenet5\"\ntop_k = -1\n", "e.toml", "/d"); },
       {"top_k must be >= 1, got -1"});
+  // Issue 18, item 10: the missing table's error names the file (was "<toml>: [data]: ...").
+  test::expect_error<UsageError>([] { parse_experiment("model = \"lenet5\"\n", "e.toml", "/d"); },
+                                 {"e.toml: missing the [data] table"});
 }
 
 TEST(Experiment, TestFractionOnlyCountsWithoutATestFile) {
