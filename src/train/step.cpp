@@ -1,5 +1,5 @@
-// Micro-batched training steps: the allow-list and probe that decide whether a model may run in
-// chunks, the cache-sized chunk, and the chunked forward/backward with its loss shares.
+// Micro-batched training steps: the layers' own batch_coupling() and a probe decide whether a model
+// may run in chunks, the cache-sized chunk, and the chunked forward/backward with its loss shares.
 #include "train/step.hpp"
 
 #include <unistd.h>
@@ -17,7 +17,6 @@
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
-#include "kernels/backend.hpp"
 #include "tensor/ops.hpp"
 
 namespace physcnn::train {
@@ -142,7 +141,7 @@ int64_t g_microbatch_chunk = StepOptions::kAuto;
 std::mutex g_cache_mutex;
 std::vector<CacheEntry> g_cache;  // a handful of (model, shape) pairs per process
 
-// The allow-list verdict over a model and its modules, and whether a layer draws random numbers
+// Every module's batch_coupling() verdict over a model, and whether a layer draws random numbers
 // in its current mode (a training Dropout: its one generator must not be shared by threads).
 struct ModelScan {
   std::string refusal;

@@ -84,8 +84,9 @@ Tensor forward_chunked(nn::Module& model, const Tensor& inputs, const StepOption
 
 // Why `model`, in its current train/eval modes, may not run a training step in chunks (a layer
 // that couples the samples of a batch, such as BatchNorm in training, or a layer this check
-// does not know), or "" when it may. An allow-list of layer kinds; options that could couple
-// samples (Flatten's, Softmax's or Concat's dimension) are checked by chunk_plan's probe.
+// does not vouch for itself), or "" when it may: each layer's Module::batch_coupling(); options
+// that could couple samples (Flatten's, Softmax's or Concat's dimension) are checked by
+// chunk_plan's probe.
 std::string microbatch_refusal(nn::Module& model);
 
 // What the chunking of one model and input shape is based on: a probe forward (evaluation mode,
