@@ -20,7 +20,7 @@ Run add_export(CLI::App& app) {
       "`physcnn export --model M --weights W --onnx model.onnx` (docs/onnx.md).");
   struct Args {
     std::string run, model, weights, onnx;
-    bool fold_bn = false, quiet = false;
+    bool fold_bn = false, untrained = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("run", a->run, "a run folder of `physcnn train`");
@@ -29,6 +29,8 @@ Run add_export(CLI::App& app) {
   cmd->add_option("--onnx", a->onnx, "the ONNX file to write")->required();
   cmd->add_flag("--fold-bn", a->fold_bn,
                 "fold batch norms into the convolutions before them (one Conv node)");
+  cmd->add_flag("--untrained", a->untrained,
+                "with --model and no --weights: the model's initial weights (seed 0; benchmarks)");
   cmd->add_flag("--quiet,-q", a->quiet, "print nothing");
   return [a] {
     PHYSCNN_CHECK_ARG(fs::path(a->onnx).extension() == ".onnx", "export: --onnx ", a->onnx,
@@ -40,12 +42,12 @@ Run add_export(CLI::App& app) {
       spec = load_run_model(a->run);
       if (weights.empty()) weights = (fs::path(a->run) / "model.safetensors").string();
     } else {
-      PHYSCNN_CHECK_ARG(!a->model.empty() && !weights.empty(),
-                        "export: give a run folder, or --model and --weights");
+      PHYSCNN_CHECK_ARG(!a->model.empty() && (!weights.empty() || a->untrained),
+                        "export: give a run folder, or --model and --weights (or --untrained)");
       spec = load_model_spec(a->model, 0);
     }
     spec.model->build(spec.input);
-    const auto stats = train::load_model(weights, *spec.model);
+    const auto stats = weights.empty() ? std::nullopt : train::load_model(weights, *spec.model);
     onnx_export::Options options{.fold_batch_norm = a->fold_bn, .producer_version = "physcnn"};
     if (stats) {
       options.mean = stats->mean;
