@@ -204,6 +204,13 @@ std::vector<OnnxCase> onnx_cases() {
                 relu()}),
            nullptr, relu())}),
        Shape{3, 5, 5}});
+  c.push_back({"normalised_input",
+               seq({make<Conv2d>(Conv2dOptions{.in = 2, .out = 3, .kernel = 3}, 27)}),
+               Shape{2, 5, 5},
+               false,
+               "",
+               {0.5, -1.0},
+               {2.0, 0.25}});
   c.push_back({"w1_lenet5", models::lenet5(31), Shape{1, 28, 28}});
   c.push_back({"w2_fmnist_bn", models::fmnist_bn(32), Shape{1, 28, 28}});
   c.push_back({"w3_ising_cnn", models::ising_cnn(33), Shape{1, 16, 16}});

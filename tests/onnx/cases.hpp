@@ -18,6 +18,8 @@ struct OnnxCase {
   bool fold_batch_norm = false;
   // Why OpenCV 4.6's dnn cannot run this case (docs/onnx.md), or "" when it must match.
   std::string opencv_skip;
+  // Input normalisation exported in front of the model (a run's statistics), or none.
+  std::vector<double> mean, std;
 };
 
 std::vector<OnnxCase> onnx_cases();

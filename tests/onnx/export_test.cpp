@@ -79,6 +79,19 @@ TEST(OnnxExport, FoldingRemovesBatchNormalizationNodes) {
   }
 }
 
+TEST(OnnxExport, NormalisationStatisticsMustFitTheChannels) {
+  nn::Sequential m{std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 2, .out = 1, .kernel = 1})};
+  ::onnx::ModelProto proto;
+  auto r = onnx_export::build_model(m, Shape{2, 3, 3}, {.mean = {0, 1}, .std = {1, 2}}, proto);
+  EXPECT_EQ(r.ops["Sub"], 1);
+  EXPECT_EQ(r.ops["Div"], 1);
+  test::expect_error<UsageError>(
+      [&] {
+        onnx_export::build_model(m, Shape{2, 3, 3}, {.mean = {0}, .std = {1}}, proto);
+      },
+      {"statistics for 1 channels", "[2,3,3]", "has 2"});
+}
+
 TEST(OnnxExport, WritesAFileThatParsesBack) {
   test::ScratchDir dir;
   auto m = nn::models::lenet5(1);

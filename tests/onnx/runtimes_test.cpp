@@ -7,13 +7,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+
+#include <unistd.h>
 
 #include "autograd/var.hpp"
 #include "data/formats/array.hpp"
 #include "data/formats/npy.hpp"
 #include "onnx/cases.hpp"
 #include "onnx/export.hpp"
-#include "support/scratch_dir.hpp"
+#include "tensor/ops.hpp"
 
 namespace physcnn {
 namespace {
@@ -29,13 +32,18 @@ void write_cases(const fs::path& dir) {
     const fs::path d = dir / c.name;
     fs::create_directories(d);
     onnx_export::export_onnx(*c.model, c.input, (d / "model.onnx").string(),
-                             {.fold_batch_norm = c.fold_batch_norm});
+                             {.fold_batch_norm = c.fold_batch_norm, .mean = c.mean, .std = c.std});
     std::vector<int64_t> dims{3};
     for (int64_t s : c.input) dims.push_back(s);
     const Tensor x = Tensor::normal(Shape(dims), 0.0, 1.0, rng);
     c.model->eval();
     autograd::NoGradGuard no_grad;
-    const Tensor y = (*c.model)(autograd::Var(x)).value().contiguous();
+    Tensor xn = x.clone();  // what physcnn's data loader feeds the model behind the statistics
+    for (size_t ch = 0; ch < c.mean.size(); ++ch) {
+      Tensor plane = xn.select(1, int64_t(ch));
+      plane.copy_(mul(add(plane, -c.mean[ch]), 1.0 / c.std[ch]));
+    }
+    const Tensor y = (*c.model)(autograd::Var(xn)).value().contiguous();
     data::write_npy((d / "x.npy").string(), data::Array::from_tensor(x));
     data::write_npy((d / "y.npy").string(), data::Array::from_tensor(y));
     list << c.name << '\t' << c.opencv_skip << '\n';
@@ -50,21 +58,31 @@ int run(const std::string& command) {
 
 const std::string kSource = PHYSCNN_SOURCE_DIR;
 
-TEST(OnnxRuntimes, OnnxRuntimeMatchesPhyscnn) {
+// The cases are written once per process (both runtimes when the binary runs whole).
+class OnnxRuntimes : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // One folder per process: ctest runs each test in its own process, maybe at the same time.
+    dir_ = fs::path(::testing::TempDir()) / ("physcnn_onnx_runtimes_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    write_cases(dir_);
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static fs::path dir_;
+};
+fs::path OnnxRuntimes::dir_;
+
+TEST_F(OnnxRuntimes, OnnxRuntimeMatchesPhyscnn) {
   const fs::path ort = fs::path(kSource) / "tools/onnxruntime/node_modules/onnxruntime-node";
   ASSERT_TRUE(fs::exists(ort)) << ort
                                << " is missing: run scripts/setup.sh (it runs `npm ci "
                                   "--ignore-scripts` in tools/onnxruntime)";
-  test::ScratchDir dir;
-  write_cases(dir.path());
-  EXPECT_EQ(run("node " + kSource + "/tools/onnxruntime/check.js " + dir.path().string()), 0);
+  EXPECT_EQ(run("node " + kSource + "/tools/onnxruntime/check.js " + dir_.string()), 0);
 }
 
-TEST(OnnxRuntimes, OpenCvDnnMatchesPhyscnn) {
-  test::ScratchDir dir;
-  write_cases(dir.path());
-  EXPECT_EQ(
-      run("/usr/bin/python3 " + kSource + "/tools/onnx/check_opencv.py " + dir.path().string()), 0);
+TEST_F(OnnxRuntimes, OpenCvDnnMatchesPhyscnn) {
+  EXPECT_EQ(run("/usr/bin/python3 " + kSource + "/tools/onnx/check_opencv.py " + dir_.string()), 0);
 }
 
 }  // namespace
