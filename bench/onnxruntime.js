@@ -80,7 +80,8 @@ async function main() {
   }
   const f = (v, d = 0) => v.toFixed(d);
   console.log(`physcnn vs ONNX Runtime ${ort.env.versions.common}, ${THREADS} threads each, ` +
-    `medians of ${args.reps} repetitions (${os.cpus()[0].model})\n`);
+    `medians of ${args.reps} repetitions (${os.cpus()[0].model}, ${os.cpus().length} cores, ` +
+    `load average ${os.loadavg()[0].toFixed(1)} at the end)\n`);
   console.log('| workload | img/s b32 physcnn | ORT | ratio | img/s b128 physcnn | ORT | ratio | ' +
     'latency b1 ms physcnn | ORT | ratio (ORT/physcnn) |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
