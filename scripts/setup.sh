@@ -13,7 +13,10 @@ packages=(
   chromium
   python3-torch python3-numpy
   dataset-fashion-mnist
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-opencv nodejs
 )
+# npm for ONNX Runtime (tools/onnxruntime); a node that brings its own npm needs no Debian npm.
+if ! command -v npm >/dev/null; then packages+=(npm); fi
 if [[ "${PHYSCNN_SETUP_EXTRA:-}" != "" ]]; then
   read -r -a extra <<<"$PHYSCNN_SETUP_EXTRA"
   packages+=("${extra[@]}")
@@ -25,7 +28,17 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# ONNX Runtime's CPU build from the npm registry, pinned by tools/onnxruntime/package-lock.json
+# (its install script would download extras from elsewhere: --ignore-scripts).
+install_onnxruntime() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tools/onnxruntime"
+  if [[ ! -d "$dir/node_modules/onnxruntime-node" ]]; then
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund >&2)
+  fi
+}
 if [[ ${#missing[@]} -eq 0 ]]; then
+  install_onnxruntime
   exit 0
 fi
 echo "setup: installing ${missing[*]}" >&2
@@ -33,3 +46,4 @@ SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+install_onnxruntime

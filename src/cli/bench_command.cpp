@@ -49,13 +49,21 @@ void add_bench_options(CLI::App& cmd, BenchArgs& a) {
                "tiny settings for smoke tests: 3 repetitions of 1 step, 1 warm-up step");
   cmd.add_flag("--profile", a.profile,
                "also print each module's forward/backward CPU time inside the training step");
+  cmd.add_flag("--infer-only", a.infer_only, "only the inference figures (no training series)");
+  cmd.add_option("--infer-batch", a.infer_batch,
+                 "inference batch instead of the workload's (256; w4: 32)")
+      ->check(CLI::PositiveNumber);
   cmd.add_flag("--explain", a.explain,
                "also print which convolution implementation ran each pass of each conv layer");
 }
 
 int run_bench_command(const BenchArgs& a) {
   if (a.threads > 0) set_num_threads(a.threads);
-  const auto list = parse_workloads(a.workloads);
+  auto list = parse_workloads(a.workloads);
+  for (auto& w : list) {
+    if (a.infer_only) w.train_batches.clear();
+    if (a.infer_batch > 0) w.infer_batch = a.infer_batch;
+  }
   BenchOptions o =
       a.quick ? quick_options()
               : BenchOptions{.reps = a.reps, .warmup = a.warmup, .min_rep_seconds = a.min_time};

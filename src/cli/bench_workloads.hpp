@@ -120,6 +120,10 @@ struct BenchArgs {
   bool quick = false;
   bool profile = false;
   bool explain = false;
+  // Inference only (no training series), at this batch instead of the workload's (0: its own);
+  // bench/onnxruntime compares these figures with ONNX Runtime's.
+  bool infer_only = false;
+  int64_t infer_batch = 0;
 };
 void add_bench_options(CLI::App& cmd, BenchArgs& args);
 int run_bench_command(const BenchArgs& args);

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   // Looking at what a network learned: run report, single pictures, invariance probe.
   for (auto add : {physcnn::cli::add_report, physcnn::cli::add_show, physcnn::cli::add_probe})
     runs.push_back(add(app));
+  runs.push_back(physcnn::cli::add_export(app));  // ONNX
   runs.push_back(physcnn::cli::add_layers(app));  // the keys of model-file layer types
   try {
     app.parse(argc, argv);

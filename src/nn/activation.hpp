@@ -13,6 +13,7 @@ class ReLU : public Module {
  public:
   Var forward(const Var& x) override { return autograd::relu(x); }
   std::string type_name() const override { return "ReLU"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   static LayerSpec spec();
 };
@@ -25,6 +26,7 @@ class LeakyReLU : public Module {
   explicit LeakyReLU(const LeakyReLUOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override { return autograd::leaky_relu(x, o_.negative_slope); }
   std::string type_name() const override { return "LeakyReLU"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -41,6 +43,7 @@ class ELU : public Module {
   explicit ELU(const ELUOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override { return autograd::elu(x, o_.alpha); }
   std::string type_name() const override { return "ELU"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -57,6 +60,7 @@ class GELU : public Module {
   explicit GELU(const GELUOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override { return autograd::gelu(x, o_.approximate); }
   std::string type_name() const override { return "GELU"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -69,6 +73,7 @@ class Sigmoid : public Module {
  public:
   Var forward(const Var& x) override { return autograd::sigmoid(x); }
   std::string type_name() const override { return "Sigmoid"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   static LayerSpec spec();
 };
@@ -77,6 +82,7 @@ class Tanh : public Module {
  public:
   Var forward(const Var& x) override { return autograd::tanh(x); }
   std::string type_name() const override { return "Tanh"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   static LayerSpec spec();
 };
@@ -89,6 +95,7 @@ class Softmax : public Module {
   explicit Softmax(const SoftmaxOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Softmax"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -101,6 +108,7 @@ class LogSoftmax : public Module {
   explicit LogSoftmax(const SoftmaxOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override;
   std::string type_name() const override { return "LogSoftmax"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -117,6 +125,7 @@ class Flatten : public Module {
   explicit Flatten(const FlattenOptions& o = {}) : o_(o) {}
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Flatten"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -129,6 +138,7 @@ class Identity : public Module {
  public:
   Var forward(const Var& x) override { return x; }
   std::string type_name() const override { return "Identity"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   static LayerSpec spec();
 };

@@ -45,6 +45,7 @@ class Sequential : public Module {
 
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Sequential"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
 };
 
@@ -55,6 +56,7 @@ class Residual : public Module {
   explicit Residual(ModulePtr body, ModulePtr shortcut = nullptr, ModulePtr post = nullptr);
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Residual"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
 
  private:
@@ -68,6 +70,7 @@ class Concat : public Module {
   explicit Concat(const std::vector<ModulePtr>& branches, int64_t dim = 1);
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Concat"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
 
  private:

@@ -65,6 +65,10 @@ class Conv2d : public Module {
   explicit Conv2d(const Conv2dOptions& o, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Conv2d"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
+  // A following evaluation-mode batch norm folds into the weights (GraphSink::fold_batch_norm).
+  bool export_absorbs(const Module& next) const override;
+  std::string export_graph_folded(GraphSink& g, const ExportValue& x, const Module& next) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -102,6 +106,10 @@ class Conv1d : public Module {
   explicit Conv1d(const Conv1dOptions& o, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Conv1d"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
+  // A following evaluation-mode batch norm folds into the weights (GraphSink::fold_batch_norm).
+  bool export_absorbs(const Module& next) const override;
+  std::string export_graph_folded(GraphSink& g, const ExportValue& x, const Module& next) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -135,6 +143,7 @@ class ConvTranspose2d : public Module {
   explicit ConvTranspose2d(const ConvTranspose2dOptions& o, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "ConvTranspose2d"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -168,6 +177,7 @@ class DepthwiseSeparableConv2d : public Module {
                                     Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "DepthwiseSeparableConv2d"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();

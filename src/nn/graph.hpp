@@ -45,6 +45,7 @@ class Graph : public Module {
 
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Graph"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
 
  private:

@@ -23,6 +23,7 @@ class Linear : public Module {
   explicit Linear(const LinearOptions& o, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Linear"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
@@ -54,6 +55,11 @@ class BatchNorm : public Module {
   Var forward(const Var& x) override;
   // Batch statistics (training, or no running statistics tracked) couple the samples.
   std::string batch_coupling() const override;
+  // BatchNormalization with the running statistics; refused without them.
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
+  // The evaluation-mode per-channel y = scale * x + shift (float64), for folding into a
+  // convolution; UsageError naming the layer when no running statistics are tracked.
+  std::pair<Tensor, Tensor> eval_scale_shift() const;
   // forward runs autograd::batch_norm_relu inside call_with_relu().
   bool fuses_with_following_relu() const override { return true; }
   LayerArgs layer_args() const override;
@@ -99,6 +105,7 @@ class Dropout : public Module {
   explicit Dropout(const DropoutOptions& o = {}, Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Dropout"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   // Masks are drawn per element, so samples stay independent (their masks differ by position).
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
@@ -150,6 +157,7 @@ class Pool2d : public Module {
   std::string type_name() const override {
     return kind_ == PoolKind::Max ? "MaxPool2d" : "AvgPool2d";
   }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
 
@@ -178,6 +186,7 @@ class Pool1d : public Module {
   std::string type_name() const override {
     return kind_ == PoolKind::Max ? "MaxPool1d" : "AvgPool1d";
   }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
 
@@ -203,6 +212,7 @@ class GlobalAvgPool2d : public Module {
  public:
   Var forward(const Var& x) override;
   std::string type_name() const override { return "GlobalAvgPool2d"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   static LayerSpec spec();
 };
@@ -210,6 +220,7 @@ class GlobalMaxPool2d : public Module {
  public:
   Var forward(const Var& x) override;
   std::string type_name() const override { return "GlobalMaxPool2d"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   static LayerSpec spec();
 };
@@ -227,6 +238,7 @@ class Upsample : public Module {
   explicit Upsample(const UpsampleOptions& o = {});
   Var forward(const Var& x) override;
   std::string type_name() const override { return "Upsample"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();

@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/shape.hpp"
+#include "nn/export.hpp"
 #include "nn/layer_keys.hpp"
 #include "nn/summary.hpp"
 #include "tensor/tensor.hpp"
@@ -75,6 +76,9 @@ Rng default_init_rng();
 //     LayerArgs layer_args() const override;
 //     // The model-file type, keys, builder and a small example (nn/registry.hpp).
 //     static LayerSpec spec();
+//     // The operators that compute it in an exported graph (nn/export.hpp, ONNX); the default
+//     // refuses, naming the layer.
+//     std::string export_graph(GraphSink& g, const ExportValue& x) override;
 //   };
 // ---------------------------------------------------------------------------------------------
 
@@ -132,6 +136,19 @@ class Module : public std::enable_shared_from_this<Module> {
   // The layer's model-file keys and their current values; empty for modules that a model file
   // cannot name (containers, zoo models).
   virtual LayerArgs layer_args() const { return {}; }
+  // Appends the operators that compute this module on `x` to an exported graph (nn/export.hpp)
+  // and returns the name of the value they produce. Runs in evaluation mode. The default refuses
+  // with a UsageError naming the layer; nn/export_*.cpp hold the layers' versions.
+  virtual std::string export_graph(GraphSink& g, const ExportValue& x);
+  // export_graph with the output's shape (one forward on zeros of x.shape, no_grad).
+  ExportValue export_value(GraphSink& g, const ExportValue& x);
+  // Whether export_graph_folded can absorb `next` into its own operator (a convolution followed
+  // by an evaluation-mode batch norm); containers ask when g.fold_batch_norm is set.
+  virtual bool export_absorbs(const Module& next) const {
+    (void)next;
+    return false;
+  }
+  virtual std::string export_graph_folded(GraphSink& g, const ExportValue& x, const Module& next);
 
   // --- mode ------------------------------------------------------------------------------
   void train(bool on = true);

@@ -27,6 +27,16 @@ case $case_name in
     grep -q "must end in .npz" "$tmp/err" || fail "bad --out names the allowed endings"
     expect_exit 2 "$bin" generate ising --L 8 --temps 3:1:4 --out "$tmp/x.npz"
     ;;
+  export)
+    # ONNX export (docs/onnx.md): a zoo model with initial weights, and the refusals.
+    expect_exit 0 "$bin" export --model lenet5 --untrained --onnx "$tmp/l.onnx"
+    [[ -s "$tmp/l.onnx" ]] || fail "export writes the .onnx file"
+    grep -q "checked" "$tmp/err" || fail "export says the file passed the checker"
+    expect_exit 2 "$bin" export --model lenet5 --onnx "$tmp/l.onnx"
+    grep -q "weights" "$tmp/err" || fail "export without weights names --weights"
+    expect_exit 2 "$bin" export --model lenet5 --untrained --onnx "$tmp/l.txt"
+    grep -q "must end in .onnx" "$tmp/err" || fail "export refuses a non-.onnx name"
+    ;;
   summary)
     expect_exit 0 "$bin" summary tinyvgg
     for s in "(10, 62, 62)" "(10, 60, 60)" "(10, 30, 30)" "(10, 28, 28)" "(10, 26, 26)" "(10, 13, 13)" "Total params: 19,920"; do

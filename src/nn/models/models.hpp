@@ -29,6 +29,7 @@ class UNetSmall : public Module {
   UNetSmall(uint64_t seed = 0, int64_t in_channels = 1, int64_t classes = 2, int64_t base = 16);
   Var forward(const Var& x) override;
   std::string type_name() const override { return "UNetSmall"; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   // Only wires its children (each asked on its own) and skip concatenations.
   std::string batch_coupling() const override { return ""; }
 
