@@ -12,6 +12,7 @@ set(allowed_data "core;tensor;data")
 set(allowed_train "${allowed_optim};data;io;train")
 set(allowed_physics/ising "core;tensor;data;physics/ising")
 set(allowed_physics/airshower "core;tensor;data;physics/airshower")
+set(allowed_physics/tracks "core;tensor;data;physics/tracks")
 # The study driver trains networks on generated data, so it sits above train (design change:
 # physics/ising itself stays free of nn).
 set(allowed_physics/ising_study "${allowed_train};physics/ising;physics/ising_study")

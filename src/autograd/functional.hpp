@@ -142,4 +142,18 @@ Var cross_entropy(const Var& logits, const Tensor& target, const CrossEntropyArg
 Var bce_with_logits(const Var& logits, const Tensor& target, Reduction reduction = Reduction::Mean,
                     const Tensor& pos_weight = Tensor());
 
+// --- ops/segmentation_loss.cpp -----------------------------------------------------------------
+// Both take logits (N,C,d1,...) and class indices (N,d1,...) in [0, C) (no ignored pixels) and
+// return a scalar that is a mean over the samples, so a batch cut into chunks gives the same
+// loss and gradients as the whole.
+// Soft Dice per sample and class with softmax probabilities p and one-hot targets t (Milletari et
+// al. 2016, with additive smoothing): 1 - mean over (n, c) of (2 sum p t + smooth) /
+// (sum p + sum t + smooth), the sums over the pixels of sample n. A class absent from both the
+// truth and the prediction scores 1.
+Var dice_loss(const Var& logits, const Tensor& target, double smooth = 1.0);
+// Focal loss (Lin et al. 2017) without class weights: mean over the pixels of
+// -(1 - p_t)^gamma log p_t, p_t the softmax probability of the true class; gamma = 0 is the
+// cross-entropy.
+Var focal_loss(const Var& logits, const Tensor& target, int64_t gamma = 2);
+
 }  // namespace physcnn::autograd

@@ -45,7 +45,9 @@ Run add_eval(CLI::App& app) {
   cmd->add_option("--labels", a->labels, "labels file for .npy / IDX data");
   cmd->add_option("--x", a->x, "input array name in .npz/.h5 (default x)");
   cmd->add_option("--y", a->y, "label array name in .npz/.h5 (default y)");
-  cmd->add_option("--loss", a->loss, "cross_entropy, mse, bce or pixel_cross_entropy");
+  cmd->add_option("--loss", a->loss,
+                  "cross_entropy, mse, bce, pixel_cross_entropy, dice, focal, or a sum "
+                  "(\"pixel_cross_entropy + 0.5*dice\")");
   cmd->add_option("--batch-size", a->batch_size, "evaluation batch size")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--out", a->out, "write eval.json here (default: RUN/eval.json with a run)");

@@ -1,5 +1,6 @@
 // `physcnn predict`: model outputs for unlabelled inputs, written atomically as .npy (the raw
-// outputs) or .csv (index, predicted class, one column per class or output).
+// outputs) or .csv (index, predicted class, one column per class or output); for per-pixel
+// models also the masks (.npy) and PNG overlays of input, truth and prediction.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "data/formats/idx.hpp"
 #include "data/formats/npy.hpp"
 #include "data/formats/npz.hpp"
+#include "data/formats/png.hpp"
 #include "tensor/ops.hpp"
 #include "train/experiment.hpp"
 #include "train/run_dir.hpp"
@@ -61,6 +63,80 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
+// Per-pixel classes of outputs (N, C, H, W): the argmax over C, as (N, H, W).
+std::vector<uint8_t> argmax_masks(const Tensor& out) {
+  const int64_t n = out.size(0), c = out.size(1), hw = out.size(2) * out.size(3);
+  PHYSCNN_CHECK_ARG(c <= 256, "predict: masks hold at most 256 classes, the model has ", c);
+  const std::vector<double> v = out.contiguous().to_vector();
+  std::vector<uint8_t> m(size_t(n * hw));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t p = 0; p < hw; ++p) {
+      int64_t best = 0;
+      for (int64_t k = 1; k < c; ++k)
+        if (v[size_t((i * c + k) * hw + p)] > v[size_t((i * c + best) * hw + p)]) best = k;
+      m[size_t(i * hw + p)] = uint8_t(best);
+    }
+  return m;
+}
+
+// The per-pixel truth of the first n samples from the input file's array `name` (N, H*W) or
+// (N, H, W), or empty when no name is given.
+std::vector<int64_t> read_truth(const std::string& path, const std::string& name, int64_t hw) {
+  if (name.empty()) return {};
+  const std::string ext = fs::path(path).extension().string();
+  PHYSCNN_CHECK_ARG(ext == ".npz" || ext == ".h5" || ext == ".hdf5",
+                    "predict: --truth reads an array of the --input file, which must be .npz or "
+                    ".h5, got ",
+                    path);
+  const data::Array y =
+      ext == ".npz" ? data::NpzReader(path).read(name) : data::read_hdf5(path, name);
+  PHYSCNN_CHECK_SHAPE(y.shape.rank() >= 2 && y.numel() == y.shape[0] * hw, "predict: --truth ",
+                      name, " in ", path, " has shape ", y.shape.str(), "; expected (N, ", hw,
+                      ") or (N, H, W) per-pixel classes");
+  return y.to_int64();
+}
+
+// One PNG per sample: input (grey, the square root of |x| / max |x|) | truth | prediction |
+// comparison (green found, red false, blue missed; without truth the last two panels are left out),
+// each panel enlarged `zoom` times.
+void write_overlay(const std::string& path, const std::vector<double>& input, const int64_t* truth,
+                   const uint8_t* pred, int64_t h, int64_t w) {
+  static const float colours[6][3] = {{0, 0, 0},       {1, 0.25f, 0.1f}, {0.1f, 0.8f, 1},
+                                      {1, 0.9f, 0.1f}, {0.7f, 0.3f, 1},  {0.3f, 1, 0.3f}};
+  const int64_t zoom = std::max<int64_t>(1, 256 / std::max(h, w)), gap = 4;
+  const int64_t panels = truth ? 4 : 2, ph = h * zoom, pw = w * zoom;
+  const int64_t width = panels * pw + (panels - 1) * gap;
+  Tensor img = Tensor::ones(Shape{3, ph, width});
+  float* d = img.data<float>();
+  double top = 0;
+  for (double v : input) top = std::max(top, std::abs(v));
+  const auto put = [&](int64_t panel, int64_t r, int64_t c, const float rgb[3]) {
+    for (int64_t y = r * zoom; y < (r + 1) * zoom; ++y)
+      for (int64_t x = c * zoom; x < (c + 1) * zoom; ++x)
+        for (int ch = 0; ch < 3; ++ch) d[(ch * ph + y) * width + panel * (pw + gap) + x] = rgb[ch];
+  };
+  const auto colour = [&](int64_t k) { return colours[size_t(std::clamp<int64_t>(k, 0, 5))]; };
+  for (int64_t r = 0; r < h; ++r)
+    for (int64_t c = 0; c < w; ++c) {
+      const int64_t p = r * w + c;
+      // sqrt: faint hits stay visible beside the brightest.
+      const float g = top > 0 ? float(std::sqrt(std::abs(input[size_t(p)]) / top)) : 0.0f;
+      const float grey[3] = {g, g, g};
+      put(0, r, c, grey);
+      if (!truth) {
+        put(1, r, c, colour(pred[p]));
+        continue;
+      }
+      put(1, r, c, colour(truth[p]));
+      put(2, r, c, colour(pred[p]));
+      const bool t = truth[p] > 0, q = pred[p] > 0;
+      const float found[3] = {0.1f, 0.9f, 0.2f}, fake[3] = {1, 0.1f, 0.1f},
+                  missed[3] = {0.2f, 0.4f, 1}, none[3] = {0, 0, 0};
+      put(3, r, c, t && q ? found : q ? fake : t ? missed : none);
+    }
+  data::write_png(path, img);
+}
+
 }  // namespace
 
 Run add_predict(CLI::App& app) {
@@ -69,8 +145,8 @@ Run add_predict(CLI::App& app) {
       "Model outputs for inputs: `physcnn predict RUN --input X --out P.npy|P.csv`, or\n"
       "`physcnn predict --model M --weights W --input X --out P.csv`.");
   struct Args {
-    std::string run, model, weights, input, x = "x", out;
-    int64_t batch_size = 256;
+    std::string run, model, weights, input, x = "x", out, masks, overlays, truth;
+    int64_t batch_size = 256, overlay_count = 8;
     bool probabilities = false, scale_uint8 = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
@@ -85,6 +161,14 @@ Run add_predict(CLI::App& app) {
                 "softmax over the classes (dimension 1) before writing");
   cmd->add_flag("--scale-uint8", a->scale_uint8, "divide uint8 inputs by 255 (IDX always is)");
   cmd->add_option("--batch-size", a->batch_size, "batch size")->check(CLI::PositiveNumber);
+  cmd->add_option("--masks", a->masks,
+                  "per-pixel models: the argmax classes as (N, H, W) uint8 .npy");
+  cmd->add_option("--overlays", a->overlays,
+                  "per-pixel models: a folder of PNGs (input | truth | prediction | comparison)");
+  cmd->add_option("--truth", a->truth,
+                  "array of per-pixel classes in the --input file, for the overlays (e.g. y)");
+  cmd->add_option("--overlay-count", a->overlay_count, "overlays of the first K inputs (default 8)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet,-q", a->quiet, "print nothing");
   return [a] {
     const std::string ext = fs::path(a->out).extension().string();
@@ -126,6 +210,37 @@ Run add_predict(CLI::App& app) {
       out = autograd::softmax(autograd::Var(out), 1).value();
     }
     out = out.contiguous().to(DType::F32);
+    if (!a->masks.empty() || !a->overlays.empty()) {
+      PHYSCNN_CHECK_SHAPE(out.dim() == 4, "predict: --masks and --overlays need per-pixel outputs ",
+                          "(N, classes, H, W), got ", out.shape().str());
+      const int64_t n = out.size(0), h = out.size(2), w = out.size(3);
+      const std::vector<uint8_t> masks = argmax_masks(out);
+      if (!a->masks.empty()) {
+        PHYSCNN_CHECK_ARG(a->masks.ends_with(".npy"), "predict: --masks ", a->masks,
+                          " must end in .npy");
+        data::write_npy(a->masks, data::Array::from_vector(masks, Shape{n, h, w}));
+      }
+      if (!a->overlays.empty()) {
+        const std::vector<int64_t> truth = read_truth(a->input, a->truth, h * w);
+        PHYSCNN_CHECK_SHAPE(truth.empty() || int64_t(truth.size()) == n * h * w,
+                            "predict: --truth ", a->truth, " holds ", truth.size(),
+                            " values, the predictions ", n * h * w);
+        fs::create_directories(a->overlays);
+        const int64_t k = std::min(n, a->overlay_count);
+        for (int64_t i = 0; i < k; ++i) {
+          const Tensor x = set->get(i).input;
+          PHYSCNN_CHECK_SHAPE(x.numel() >= h * w, "predict: input ", x.shape().str(),
+                              " is smaller than the mask (", h, ", ", w, ")");
+          std::vector<double> first = x.contiguous().to_vector();
+          first.resize(size_t(h * w));  // the first channel
+          char name[32];
+          std::snprintf(name, sizeof name, "overlay_%04lld.png", static_cast<long long>(i));
+          write_overlay((fs::path(a->overlays) / name).string(), first,
+                        truth.empty() ? nullptr : truth.data() + i * h * w,
+                        masks.data() + i * h * w, h, w);
+        }
+      }
+    }
     if (ext == ".npy") {
       data::write_npy(a->out, data::Array::from_tensor(out));
     } else {

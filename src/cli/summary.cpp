@@ -18,7 +18,8 @@ Run add_summary(CLI::App& app) {
   auto a = std::make_shared<Args>();
   cmd->add_option("model", a->model,
                   "a zoo model (lenet5 fmnist_bn ising_cnn unet_small tinyvgg "
-                  "vgg_small resnet_small) or a model file (.toml, docs/model_files.md)")
+                  "vgg_small resnet_small mobilenet_small) or a model file (.toml, "
+                  "docs/model_files.md)")
       ->required();
   cmd->add_option("--input", a->input, "input shape C,H,W without the batch (default: the model's)")
       ->delimiter(',')

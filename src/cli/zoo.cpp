@@ -17,7 +17,8 @@ const std::vector<ZooEntry>& zoo() {
       {"unet_small", {1, 64, 64}, "W4: two-level U-Net, per-pixel classes"},
       {"tinyvgg", {3, 64, 64}, "W5: TinyVGG (CNN Explainer)"},
       {"vgg_small", {3, 32, 32}, "VGG-style, 32x32 images"},
-      {"resnet_small", {3, 32, 32}, "ResNet-14, 32x32 images"}};
+      {"resnet_small", {3, 32, 32}, "ResNet-14, 32x32 images"},
+      {"mobilenet_small", {3, 32, 32}, "MobileNet-style depthwise-separable CNN, 32x32 images"}};
   return entries;
 }
 
@@ -33,6 +34,7 @@ nn::ModulePtr make_zoo_model(const std::string& name, uint64_t seed, const ZooEn
     if (name == "tinyvgg") return m::tinyvgg(seed);
     if (name == "vgg_small") return m::vgg_small(seed);
     if (name == "resnet_small") return m::resnet_small(seed);
+    if (name == "mobilenet_small") return m::mobilenet_small(seed);
   }
   std::string names;
   std::vector<std::string> candidates;

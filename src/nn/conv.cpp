@@ -4,6 +4,9 @@
 
 #include <cmath>
 
+#include "nn/activation.hpp"
+#include "nn/layers.hpp"
+
 namespace physcnn::nn {
 
 namespace ag = physcnn::autograd;
@@ -241,10 +244,10 @@ DepthwiseSeparableConv2d::DepthwiseSeparableConv2d(const DepthwiseSeparableConv2
                                                    Rng rng)
     : o_(o), rng_(rng) {
   PHYSCNN_CHECK_ARG(o.out > 0, "DepthwiseSeparableConv2d: out channels must be > 0, got ", o.out);
-  if (o.in > 0) materialise(o.in);
+  if (o.in > 0) materialise(o.in, DType::F32);
 }
 
-void DepthwiseSeparableConv2d::materialise(int64_t in_channels) {
+void DepthwiseSeparableConv2d::materialise(int64_t in_channels, DType dtype) {
   depthwise_ = register_module(
       "depthwise", std::make_shared<Conv2d>(Conv2dOptions{.in = in_channels,
                                                           .out = in_channels,
@@ -256,21 +259,26 @@ void DepthwiseSeparableConv2d::materialise(int64_t in_channels) {
                                                           .groups = in_channels,
                                                           .bias = o_.bias},
                                             rng_.fork(0)));
+  if (o_.norm)
+    norm_ = register_module(
+        "norm", std::make_shared<BatchNorm2d>(BatchNormOptions{.features = in_channels}));
+  if (o_.activation == BetweenActivation::ReLU)
+    act_ = register_module("act", std::make_shared<ReLU>());
   pointwise_ = register_module(
       "pointwise",
       std::make_shared<Conv2d>(
           Conv2dOptions{.in = in_channels, .out = o_.out, .kernel = 1, .bias = o_.bias},
           rng_.fork(1)));
+  if (dtype != DType::F32) to(dtype);
 }
 
 Var DepthwiseSeparableConv2d::forward(const Var& x) {
   PHYSCNN_CHECK_SHAPE(x.dim() == 4, "expects a (N,C,H,W) input, got ", x.shape().str());
-  if (!depthwise_) {
-    materialise(x.size(1));
-    depthwise_->to(x.dtype());
-    pointwise_->to(x.dtype());
-  }
-  return (*pointwise_)((*depthwise_)(x));
+  if (!depthwise_) materialise(x.size(1), x.dtype());
+  Var h = (*depthwise_)(x);
+  if (norm_) h = (*norm_)(h);
+  if (act_) h = (*act_)(h);
+  return (*pointwise_)(h);
 }
 
 }  // namespace physcnn::nn

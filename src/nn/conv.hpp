@@ -158,6 +158,10 @@ class ConvTranspose2d : public Module {
   Var weight_, bias_;
 };
 
+// What runs between the depthwise and the pointwise convolution.
+enum class BetweenActivation { None, ReLU };
+const std::vector<std::pair<std::string, BetweenActivation>>& between_activation_names();
+
 struct DepthwiseSeparableConv2dOptions {
   int64_t in = 0;  // 0 = infer on the first forward
   int64_t out = 0;
@@ -167,26 +171,33 @@ struct DepthwiseSeparableConv2dOptions {
   Padding padding_mode = Padding::Zeros;
   Size2 dilation = 1;
   bool bias = true;
+  bool norm = false;  // BatchNorm2d(in) after the depthwise convolution
+  BetweenActivation activation = BetweenActivation::None;  // after it (and after the norm)
 };
 
-// Children "depthwise" (Conv2d in->in, groups = in) and "pointwise" (1x1 Conv2d in->out), as
-// MobileNet; state_dict keys depthwise.weight, pointwise.weight, ...
+// Children "depthwise" (Conv2d in->in, groups = in), optionally "norm" (BatchNorm2d) and "act"
+// (ReLU), then "pointwise" (1x1 Conv2d in->out), as MobileNet; state_dict keys
+// depthwise.weight, norm.running_mean, pointwise.weight, ... Multiply-adds per sample (the
+// children's summary rows): OH*OW*IC*KH*KW + OH*OW*IC*OC, against OH*OW*IC*KH*KW*OC for a
+// standard convolution.
 class DepthwiseSeparableConv2d : public Module {
  public:
   explicit DepthwiseSeparableConv2d(const DepthwiseSeparableConv2dOptions& o,
                                     Rng rng = default_init_rng());
   Var forward(const Var& x) override;
   std::string type_name() const override { return "DepthwiseSeparableConv2d"; }
+  // Its children are asked one by one (the norm couples the batch in training).
   std::string export_graph(GraphSink& g, const ExportValue& x) override;
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
 
  private:
-  void materialise(int64_t in_channels);
+  void materialise(int64_t in_channels, DType dtype);
   DepthwiseSeparableConv2dOptions o_;
   Rng rng_;
   std::shared_ptr<Conv2d> depthwise_, pointwise_;
+  ModulePtr norm_, act_;
 };
 
 // PyTorch's default bound for weights and biases, 1/sqrt(fan_in) (kaiming_uniform_ with a=sqrt(5)).

@@ -229,10 +229,22 @@ LayerSpec DepthwiseSeparableConv2d::spec() {
   return {
       .type = "depthwise_separable_conv2d",
       .module_type = "DepthwiseSeparableConv2d",
-      .help = "depthwise then 1x1 pointwise convolution (MobileNet); children depthwise, pointwise",
-      .keys = {in_key(), out_key(), extent_key("kernel", "kernel size", true),
-               extent_key("stride", "stride", true), padding_key(true), padding_mode_key(),
-               extent_key("dilation", "dilation", true), bias_key()},
+      .help =
+          "depthwise then 1x1 pointwise convolution (MobileNet); children depthwise, norm and "
+          "act (when asked for), pointwise",
+      .keys = {in_key(),
+               out_key(),
+               extent_key("kernel", "kernel size", true),
+               extent_key("stride", "stride", true),
+               padding_key(true),
+               padding_mode_key(),
+               extent_key("dilation", "dilation", true),
+               bias_key(),
+               bool_key("norm", "batch norm between the depthwise and the pointwise convolution"),
+               {.name = "activation",
+                .kind = KeyKind::Choice,
+                .help = "activation between them (after the norm)",
+                .choices = choice_names(between_activation_names())}},
       .build = [](const LayerArgs& args, Rng rng) -> ModulePtr {
         const ArgReader a(args, "depthwise_separable_conv2d");
         const DepthwiseSeparableConv2dOptions d;
@@ -245,10 +257,14 @@ LayerSpec DepthwiseSeparableConv2d::spec() {
                 .padding = read_padding(a, "padding", d.padding),
                 .padding_mode = a.choice("padding_mode", d.padding_mode, padding_mode_names()),
                 .dilation = read_size2(a, "dilation", d.dilation),
-                .bias = a.get_bool("bias", d.bias)},
+                .bias = a.get_bool("bias", d.bias),
+                .norm = a.get_bool("norm", d.norm),
+                .activation = a.choice("activation", d.activation, between_activation_names())},
             rng);
       },
-      .example = {{"out", int64_t{4}}, {"padding", int64_t{1}}},
+      .example = {{"out", int64_t{4}},
+                  {"padding", int64_t{1}},
+                  {"activation", std::string("relu")}},
       .example_input = {3, 4, 4},
   };
 }
@@ -261,7 +277,15 @@ LayerArgs DepthwiseSeparableConv2d::layer_args() const {
           {"padding", padding_value(o_.padding)},
           {"padding_mode", choice_name(o_.padding_mode, padding_mode_names())},
           {"dilation", size2_value(o_.dilation)},
-          {"bias", o_.bias}};
+          {"bias", o_.bias},
+          {"norm", o_.norm},
+          {"activation", choice_name(o_.activation, between_activation_names())}};
+}
+
+const std::vector<std::pair<std::string, BetweenActivation>>& between_activation_names() {
+  static const std::vector<std::pair<std::string, BetweenActivation>> names{
+      {"none", BetweenActivation::None}, {"relu", BetweenActivation::ReLU}};
+  return names;
 }
 
 }  // namespace physcnn::nn

@@ -104,7 +104,10 @@ std::string ConvTranspose2d::export_graph(GraphSink& g, const ExportValue& x) {
 }
 
 std::string DepthwiseSeparableConv2d::export_graph(GraphSink& g, const ExportValue& x) {
-  return pointwise_->export_graph(g, depthwise_->export_value(g, x));
+  ExportValue y = depthwise_->export_value(g, x);
+  if (norm_) y = norm_->export_value(g, y);
+  if (act_) y = act_->export_value(g, y);
+  return pointwise_->export_graph(g, y);
 }
 
 // --- linear and batch norm --------------------------------------------------------------------

@@ -45,7 +45,7 @@ std::optional<viz::LinePlot> loss_plot(const RunMetrics& m) {
   if (!any_finite(train) && !any_finite(val)) return std::nullopt;
   viz::LinePlot plot({.title = "Loss per epoch: training (solid) and validation (dashed)",
                       .x_label = "epoch",
-                      .y_label = m.task == "regression" ? "loss" : "cross-entropy loss (nats)",
+                      .y_label = m.task == "classification" ? "cross-entropy loss (nats)" : "loss",
                       .integer_x = true});
   if (any_finite(train)) plot.add({.label = "training", .x = m.epoch, .y = *train, .color = 0});
   if (any_finite(val))

@@ -16,14 +16,14 @@ void Tally::add(const Tensor& out, const Tensor& target, double batch_loss) {
   const int64_t n = out.size(0);
   loss_sum += batch_loss * double(n);
   samples += n;
-  if (loss == LossKind::Mse) {
+  if (loss.family() == LossKind::Mse) {
     if (!reg) reg.emplace();
     reg->add(out, target);
     return;
   }
   const std::vector<double> t = target.contiguous().to_vector();
   std::vector<int64_t> labels(t.size());
-  if (loss == LossKind::Bce) {
+  if (loss.family() == LossKind::Bce) {
     // Binary decisions per element: logit > 0 against target > 0.5.
     const std::vector<double> o = out.contiguous().to_vector();
     std::vector<int64_t> pred(o.size());
@@ -46,6 +46,7 @@ Evaluation Tally::result() const {
   e.samples = samples;
   e.classification = cls;
   e.regression = reg;
+  e.segmentation = loss.per_pixel();
   return e;
 }
 
@@ -56,6 +57,8 @@ std::map<std::string, double> Evaluation::values() const {
     if (classification->top_k() > 1)
       v["top" + std::to_string(classification->top_k()) + "_accuracy"] =
           classification->top_k_accuracy();
+    if (segmentation)
+      for (const auto& [k, x] : segmentation_metric_values(*classification)) v[k] = x;
   }
   if (regression)
     for (const auto& [k, x] : metric_values(*regression)) v[k] = x;

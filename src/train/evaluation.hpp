@@ -20,6 +20,7 @@ struct Evaluation {
   int64_t samples = 0;
   std::optional<ClassificationMetrics> classification;
   std::optional<RegressionMetrics> regression;
+  bool segmentation = false;  // per-pixel classes: values() adds mean_iou, efficiency, purity
   std::map<std::string, double> values() const;  // loss and the metrics
 };
 

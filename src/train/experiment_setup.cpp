@@ -184,14 +184,14 @@ Shape check_model_fits_data(nn::Module& model, const Shape& model_input,
   for (const auto& [split, ds] : splits) {
     if (!ds || ds->size() == 0) continue;
     const bool regression = ds->target_kind() == data::TargetKind::Regression;
-    PHYSCNN_CHECK_ARG(!(regression && loss == LossKind::CrossEntropy),
+    PHYSCNN_CHECK_ARG(!(regression && loss.family() == LossKind::CrossEntropy),
                       "loss cross_entropy needs integer class labels, but the ", split,
                       " data has float targets (", ds->target_size(),
                       " per sample); store the labels as integers, or use loss = \"mse\"");
-    PHYSCNN_CHECK_ARG(!(!regression && loss == LossKind::Mse),
+    PHYSCNN_CHECK_ARG(!(!regression && loss.family() == LossKind::Mse),
                       "loss mse needs float targets, but the ", split,
                       " data has integer class labels; use loss = \"cross_entropy\"");
-    if (loss == LossKind::CrossEntropy && ds->target_kind() == data::TargetKind::Class) {
+    if (loss.family() == LossKind::CrossEntropy && ds->target_kind() == data::TargetKind::Class) {
       PHYSCNN_CHECK_SHAPE(out.rank() == 1, "loss cross_entropy: the model's output ", out.str(),
                           " per sample should be (classes)");
       const std::vector<int64_t> labels = ds->labels();
@@ -209,7 +209,7 @@ Shape check_model_fits_data(nn::Module& model, const Shape& model_input,
       }
     }
     if (ds->target_kind() == data::TargetKind::Regression &&
-        (loss == LossKind::Mse || loss == LossKind::Bce))
+        (loss.family() == LossKind::Mse || loss.family() == LossKind::Bce))
       PHYSCNN_CHECK_SHAPE(ds->target_size() == out.numel(), "loss ", loss_name(loss), ": the ",
                           split, " data has ", ds->target_size(),
                           " target values per sample but the model outputs ", out.str(), " (",

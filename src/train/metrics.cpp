@@ -102,6 +102,43 @@ double ClassificationMetrics::macro_f1() const {
   return present ? sum / double(present) : 0.0;
 }
 
+double ClassificationMetrics::iou(int64_t c) const {
+  int64_t uni = 0;
+  for (int64_t k = 0; k < classes_; ++k) uni += confusion(c, k) + confusion(k, c);
+  uni -= confusion(c, c);
+  return uni ? double(confusion(c, c)) / double(uni) : 0.0;
+}
+double ClassificationMetrics::mean_iou() const {
+  double sum = 0;
+  int64_t seen = 0;
+  for (int64_t c = 0; c < classes_; ++c) {
+    int64_t uni = 0;
+    for (int64_t k = 0; k < classes_; ++k) uni += confusion(c, k) + confusion(k, c);
+    if (uni == 0) continue;  // neither present nor predicted
+    sum += iou(c);
+    ++seen;
+  }
+  return seen ? sum / double(seen) : 0.0;
+}
+double ClassificationMetrics::efficiency() const {
+  int64_t found = 0, present = 0;
+  for (int64_t t = 1; t < classes_; ++t)
+    for (int64_t p = 0; p < classes_; ++p) {
+      present += confusion(t, p);
+      found += p != 0 ? confusion(t, p) : 0;
+    }
+  return present ? double(found) / double(present) : 0.0;
+}
+double ClassificationMetrics::purity() const {
+  int64_t right = 0, predicted = 0;
+  for (int64_t p = 1; p < classes_; ++p)
+    for (int64_t t = 0; t < classes_; ++t) {
+      predicted += confusion(t, p);
+      right += t != 0 ? confusion(t, p) : 0;
+    }
+  return predicted ? double(right) / double(predicted) : 0.0;
+}
+
 void RegressionMetrics::add(const Tensor& predictions, const Tensor& targets) {
   PHYSCNN_CHECK_SHAPE(predictions.numel() == targets.numel(), "metrics: predictions ",
                       predictions.shape().str(), " and targets ", targets.shape().str(),
@@ -140,6 +177,9 @@ double RegressionMetrics::r2() const {
 std::vector<std::string> classification_metric_names(int64_t top_k) {
   return {"accuracy", "top" + std::to_string(top_k) + "_accuracy"};
 }
+std::vector<std::string> segmentation_metric_names() {
+  return {"accuracy", "mean_iou", "efficiency", "purity"};
+}
 std::vector<std::string> regression_metric_names() {
   return {"mse", "mae", "r2"};
 }
@@ -147,6 +187,12 @@ std::vector<std::string> regression_metric_names() {
 std::map<std::string, double> metric_values(const ClassificationMetrics& m) {
   return {{"accuracy", m.accuracy()},
           {"top" + std::to_string(m.top_k()) + "_accuracy", m.top_k_accuracy()}};
+}
+std::map<std::string, double> segmentation_metric_values(const ClassificationMetrics& m) {
+  return {{"accuracy", m.accuracy()},
+          {"mean_iou", m.mean_iou()},
+          {"efficiency", m.efficiency()},
+          {"purity", m.purity()}};
 }
 std::map<std::string, double> metric_values(const RegressionMetrics& m) {
   return {{"mse", m.mse()}, {"mae", m.mae()}, {"r2", m.r2()}};

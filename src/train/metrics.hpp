@@ -1,6 +1,7 @@
 // Metrics accumulated batch by batch: classification (accuracy, top-k, confusion matrix,
-// per-class precision/recall/F1) and regression (MSE, MAE, R²). Sums are kept in double/int64
-// so the result does not depend on how a set is cut into batches.
+// per-class precision/recall/F1; per-pixel: IoU, mean IoU, efficiency, purity) and regression (MSE,
+// MAE, R²). Sums are kept in double/int64 so the result does not depend on how a set is cut into
+// batches.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,14 @@ class ClassificationMetrics {
   double recall(int64_t c) const;
   double f1(int64_t c) const;
   double macro_f1() const;  // mean F1 over the classes present in the labels
+  // Segmentation scores. IoU of class c: TP / (TP + FP + FN), 0 when c is neither present nor
+  // predicted; mean_iou averages over the classes present or predicted. Efficiency and purity
+  // are the recall and precision of the foreground, every class but 0 ("a track pixel found as
+  // some track"); for two classes they are recall(1) and precision(1).
+  double iou(int64_t c) const;
+  double mean_iou() const;
+  double efficiency() const;
+  double purity() const;
 
  private:
   int64_t classes_, top_k_;
@@ -62,6 +71,9 @@ class RegressionMetrics {
 // The per-epoch metric names of a task, in the order the CSV columns use.
 std::vector<std::string> classification_metric_names(int64_t top_k);  // accuracy, top5_accuracy
 std::vector<std::string> regression_metric_names();                   // mse, mae, r2
+// accuracy (of the pixels), mean_iou, efficiency, purity
+std::vector<std::string> segmentation_metric_names();
+std::map<std::string, double> segmentation_metric_values(const ClassificationMetrics& m);
 std::map<std::string, double> metric_values(const ClassificationMetrics& m);
 std::map<std::string, double> metric_values(const RegressionMetrics& m);
 

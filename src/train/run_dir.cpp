@@ -79,7 +79,9 @@ void write_metrics(const std::string& run_dir, const std::vector<EpochRecord>& h
     j["images_per_second"] = r.images_per_second;
     epochs.push_back(j);
   }
-  const nlohmann::json doc{{"task", is_classification(loss) ? "classification" : "regression"},
+  const nlohmann::json doc{{"task", loss.per_pixel()          ? "segmentation"
+                                    : is_classification(loss) ? "classification"
+                                                              : "regression"},
                            {"loss", loss_name(loss)},
                            {"class_names", class_names},
                            {"epochs", epochs}};
@@ -121,6 +123,15 @@ std::string eval_json(const Evaluation& ev, LossKind loss, const std::vector<std
     j["recall"] = recall;
     j["f1"] = f1;
     j["macro_f1"] = m.macro_f1();
+    if (ev.segmentation) {
+      std::vector<double> iou;
+      for (int64_t c = 0; c < m.classes(); ++c) {
+        iou.push_back(m.iou(c));
+        per[size_t(c)]["iou"] = m.iou(c);
+      }
+      j["iou"] = iou;
+      j["task"] = "segmentation";
+    }
     j["per_class"] = per;
   }
   return j.dump(2) + "\n";

@@ -23,10 +23,14 @@ std::string first_non_finite_parameter(nn::Module& model, bool gradients) {
   return "";
 }
 
-const std::string& loss_scope(LossKind loss) {
+const std::string& loss_scope(const LossKind& loss) {
   // Named after the autograd loss, so the per-pixel loss shows as cross_entropy too.
-  static const std::string ce = "loss (cross_entropy)", mse = "loss (mse)", bce = "loss (bce)";
-  return loss == LossKind::Mse ? mse : loss == LossKind::Bce ? bce : ce;
+  static const std::string ce = "loss (cross_entropy)", mse = "loss (mse)", bce = "loss (bce)",
+                           segmentation = "loss (segmentation)";
+  if (loss.parts.size() > 1 || loss.parts[0].term == LossKind::Dice ||
+      loss.parts[0].term == LossKind::Focal)
+    return segmentation;
+  return loss.family() == LossKind::Mse ? mse : loss.family() == LossKind::Bce ? bce : ce;
 }
 
 std::string at(const std::string& where) {
@@ -44,7 +48,7 @@ StepOutcome train_step(nn::Module& model, optim::Optimizer& optimizer,
   }
   const int64_t n = batch.inputs.size(0);
   StepOptions chunks = config.chunks;
-  if (loss == LossKind::CrossEntropy || loss == LossKind::PixelCrossEntropy) {
+  if (loss.family() == LossKind::CrossEntropy || loss.family() == LossKind::PixelCrossEntropy) {
     // A mean that skips ignored targets divides each chunk by its own count of kept ones.
     const Tensor classes = batch.labels.empty() ? batch.targets : labels_tensor(batch.labels, {n});
     if (classes.defined() && classes.dim() >= 1 && classes.size(0) == n)

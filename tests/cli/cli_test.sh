@@ -250,6 +250,33 @@ EOF
     expect_exit 0 "$bin" eval --help
     expect_exit 0 "$bin" predict --help
     ;;
+  segmentation)
+    # Tracker images, a U-Net trained one epoch with a loss sum, the segmentation metrics in
+    # eval.json, masks and overlays from predict.
+    expect_exit 0 "$bin" generate tracks --size 32 --events 24 --seed 3 --out "$tmp/t.npz"
+    grep -q "wrote 24 events of 32x32" "$tmp/out" || fail "generate tracks reports the events"
+    expect_exit 0 "$bin" generate tracks --size 32 --events 4 --curlers --out "$tmp/t.h5"
+    [[ -s "$tmp/t.h5" ]] || fail "no h5 written"
+    expect_exit 2 "$bin" generate tracks --noise 2 --out "$tmp/x.npz"
+    grep -q "noise" "$tmp/err" || fail "a bad option is named"
+    printf 'model = "unet_small"\nepochs = 1\nbatch_size = 8\nloss = "pixel_cross_entropy + 0.5*dice + focal"\n[data]\nformat = "npz"\ntrain = "t.npz"\nvalidation = 0.25\ntest_fraction = 0.25\n' >"$tmp/seg.toml"
+    expect_exit 0 "$bin" train "$tmp/seg.toml" --out "$tmp/run" --quiet --no-report
+    for k in '"task": "segmentation"' '"mean_iou"' '"efficiency"' '"purity"' '"iou"'; do
+      grep -qF "$k" "$tmp/run/eval.json" || fail "eval.json lacks $k"
+    done
+    grep -q "val_mean_iou" "$tmp/run/metrics.csv" || fail "metrics.csv lacks val_mean_iou"
+    expect_exit 0 "$bin" predict "$tmp/run" --input "$tmp/t.npz" --out "$tmp/p.npy" \
+      --masks "$tmp/m.npy" --overlays "$tmp/ov" --truth y --overlay-count 3
+    /usr/bin/python3 -c "import numpy as n,sys; m=n.load(sys.argv[1]); assert m.shape==(24,32,32) and m.dtype==n.uint8 and m.max()<=1" \
+      "$tmp/m.npy" || fail "masks.npy is not (24, 32, 32) uint8 classes"
+    [[ $(ls "$tmp/ov" | wc -l) -eq 3 ]] || fail "three overlays expected"
+    expect_exit 3 "$bin" predict "$tmp/run" --input "$tmp/t.npz" --out "$tmp/p2.npy" \
+      --overlays "$tmp/ov2" --truth nosuch
+    grep -q "no array 'nosuch'" "$tmp/err" || fail "a missing truth array is named"
+    [[ -e "$tmp/p2.npy" ]] && fail "a failed predict writes no output"
+    expect_exit 2 "$bin" train "$tmp/seg.toml" --out "$tmp/run2" --set 'loss=mse + dice'
+    grep -q "different targets" "$tmp/err" || fail "a mixed loss sum is refused"
+    ;;
   inspect)
     source "$(dirname "$0")/inspect_cases.sh" && inspect_cases
     ;;

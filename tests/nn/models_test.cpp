@@ -139,3 +139,66 @@ TEST(Models, VggAndResNetSmall) {
   autograd::sum(y).backward();
   for (const auto& [name, p] : resnet->named_parameters()) EXPECT_TRUE(p.grad().defined()) << name;
 }
+
+// The lecture's count: a 15x15x3 input, ten 3x3 filters, no padding, stride 1. A standard
+// convolution needs 13*13*3*3*3*10 = 45,630 multiplications; depthwise (13*13*3*9 = 4,563) plus
+// pointwise (13*13*3*10 = 5,070) needs 9,633.
+TEST(Models, DepthwiseSeparableMultiplyAddsAsTheLecture) {
+  nn::Conv2d standard({.in = 3, .out = 10, .kernel = 3});
+  const nn::Summary ss = standard.summary({3, 15, 15});
+  EXPECT_EQ(ss.output, (Shape{10, 13, 13}));
+  EXPECT_EQ(ss.total_macs, 45630);
+
+  nn::DepthwiseSeparableConv2d separable({.in = 3, .out = 10, .kernel = 3});
+  const nn::Summary sd = separable.summary({3, 15, 15});
+  EXPECT_EQ(sd.output, (Shape{10, 13, 13}));
+  ASSERT_EQ(sd.rows.size(), 2u);
+  EXPECT_EQ(sd.rows[0].path, "depthwise");
+  EXPECT_EQ(sd.rows[0].macs, 4563);
+  EXPECT_EQ(sd.rows[1].path, "pointwise");
+  EXPECT_EQ(sd.rows[1].macs, 5070);
+  EXPECT_EQ(sd.total_macs, 9633);
+  const std::string table = nn::format_summary(sd);
+  EXPECT_NE(table.find("Multiply-adds per sample: 9,633"), std::string::npos) << table;
+  // Norm and activation between add rows and the norm's parameters, no multiply-adds.
+  nn::DepthwiseSeparableConv2d with_norm(
+      {.in = 3, .out = 10, .kernel = 3, .norm = true, .activation = nn::BetweenActivation::ReLU});
+  const nn::Summary sn = with_norm.summary({3, 15, 15});
+  ASSERT_EQ(sn.rows.size(), 4u);
+  EXPECT_EQ(sn.rows[1].type, "BatchNorm2d");
+  EXPECT_EQ(sn.rows[2].type, "ReLU");
+  EXPECT_EQ(sn.total_macs, 9633);
+  EXPECT_EQ(sn.total_params, sd.total_params + 2 * 3);
+}
+
+TEST(Models, MobileNetSmall) {
+  auto m = nn::models::mobilenet_small();
+  const nn::Summary s = m->summary({3, 32, 32});
+  EXPECT_EQ(s.output, (Shape{10}));
+  EXPECT_EQ(shapes_of(s, {"Conv2d"}), (std::vector<Shape>{{16, 32, 32},
+                                                          {16, 32, 32},
+                                                          {32, 32, 32},
+                                                          {32, 16, 16},
+                                                          {64, 16, 16},
+                                                          {64, 16, 16},
+                                                          {64, 16, 16},
+                                                          {64, 8, 8},
+                                                          {128, 8, 8},
+                                                          {128, 8, 8},
+                                                          {128, 8, 8}}));
+  const auto sd = m->state_dict();
+  EXPECT_EQ(sd.at("features.0.depthwise.weight").shape(), (Shape{16, 1, 3, 3}));
+  EXPECT_TRUE(sd.count("features.0.norm.running_var"));
+  EXPECT_EQ(sd.at("features.12.pointwise.weight").shape(), (Shape{128, 128, 1, 1}));
+  // Multiply-adds: the stem plus, per block, depthwise OH*OW*IC*9 and pointwise OH*OW*IC*OC.
+  int64_t expected = 32 * 32 * 16 * 3 * 9 + 128 * 10;
+  const int64_t ins[5] = {16, 32, 64, 64, 128}, outs[5] = {32, 64, 64, 128, 128},
+                sides[5] = {32, 16, 16, 8, 8};
+  for (int b = 0; b < 5; ++b)
+    expected += sides[b] * sides[b] * ins[b] * 9 + sides[b] * sides[b] * ins[b] * outs[b];
+  EXPECT_EQ(s.total_macs, expected);
+  Rng rng(2);
+  auto y = (*m)(autograd::Var(Tensor::uniform({2, 3, 16, 16}, -1, 1, rng)));
+  autograd::sum(y).backward();
+  for (const auto& [name, p] : m->named_parameters()) EXPECT_TRUE(p.grad().defined()) << name;
+}

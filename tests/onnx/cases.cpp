@@ -137,6 +137,16 @@ std::vector<OnnxCase> onnx_cases() {
        seq({make<DepthwiseSeparableConv2d>(
            DepthwiseSeparableConv2dOptions{.in = 3, .out = 5, .kernel = 3, .padding = 1}, 14)}),
        Shape{3, 7, 7}});
+  c.push_back({"depthwise_separable_norm_relu",
+               seq({make<DepthwiseSeparableConv2d>(
+                   DepthwiseSeparableConv2dOptions{.in = 3,
+                                                   .out = 4,
+                                                   .kernel = 3,
+                                                   .padding = 1,
+                                                   .norm = true,
+                                                   .activation = BetweenActivation::Relu},
+                   15)}),
+               Shape{3, 6, 6}});
   c.push_back(
       {"pool2d_ceil",
        seq({std::make_shared<MaxPool2d>(

@@ -250,6 +250,9 @@ TEST(Loop, EveryLossTrainsAndLogsItsMetrics) {
   auto pixel_net = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
       std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 2, .kernel = 1}, Rng(6))});
   pixel_net->build(Shape{1, 4, 4});
+  auto summed_net = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 2, .kernel = 1}, Rng(6))});
+  summed_net->build(Shape{1, 4, 4});
   const std::vector<Case> cases{
       {LossKind::Mse,
        std::make_shared<data::TensorDataset>(x, Tensor::from_vector(mean, Shape{48})),
@@ -262,7 +265,11 @@ TEST(Loop, EveryLossTrainsAndLogsItsMetrics) {
       {LossKind::PixelCrossEntropy,
        std::make_shared<data::TensorDataset>(x, Tensor::from_vector(pixels, Shape{48, 16})),
        pixel_net,
-       {"train_accuracy", "val_accuracy"}}};
+       {"train_accuracy", "val_accuracy", "val_mean_iou", "val_efficiency", "val_purity"}},
+      {parse_loss("pixel_cross_entropy + 0.5*dice + focal"),
+       std::make_shared<data::TensorDataset>(x, Tensor::from_vector(pixels, Shape{48, 16})),
+       summed_net,
+       {"train_accuracy", "train_mean_iou", "val_mean_iou", "val_efficiency", "val_purity"}}};
   for (const Case& c : cases) {
     SCOPED_TRACE(loss_name(c.loss));
     optim::Adam adam(c.model->named_parameters(), {.lr = 0.05});

@@ -86,5 +86,35 @@ TEST(Metrics, BadInputsAreUsageErrors) {
                                  {"differ"});
 }
 
+TEST(Metrics, SegmentationScoresByHand) {
+  // Pixels (truth -> predicted), 3 classes, 0 = background:
+  // 0->0 x4, 0->1 x1, 1->1 x2, 1->0 x1, 2->2 x1, 2->1 x1.
+  ClassificationMetrics m(3, 1);
+  m.add_predictions({0, 0, 0, 0, 1, 1, 1, 0, 2, 1}, {0, 0, 0, 0, 0, 1, 1, 1, 2, 2});
+  // IoU: class 0: TP 4 / (4 + FP 1 + FN 1) = 4/6; class 1: 2 / (2 + 2 + 1) = 2/5; class 2:
+  // 1 / (1 + 0 + 1) = 1/2.
+  EXPECT_DOUBLE_EQ(m.iou(0), 4.0 / 6.0);
+  EXPECT_DOUBLE_EQ(m.iou(1), 2.0 / 5.0);
+  EXPECT_DOUBLE_EQ(m.iou(2), 0.5);
+  EXPECT_DOUBLE_EQ(m.mean_iou(), (4.0 / 6.0 + 0.4 + 0.5) / 3.0);
+  EXPECT_DOUBLE_EQ(m.accuracy(), 0.7);
+  // Foreground (1 or 2): present 5, found as foreground 4 (the 1->0 is lost) -> efficiency 4/5;
+  // predicted foreground 5, of which truly foreground 4 -> purity 4/5.
+  EXPECT_DOUBLE_EQ(m.efficiency(), 0.8);
+  EXPECT_DOUBLE_EQ(m.purity(), 0.8);
+  const auto v = segmentation_metric_values(m);
+  EXPECT_EQ(v.size(), segmentation_metric_names().size());
+  // Two classes: efficiency and purity are recall and precision of class 1.
+  ClassificationMetrics b(2, 1);
+  b.add_predictions({1, 1, 0, 0, 1}, {1, 0, 1, 0, 1});
+  EXPECT_DOUBLE_EQ(b.efficiency(), b.recall(1));
+  EXPECT_DOUBLE_EQ(b.purity(), b.precision(1));
+  // A class neither present nor predicted does not count in the mean.
+  ClassificationMetrics c(3, 1);
+  c.add_predictions({0, 1}, {0, 1});
+  EXPECT_DOUBLE_EQ(c.iou(2), 0.0);
+  EXPECT_DOUBLE_EQ(c.mean_iou(), 1.0);
+}
+
 }  // namespace
 }  // namespace physcnn::train

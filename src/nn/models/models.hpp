@@ -1,4 +1,5 @@
-// The model zoo: the benchmark workloads W1-W5 (bench/README.md) plus VGG-small and ResNet-small.
+// The model zoo: the benchmark workloads W1-W5 (bench/README.md) plus VGG-small, ResNet-small
+// and MobileNet-small.
 // Module names match tools/ref/model_ref.py (PyTorch), so state_dicts transfer by key.
 // Every builder takes a seed; the same seed builds the same initial weights.
 #pragma once
@@ -60,5 +61,12 @@ std::shared_ptr<Sequential> vgg_small(uint64_t seed = 0, int64_t in_channels = 3
 // ReLU); head [GlobalAvgPool Flatten Linear classes].
 std::shared_ptr<Sequential> resnet_small(uint64_t seed = 0, int64_t in_channels = 3,
                                          int64_t classes = 10);
+
+// MobileNet-style (Howard et al. 2017, v1 blocks) for 32x32 images: stem [Conv3x3 16, BN,
+// ReLU]; features: five blocks [DepthwiseSeparableConv2d(3x3, norm, ReLU between), BN, ReLU]
+// with 32, 64, 64, 128, 128 channels and strides 1, 2, 1, 2, 1; head [GlobalAvgPool Flatten
+// Linear classes]. Any size divisible by 4 works.
+std::shared_ptr<Sequential> mobilenet_small(uint64_t seed = 0, int64_t in_channels = 3,
+                                            int64_t classes = 10);
 
 }  // namespace physcnn::nn::models

@@ -177,4 +177,38 @@ std::shared_ptr<Sequential> resnet_small(uint64_t seed, int64_t in_channels, int
   return named(parts);
 }
 
+std::shared_ptr<Sequential> mobilenet_small(uint64_t seed, int64_t in_channels, int64_t classes) {
+  Seeder s(seed);
+  auto stem = make<Sequential>();
+  stem->add(make<Conv2d>(
+      Conv2dOptions{.in = in_channels, .out = 16, .kernel = 3, .padding = 1, .bias = false},
+      s.next()));
+  stem->add(make<BatchNorm2d>(BatchNormOptions{.features = 16}));
+  stem->add(make<ReLU>());  // (16,32,32)
+  auto features = make<Sequential>();
+  int64_t in = 16;
+  const int64_t widths[5] = {32, 64, 64, 128, 128}, strides[5] = {1, 2, 1, 2, 1};
+  for (int b = 0; b < 5; ++b) {
+    // MobileNet v1's block: depthwise 3x3, BN, ReLU, pointwise 1x1, BN, ReLU.
+    features->add(make<DepthwiseSeparableConv2d>(
+        DepthwiseSeparableConv2dOptions{.in = in,
+                                        .out = widths[b],
+                                        .kernel = 3,
+                                        .stride = strides[b],
+                                        .padding = 1,
+                                        .bias = false,
+                                        .norm = true,
+                                        .activation = BetweenActivation::ReLU},
+        s.next()));
+    features->add(make<BatchNorm2d>(BatchNormOptions{.features = widths[b]}));
+    features->add(make<ReLU>());  // (32,32,32) (64,16,16) (64,16,16) (128,8,8) (128,8,8)
+    in = widths[b];
+  }
+  auto head = make<Sequential>();
+  head->add(make<GlobalAvgPool2d>());
+  head->add(make<Flatten>());  // (128)
+  head->add(make<Linear>(LinearOptions{.in = 128, .out = classes}, s.next()));
+  return named({{"stem", stem}, {"features", features}, {"head", head}});
+}
+
 }  // namespace physcnn::nn::models
