@@ -144,7 +144,7 @@ std::vector<OnnxCase> onnx_cases() {
                                                    .kernel = 3,
                                                    .padding = 1,
                                                    .norm = true,
-                                                   .activation = BetweenActivation::Relu},
+                                                   .activation = BetweenActivation::ReLU},
                    15)}),
                Shape{3, 6, 6}});
   c.push_back(
