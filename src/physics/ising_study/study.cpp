@@ -2,6 +2,7 @@
 // extrapolate to the thermodynamic limit and write the run folder.
 #include "physics/ising_study/study.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -310,6 +311,7 @@ StudyOptions quick_study_options() {
   o.sizes = {16, 32};
   o.grid = {.start = 1.0, .stop = 3.5, .count = 21, .extra_near_tc = 10, .extra_width = 0.3};
   o.configs_per_temperature = 160;
+  o.band_step = 0.05;
   o.epochs = 5;
   o.ensemble = 3;
   return o;
@@ -443,8 +445,19 @@ StudyResult run_study(const StudyOptions& o) {
                     "the excluded band [", o.exclude_low, ", ", o.exclude_high,
                     "] must contain T_c");
   const auto t0 = Clock::now();
-  const std::vector<double> temps =
-      o.temperatures.empty() ? make_temperatures(o.grid) : o.temperatures;
+  std::vector<double> temps = o.temperatures;
+  if (temps.empty()) {
+    temps = make_temperatures(o.grid);
+    if (o.band_step > 0) {
+      for (double t = o.band_start; t <= o.band_stop + 1e-9; t += o.band_step)
+        if (t >= o.exclude_low && t <= o.exclude_high)  // never a training temperature
+          temps.push_back(std::round(t * 1e6) / 1e6);
+      std::sort(temps.begin(), temps.end());
+      temps.erase(std::unique(temps.begin(), temps.end(),
+                              [](double a, double b) { return std::fabs(a - b) < 1e-6; }),
+                  temps.end());
+    }
+  }
   claim_run_folder(o, temps);
   StudyResult result;
   for (int64_t L : o.sizes) {

@@ -21,6 +21,10 @@ struct StudyOptions {
   std::vector<int64_t> sizes{16, 32, 64};
   TemperatureGrid grid{
       .start = 1.0, .stop = 3.5, .count = 26, .extra_near_tc = 12, .extra_width = 0.3};
+  // Held-out temperatures every band_step from band_start to band_stop, added to the grid where
+  // they lie inside the excluded band: they only measure P(ordered)(T) where the crossings are
+  // (band_step 0: none). Not added to an explicit `temperatures` list.
+  double band_start = 2.1, band_stop = 2.45, band_step = 0.025;
   std::vector<double> temperatures;  // explicit list; replaces the grid when not empty
   int64_t configs_per_temperature = 240;
   double test_fraction = 0.5;         // per temperature, held out to measure P(ordered)(T)
