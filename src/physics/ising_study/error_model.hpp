@@ -32,7 +32,7 @@ struct ErrorModelOptions {
 struct FiniteSizeResult {
   std::vector<int64_t> sizes;
   std::vector<double> crossing, crossing_error;  // T*(L): central value, bootstrap error
-  CrossingFit fit;                               // the model chosen by chi2 (see docs/ising.md)
+  CrossingFit fit;  // T_c + a/L (+ b/L^2 with >= 4 sizes when chi2 asks for it)
   double tc = 0, tc_statistical = 0, tc_window = 0, tc_error = 0;
   CollapseResult collapse;
   double nu = 0, nu_error = 0, tc_collapse = 0, tc_collapse_error = 0;
