@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "physics/ising/lattice.hpp"
@@ -84,6 +85,15 @@ int run_seed_sweep(const physics::ising::StudyOptions& base, const std::vector<u
     const auto& f = r.finite_size;
     double mc = 0, train = 0;
     for (const auto& s : r.sizes) mc += s.generate_seconds, train += s.train_seconds;
+    if (analyse_only) {  // the times of the run that made the folder, from its metrics.json
+      std::ifstream in(o.out_dir + "/metrics.json");
+      const auto j = nlohmann::json::parse(in, nullptr, false);
+      if (j.is_object() && j.contains("sizes") && j["sizes"].is_array())
+        for (const auto& s : j["sizes"]) {
+          mc += s.value("generate_seconds", 0.0);
+          train += s.value("train_seconds", 0.0);
+        }
+    }
     const double dev = r.deviation_percent, sig = std::abs(r.deviation_sigma);
     within_half += std::abs(dev) <= 0.5;
     within1 += sig <= 1;

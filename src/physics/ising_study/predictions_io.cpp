@@ -82,6 +82,8 @@ namespace physcnn::physics::ising {
 FiniteSizeResult analyse_run_folder(const std::string& dir, const ErrorModelOptions& options) {
   std::vector<SizePredictions> sizes;
   std::vector<int64_t> found;
+  PHYSCNN_CHECK(std::filesystem::is_directory(dir), IoError, dir,
+                ": not a directory (want the run folder of a finished `physcnn ising`)");
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
     if (e.is_directory() && name.size() > 1 && name[0] == 'L' &&
