@@ -50,6 +50,11 @@ int print_run_analysis(const std::string& dir, const physics::ising::StudyOption
   std::printf("\nT_c = %.4f ± %.4f  (Onsager %.6f, deviation %.2f%%, %.1f σ)\n", f.tc, f.tc_error,
               pi::kCriticalTemperature, dev,
               std::abs(f.tc - pi::kCriticalTemperature) / std::max(f.tc_error, 1e-12));
+  std::printf(
+      "  error: bootstrap over networks and configurations %.4f, fit window %.4f; model T_c + "
+      "a/L%s (chi2 %.2f, %lld dof)\n",
+      f.tc_statistical, f.tc_window, f.fit.quadratic ? " + b/L^2" : "", f.fit.chi2,
+      (long long)f.fit.dof);
   std::printf("nu = %.3f ± %.3f from the data collapse (its T_c %.4f ± %.4f)\n", f.nu, f.nu_error,
               f.tc_collapse, f.tc_collapse_error);
   return 0;
