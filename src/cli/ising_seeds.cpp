@@ -41,8 +41,14 @@ std::vector<uint64_t> parse_seeds(const std::string& text) {
 
 int print_run_analysis(const std::string& dir, const physics::ising::StudyOptions& base) {
   namespace pi = physics::ising;
+  // The bootstrap's seed is the run's (from its metrics.json), so the numbers repeat the run's.
+  uint64_t seed = base.seed;
+  std::ifstream in(dir + "/metrics.json");
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_object() && j.contains("seed") && j["seed"].is_number_unsigned())
+    seed = j["seed"].get<uint64_t>();
   const pi::FiniteSizeResult f =
-      pi::analyse_run_folder(dir, {.replicates = base.bootstrap_replicates, .seed = base.seed});
+      pi::analyse_run_folder(dir, {.replicates = base.bootstrap_replicates, .seed = seed});
   std::printf("%-4s %-10s %s\n", "L", "T*(L)", "error");
   for (size_t l = 0; l < f.sizes.size(); ++l)
     std::printf("%-4lld %-10.4f %.4f\n", (long long)f.sizes[l], f.crossing[l], f.crossing_error[l]);
