@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "cli/commands.hpp"
+#include "cli/ising_seeds.hpp"
 #include "cli/stop_signal.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -81,9 +82,10 @@ Run add_ising(CLI::App& app) {
   struct Args {
     bool quick = false, quiet = false, no_augment = false;
     std::vector<int64_t> sizes;
-    std::string temps, out, resume, exclude, protocol = "carrasquilla", task = "phase";
+    std::string temps, out, resume, exclude, seeds, analyse, protocol = "carrasquilla",
+                                                             task = "phase";
     int64_t per_temp = 0;
-    int epochs = 0;
+    int epochs = 0, ensemble = 0;
     uint64_t seed = 1;
   };
   auto a = std::make_shared<Args>();
@@ -97,8 +99,17 @@ Run add_ising(CLI::App& app) {
       ->check(CLI::Range(8, 1000000));
   cmd->add_option("--epochs", a->epochs, "training epochs per lattice size")
       ->check(CLI::Range(1, 10000));
+  cmd->add_option("--ensemble", a->ensemble, "networks per lattice size (default 3)")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--seed", a->seed,
                   "random seed (results are reproducible per seed and thread count)");
+  cmd->add_option("--seeds", a->seeds,
+                  "run the study once per seed (A-B or a,b,c; folders <out>/seed<N>) and print "
+                  "T_c, its error and nu per seed with the coverage of the errors")
+      ->excludes("--seed");
+  cmd->add_option("--analyse", a->analyse,
+                  "repeat only the analysis (crossings, bootstrap, extrapolation, collapse) of the "
+                  "finished run folder DIR; with --seeds, of DIR/seed<N> for every seed");
   cmd->add_option("--out", a->out,
                   "run folder (default runs/ising-<date>-<time>); it keeps a checkpoint of every "
                   "network (L<L>/checkpoints/net<k>/last.safetensors) after every epoch");
@@ -137,6 +148,7 @@ Run add_ising(CLI::App& app) {
     }
     if (a->per_temp) o.configs_per_temperature = a->per_temp;
     if (a->epochs) o.epochs = a->epochs;
+    if (a->ensemble) o.ensemble = a->ensemble;
     o.seed = a->seed;
     o.augment = !a->no_augment;
     o.quiet = a->quiet;
@@ -146,6 +158,11 @@ Run add_ising(CLI::App& app) {
     PHYSCNN_CHECK_ARG(!o.resume || (a->protocol == "carrasquilla" && a->task == "phase"),
                       "--resume continues the phase study (--protocol carrasquilla, --task "
                       "phase); the other protocols are short and keep no checkpoints");
+    if (!a->analyse.empty()) {
+      if (a->seeds.empty()) return print_run_analysis(a->analyse, o);
+      o.out_dir = a->analyse;
+      return run_seed_sweep(o, parse_seeds(a->seeds), true);
+    }
     if (o.out_dir.empty()) {
       char stamp[32];
       const std::time_t now = std::time(nullptr);
@@ -154,6 +171,13 @@ Run add_ising(CLI::App& app) {
     }
     std::filesystem::create_directories(o.out_dir);
     if (a->protocol == "mehta") return run_mehta_protocol(*a, o);
+    if (!a->seeds.empty()) {
+      PHYSCNN_CHECK_ARG(a->task == "phase" && !o.resume,
+                        "--seeds runs the phase study (no --task temperature, no --resume)");
+      o.quiet = true;
+      set_log_level(LogLevel::Warn);
+      return run_seed_sweep(o, parse_seeds(a->seeds), false);
+    }
     if (a->task == "temperature") return run_regression_task(*a, o);
     // Live view: while RUNNING exists the report page reloads itself; it is rebuilt after
     // every lattice size and once more, without the marker, at the end.
@@ -176,11 +200,25 @@ Run add_ising(CLI::App& app) {
     viz::write_ising_report(o.out_dir);
     std::printf("\n%-4s %-10s %-9s %-9s %s\n", "L", "T*(L)", "error", "test acc",
                 "seconds (MC + train)");
-    for (const auto& s : r.sizes)
+    double mc = 0, train = 0;
+    for (const auto& s : r.sizes) {
       std::printf("%-4lld %-10.4f %-9.4f %-9.4f %.1f + %.1f\n", (long long)s.size,
                   s.crossing.temperature, s.crossing.error, s.test_accuracy, s.generate_seconds,
                   s.train_seconds);
+      mc += s.generate_seconds;
+      train += s.train_seconds;
+    }
+    const auto& f = r.finite_size;
     std::printf("\n%s\n", physics::ising::format_result_line(r).c_str());
+    std::printf(
+        "  error: bootstrap over networks and configurations %.4f, fit window %.4f; model T_c + "
+        "a/L%s (chi2 %.2f, %lld dof)\n",
+        f.tc_statistical, f.tc_window, f.fit.quadratic ? " + b/L^2" : "", f.fit.chi2,
+        (long long)f.fit.dof);
+    std::printf("nu = %.3f ± %.3f from the data collapse (exact 1; its T_c %.4f ± %.4f)\n", f.nu,
+                f.nu_error, f.tc_collapse, f.tc_collapse_error);
+    std::printf("time: Monte Carlo %.1f s, training %.1f s, analysis %.1f s\n", mc, train,
+                r.analysis_seconds);
     std::printf("run folder: %s (%.0f s); open %s/index.html for the plots\n", o.out_dir.c_str(),
                 r.seconds, o.out_dir.c_str());
     return 0;

@@ -51,6 +51,8 @@ struct SizeMetrics {
 struct RunMetrics {
   double t_c = kNaN, t_c_error = kNaN, slope = kNaN, onsager = kOnsagerTc;
   double deviation_percent = kNaN, deviation_sigma = kNaN, seconds = kNaN, seed = kNaN;
+  double nu = kNaN, nu_error = kNaN;                                          // from the collapse
+  double collapse_tc = kNaN, collapse_nu = kNaN, width = kNaN, shift = kNaN;  // its fit
   std::vector<SizeMetrics> sizes;
   // Any "config" object's entries, shown as they are (the study may add its options there).
   std::vector<std::pair<std::string, std::string>> config;
@@ -85,6 +87,15 @@ RunMetrics read_metrics(const std::string& path) {
     m.deviation_sigma = number(j, "deviation_sigma");
     m.seconds = number(j, "seconds");
     m.seed = number(j, "seed");
+    m.nu = number(j, "nu");
+    m.nu_error = number(j, "nu_error");
+    if (j.contains("collapse") && j.at("collapse").is_object()) {
+      const auto& c = j.at("collapse");
+      m.collapse_tc = number(c, "T_c");
+      m.collapse_nu = number(c, "nu");
+      m.width = number(c, "width");
+      m.shift = number(c, "shift");
+    }
     if (j.contains("config") && j.at("config").is_object())
       for (const auto& [key, value] : j.at("config").items())
         m.config.emplace_back(key, value.is_string() ? value.get<std::string>() : value.dump());
@@ -189,6 +200,45 @@ void plot_crossing(const RunMetrics& m, const std::string& dir) {
   save_both(plot, dir, "crossing");
 }
 
+// P(ordered) against the scaling variable (T - T_c) L^(1/nu) with the collapse's T_c and nu:
+// near T_c every size falls on the fitted scaling function (1 - tanh(x/w - s)) / 2.
+void plot_collapse(const RunMetrics& m, const std::string& dir) {
+  LinePlot plot({.title = "Data collapse: P(ordered) against (T - T_c) L^(1/ν)",
+                 .x_label = "(T - T_c) L^(1/ν)   (T_c = " + fmt("%.4f", m.collapse_tc) +
+                            ", ν = " + fmt("%.3f", m.collapse_nu) + ")",
+                 .y_label = "P(ordered) (mean network output)",
+                 .y_min = 0,
+                 .y_max = 1});
+  const bool fitted = std::isfinite(m.collapse_tc) && std::isfinite(m.collapse_nu) &&
+                      std::isfinite(m.width) && std::isfinite(m.shift) && m.collapse_nu > 0;
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& s : m.sizes) {
+    Series points{.label = size_label(s.L), .style = SeriesStyle::Markers};
+    if (fitted)
+      for (size_t i = 0; i < s.temperatures.size(); ++i) {
+        if (std::abs(s.temperatures[i] - m.collapse_tc) > 0.3) continue;  // the fitted range
+        const double x =
+            (s.temperatures[i] - m.collapse_tc) * std::pow(double(s.L), 1.0 / m.collapse_nu);
+        points.x.push_back(x);
+        points.y.push_back(s.p_ordered[i]);
+        points.y_error.push_back(s.p_error.empty() ? 0.0 : s.p_error[i]);
+        lo = std::min(lo, x), hi = std::max(hi, x);
+      }
+    plot.add(std::move(points));
+  }
+  if (fitted && lo < hi) {
+    Series curve{
+        .label = "scaling function (1 - tanh(x/w - s))/2", .style = SeriesStyle::Lines, .color = 6};
+    for (int i = 0; i <= 200; ++i) {
+      const double x = lo + (hi - lo) * i / 200.0;
+      curve.x.push_back(x);
+      curve.y.push_back(0.5 * (1 - std::tanh(x / m.width - m.shift)));
+    }
+    plot.add(std::move(curve));
+  }
+  save_both(plot, dir, "collapse");
+}
+
 void plot_training(const RunMetrics& m, const std::string& dir) {
   LinePlot plot({.title = "Training (solid) and validation (dashed) loss",
                  .x_label = "epoch",
@@ -272,9 +322,12 @@ std::string index_html(const RunMetrics& m, bool running) {
       << "</td></tr>\n";
   h << "<tr><td>∞ (fit)</td><td>" << fmt("%.4f", m.t_c) << "</td><td>" << fmt("%.4f", m.t_c_error)
     << "</td><td colspan=\"3\">slope a = " << fmt("%.3f", m.slope) << "</td></tr>\n</table>\n";
+  h << "<p>ν = " << fmt("%.3f", m.nu) << " ± " << fmt("%.3f", m.nu_error)
+    << " from the data collapse (exact 2D Ising: ν = 1).</p>\n";
   h << "<h2>Plots</h2>\n"
     << figure_html("p_ordered", "P(ordered) vs temperature per lattice size")
     << figure_html("crossing", "Crossing T*(L) vs 1/L with the extrapolation to L = ∞")
+    << figure_html("collapse", "Data collapse of P(ordered)(T, L) with the fitted T_c and ν")
     << figure_html("training", "Training and validation loss per epoch")
     << figure_html("monte_carlo", "Energy per spin from Monte Carlo and Onsager's exact result");
   h << "<h2>Run configuration</h2>\n<table>\n";
@@ -319,6 +372,7 @@ void write_ising_report(const std::string& run_dir) {
   const RunMetrics m = read_metrics(path);
   plot_p_ordered(m, run_dir);
   plot_crossing(m, run_dir);
+  plot_collapse(m, run_dir);
   plot_training(m, run_dir);
   plot_monte_carlo(m, run_dir);
   const bool running = std::filesystem::exists(run_dir + "/RUNNING");

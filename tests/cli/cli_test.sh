@@ -87,12 +87,19 @@ case $case_name in
   ising_quick)
     expect_exit 0 "$bin" ising --quick --quiet --out "$tmp/run"
     grep -q "^T_c = " "$tmp/out" || { cat "$tmp/out"; fail "no T_c line"; }
+    grep -q "^nu = .* from the data collapse" "$tmp/out" || { cat "$tmp/out"; fail "no nu line"; }
     for f in metrics.json p_ordered.csv L16/model.safetensors L32/configurations.npz \
-             index.html p_ordered.png p_ordered.svg crossing.png training.png monte_carlo.png; do
+             L16/predictions.csv index.html p_ordered.png p_ordered.svg crossing.png collapse.png \
+             training.png monte_carlo.png; do
       [[ -s "$tmp/run/$f" ]] || fail "run folder lacks $f"
     done
     [[ -e "$tmp/run/RUNNING" ]] && fail "the live-view marker is left after the run"
     grep -q 'http-equiv="refresh"' "$tmp/run/index.html" && fail "finished report still reloads"
+    # --analyse repeats the analysis on the stored predictions: the same T_c line.
+    tc=$(grep "^T_c = " "$tmp/out")
+    expect_exit 0 "$bin" ising --analyse "$tmp/run"
+    grep -qF "$tc" "$tmp/out" || { cat "$tmp/out"; fail "--analyse gives another T_c than the run"; }
+    expect_exit 3 "$bin" ising --analyse "$tmp"
     expect_exit 2 "$bin" ising --quick --exclude 2.3:2.5 --out "$tmp/bad"
     grep -q "must contain T_c" "$tmp/err" || fail "a band without T_c is explained"
     ;;

@@ -2,6 +2,7 @@
 // extrapolate to the thermodynamic limit and write the run folder.
 #include "physics/ising_study/study.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -34,17 +35,21 @@ struct Split {
   std::vector<int64_t> train, validation, test;
 };
 
-// Per temperature, a random test_fraction of the configurations is held out; of the rest,
-// configurations outside the critical band train (a validation_fraction of them validates).
+// Inside the critical band every configuration is held out; outside it, per temperature, a random
+// test_fraction is, and of the rest a validation_fraction validates and the others train.
 Split split_dataset(const IsingDataset& d, const StudyOptions& o, Rng& rng) {
   std::map<double, std::vector<int64_t>> by_temperature;
   for (int64_t i = 0; i < d.count(); ++i) by_temperature[d.temperature[size_t(i)]].push_back(i);
   Split s;
   for (auto& [t, idx] : by_temperature) {
     for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[rng.below(i)]);
+    // Inside the band nothing trains, so every configuration measures P(ordered)(T) there.
+    if (t >= o.exclude_low && t <= o.exclude_high) {
+      s.test.insert(s.test.end(), idx.begin(), idx.end());
+      continue;
+    }
     const size_t n_test = size_t(std::llround(o.test_fraction * double(idx.size())));
     s.test.insert(s.test.end(), idx.begin(), idx.begin() + long(n_test));
-    if (t >= o.exclude_low && t <= o.exclude_high) continue;
     const size_t rest = idx.size() - n_test;
     const size_t n_val = size_t(std::llround(o.validation_fraction * double(rest)));
     s.validation.insert(s.validation.end(), idx.begin() + long(n_test),
@@ -250,6 +255,7 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
     trainer.fit(train_loader, s.validation.empty() ? nullptr : &val);
     if (k == 0) r.history = trainer.history();
     const std::vector<double> pk = p_ordered(train::predict(*model, test));
+    r.predictions.member_p.push_back(pk);
     for (size_t i = 0; i < p.size(); ++i) p[i] += pk[i] / double(o.ensemble);
     const Curve ck = mean_curve(d, s.test, pk);
     member_crossings.push_back(
@@ -258,6 +264,8 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
     models.push_back(model);
   }
   r.train_seconds = seconds_since(t0);
+  r.predictions.size = L;
+  for (int64_t i : s.test) r.predictions.temperature.push_back(d.temperature[size_t(i)]);
 
   // P(ordered) of the ensemble on the held-out configurations, per temperature.
   int64_t correct = 0, outside = 0;
@@ -289,8 +297,10 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
     log_info("L = ", L, ": T*(L) = ", r.crossing.temperature, " +- ", r.crossing.error,
              ", test accuracy outside ", o.exclude_low, "..", o.exclude_high, ": ",
              r.test_accuracy);
-  if (!o.out_dir.empty())
+  if (!o.out_dir.empty()) {
     write_size_outputs(o.out_dir + "/L" + std::to_string(L), d, *models.front());
+    write_predictions(o.out_dir + "/L" + std::to_string(L) + "/predictions.csv", r.predictions);
+  }
   return r;
 }
 
@@ -301,6 +311,7 @@ StudyOptions quick_study_options() {
   o.sizes = {16, 32};
   o.grid = {.start = 1.0, .stop = 3.5, .count = 21, .extra_near_tc = 10, .extra_width = 0.3};
   o.configs_per_temperature = 160;
+  o.band_step = 0;  // CI cost: the quick grid alone
   o.epochs = 5;
   o.ensemble = 3;
   return o;
@@ -308,20 +319,30 @@ StudyOptions quick_study_options() {
 
 namespace {
 
-void extrapolate(StudyResult& result) {
-  std::vector<int64_t> sizes;
-  std::vector<double> tstar, err;
-  for (const auto& s : result.sizes) {
-    sizes.push_back(s.size);
-    tstar.push_back(s.crossing.temperature);
-    err.push_back(s.crossing.error);
+// T*(L), T_c and nu with the bootstrap error model (error_model.hpp); the per-size crossings
+// and their errors are replaced by the bootstrap's, so that every printed number is one model's.
+void extrapolate(StudyResult& result, const StudyOptions& o) {
+  const auto t0 = Clock::now();
+  std::vector<SizePredictions> predictions;
+  for (const auto& s : result.sizes) predictions.push_back(s.predictions);
+  ErrorModelOptions eo;
+  eo.replicates = o.bootstrap_replicates;
+  eo.seed = o.seed;
+  result.finite_size = analyse_finite_size(predictions, eo);
+  const FiniteSizeResult& f = result.finite_size;
+  for (size_t l = 0; l < result.sizes.size(); ++l) {
+    result.sizes[l].crossing.temperature = f.crossing[l];
+    result.sizes[l].crossing.error = f.crossing_error[l];
   }
-  result.extrapolation = extrapolate_critical_temperature(sizes, tstar, err);
-  const double tc = result.extrapolation.critical_temperature;
+  result.extrapolation.critical_temperature = f.tc;
+  result.extrapolation.error = f.tc_error;
+  result.extrapolation.slope = f.fit.a;
+  result.extrapolation.chi2 = f.fit.chi2;
+  result.extrapolation.dof = f.fit.dof;
+  const double tc = f.tc;
   result.deviation_percent = 100.0 * (tc - kCriticalTemperature) / kCriticalTemperature;
-  result.deviation_sigma = result.extrapolation.error > 0
-                               ? (tc - kCriticalTemperature) / result.extrapolation.error
-                               : 0.0;
+  result.deviation_sigma = f.tc_error > 0 ? (tc - kCriticalTemperature) / f.tc_error : 0.0;
+  result.analysis_seconds = seconds_since(t0);
 }
 
 nlohmann::json config_json(const StudyOptions& o) {
@@ -381,6 +402,21 @@ void write_metrics(const StudyOptions& o, const StudyResult& result) {
   j["onsager_T_c"] = kCriticalTemperature;
   j["deviation_percent"] = have_tc ? nlohmann::json(result.deviation_percent) : nlohmann::json();
   j["deviation_sigma"] = have_tc ? nlohmann::json(result.deviation_sigma) : nlohmann::json();
+  if (have_tc) {
+    const FiniteSizeResult& f = result.finite_size;
+    j["T_c_statistical_error"] = f.tc_statistical;
+    j["T_c_window_error"] = f.tc_window;
+    j["fit_model"] = f.fit.quadratic ? "T_c + a/L + b/L^2" : "T_c + a/L";
+    j["quadratic"] = f.fit.b;
+    j["nu"] = f.nu;
+    j["nu_error"] = f.nu_error;
+    j["collapse"] = {{"T_c", f.tc_collapse},      {"T_c_error", f.tc_collapse_error},
+                     {"nu", f.collapse.nu},       {"width", f.collapse.width},
+                     {"shift", f.collapse.shift}, {"chi2", f.collapse.chi2},
+                     {"dof", f.collapse.dof}};
+    j["bootstrap_replicates"] = f.replicates;
+    j["analysis_seconds"] = result.analysis_seconds;
+  }
   j["seconds"] = result.seconds;
   j["seed"] = o.seed;
   j["complete"] = result.sizes.size() == o.sizes.size();
@@ -409,14 +445,25 @@ StudyResult run_study(const StudyOptions& o) {
                     "the excluded band [", o.exclude_low, ", ", o.exclude_high,
                     "] must contain T_c");
   const auto t0 = Clock::now();
-  const std::vector<double> temps =
-      o.temperatures.empty() ? make_temperatures(o.grid) : o.temperatures;
+  std::vector<double> temps = o.temperatures;
+  if (temps.empty()) {
+    temps = make_temperatures(o.grid);
+    if (o.band_step > 0) {
+      for (double t = o.band_start; t <= o.band_stop + 1e-9; t += o.band_step)
+        if (t >= o.exclude_low && t <= o.exclude_high)  // never a training temperature
+          temps.push_back(std::round(t * 1e6) / 1e6);
+      std::sort(temps.begin(), temps.end());
+      temps.erase(std::unique(temps.begin(), temps.end(),
+                              [](double a, double b) { return std::fabs(a - b) < 1e-6; }),
+                  temps.end());
+    }
+  }
   claim_run_folder(o, temps);
   StudyResult result;
   for (int64_t L : o.sizes) {
     result.sizes.push_back(study_size(L, temps, o));
     // Partial results after every size, so that a report can show a long run as it goes.
-    if (result.sizes.size() >= 2) extrapolate(result);
+    if (result.sizes.size() >= 2) extrapolate(result, o);
     result.seconds = seconds_since(t0);
     write_metrics(o, result);
     if (o.on_size_done) o.on_size_done(result);

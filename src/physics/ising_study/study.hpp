@@ -12,6 +12,7 @@
 #include "nn/container.hpp"
 #include "physics/ising/analysis.hpp"
 #include "physics/ising/generator.hpp"
+#include "physics/ising_study/error_model.hpp"
 #include "train/loop.hpp"
 
 namespace physcnn::physics::ising {
@@ -20,6 +21,10 @@ struct StudyOptions {
   std::vector<int64_t> sizes{16, 32, 64};
   TemperatureGrid grid{
       .start = 1.0, .stop = 3.5, .count = 26, .extra_near_tc = 12, .extra_width = 0.3};
+  // Held-out temperatures every band_step from band_start to band_stop, added to the grid where
+  // they lie inside the excluded band: they only measure P(ordered)(T) where the crossings are
+  // (band_step 0: none). Not added to an explicit `temperatures` list.
+  double band_start = 2.1, band_stop = 2.45, band_step = 0.025;
   std::vector<double> temperatures;  // explicit list; replaces the grid when not empty
   int64_t configs_per_temperature = 240;
   double test_fraction = 0.5;         // per temperature, held out to measure P(ordered)(T)
@@ -29,6 +34,7 @@ struct StudyOptions {
   int ensemble = 3;  // networks per lattice size; their spread enters the error of T*(L)
   int64_t batch_size = 64;
   double learning_rate = 2e-3;
+  int64_t bootstrap_replicates = 200;  // of the error model (error_model.hpp)
   bool augment = true;  // D4 symmetries, periodic translations and the global spin flip
   uint64_t seed = 1;
   // Run folder (empty: write nothing): metrics.json, p_ordered.csv, per size L<L>/ with the
@@ -56,14 +62,16 @@ struct SizeResult {
   std::vector<train::EpochRecord> history;               // of the first network
   double test_accuracy = 0;  // on held-out configurations outside the critical band
   std::vector<TemperatureSummary> monte_carlo;
+  SizePredictions predictions;  // every network on every held-out configuration
   double generate_seconds = 0, train_seconds = 0;
 };
 
 struct StudyResult {
   std::vector<SizeResult> sizes;
-  ExtrapolationResult extrapolation;
+  ExtrapolationResult extrapolation;  // T_c, its error and the slope, from `finite_size`
+  FiniteSizeResult finite_size;       // bootstrap over networks and configurations; nu
   double deviation_percent = 0, deviation_sigma = 0;
-  double seconds = 0;
+  double seconds = 0, analysis_seconds = 0;
 };
 
 StudyResult run_study(const StudyOptions& options);
