@@ -5,6 +5,8 @@ set -euo pipefail
 
 # ocl-icd-opencl-dev: only a Recommends of libdnnl-dev, but oneDNN's CMake config refuses to load
 # without OpenCL, so --no-install-recommends alone leaves a fresh machine unable to configure.
+# clang, libclang-rt-14-dev (ASan, UBSan, libFuzzer), libomp-dev (clang's OpenMP) and llvm
+# (llvm-symbolizer for readable reports): the sanitizer and fuzz build of scripts/test.sh.
 packages=(
   g++ cmake ninja-build pkg-config clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -12,6 +14,7 @@ packages=(
   libcairo2-dev fonts-dejavu-core
   chromium
   python3-torch python3-numpy
+  clang libclang-rt-14-dev libomp-dev llvm
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-opencv nodejs
 )

@@ -14,6 +14,10 @@ namespace physcnn::report {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Distinct per-epoch keys in metrics.json (a run logs a dozen). Every key is a column of one
+// value per epoch, so without a bound a file of n epochs with a new key each would need n^2
+// values: 2 MB of JSON, 80 GB of memory.
+constexpr size_t kMaxMetricColumns = 1024;
 
 nlohmann::json parse_json(const std::string& path) {
   std::ifstream in(path);
@@ -70,6 +74,9 @@ RunMetrics read_run_metrics(const std::string& path) {
       if (key == "epoch") continue;
       PHYSCNN_CHECK(value.is_number() || value.is_null(), IoError, "report: ", path, ": epochs[", e,
                     "].", key, " is not a number (", value.dump(), ")");
+      PHYSCNN_CHECK(m.columns.size() < kMaxMetricColumns || m.columns.count(key), IoError,
+                    "report: ", path, ": epochs[", e, "] adds a key '", key, "' beyond ",
+                    kMaxMetricColumns, " distinct keys (is it a run's metrics.json?)");
       auto& col = m.columns[key];
       col.resize(n, kNaN);
       col[e] = value.is_null() ? kNaN : value.get<double>();

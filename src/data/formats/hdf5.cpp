@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "data/formats/deflate.hpp"
 #include "data/formats/file_io.hpp"
 
 namespace physcnn::data {
@@ -143,6 +144,91 @@ void refuse_other_files(hid_t ds, const std::string& where) {
     throw IoError(where +
                   ": a virtual dataset (its data is mapped from other datasets or files); physcnn "
                   "reads only data stored in the HDF5 file itself");
+}
+
+// A compact dataset keeps its bytes in its header; HDF5 1.10 copies as many bytes as the
+// dataspace needs from that buffer without comparing the two, so a file whose compact buffer
+// is shorter than its dataspace makes H5Dread read past a heap block (found by fuzz/hdf5.cpp).
+void check_compact_size(hid_t ds, hid_t file_type, const std::vector<int64_t>& shape,
+                        const std::string& where) {
+  Handle dcpl(H5Dget_create_plist(ds), H5Pclose);
+  if (!dcpl.ok()) fail(where, "cannot read the dataset's storage properties");
+  if (H5Pget_layout(dcpl.get()) != H5D_COMPACT) return;
+  const uint64_t need = detail::checked_nbytes(shape, H5Tget_size(file_type), where);
+  const uint64_t have = H5Dget_storage_size(ds);
+  PHYSCNN_CHECK(have == need, IoError, where, ": compact dataset stores ", have,
+                " bytes, its shape ", Shape(shape).str(), " needs ", need, " (corrupt file)");
+}
+
+// HDF5 1.10 copies a whole chunk's worth of bytes out of a decompressed chunk without checking
+// that the filters produced that many, so a chunk that inflates short makes H5Dread read past a
+// heap block (found by fuzz/hdf5.cpp). Every filtered chunk is therefore undone here first
+// (deflate, shuffle, fletcher32; other filters are refused) and must give exactly one chunk.
+void check_chunks(hid_t ds, hid_t file_type, size_t rank, uint64_t file_size,
+                  const std::string& where) {
+  Handle dcpl(H5Dget_create_plist(ds), H5Pclose);
+  if (!dcpl.ok()) fail(where, "cannot read the dataset's storage properties");
+  if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return;
+  const int nf = H5Pget_nfilters(dcpl.get());
+  if (nf <= 0) return;  // unfiltered chunks are read as stored, one chunk in size
+  std::vector<H5Z_filter_t> filters;
+  for (int i = 0; i < nf; ++i) {
+    unsigned flags = 0;
+    size_t nvalues = 0;
+    const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &nvalues,
+                                           nullptr, 0, nullptr, nullptr);
+    PHYSCNN_CHECK(
+        id == H5Z_FILTER_DEFLATE || id == H5Z_FILTER_SHUFFLE || id == H5Z_FILTER_FLETCHER32,
+        IoError, where, ": HDF5 filter ", id,
+        " is not supported (physcnn reads gzip, shuffle and fletcher32 chunks)");
+    filters.push_back(id);
+  }
+  std::vector<hsize_t> cdims(rank);
+  if (H5Pget_chunk(dcpl.get(), static_cast<int>(rank), cdims.data()) != static_cast<int>(rank))
+    fail(where, "cannot read the chunk shape");
+  const uint64_t chunk_bytes = detail::checked_nbytes(
+      std::vector<int64_t>(cdims.begin(), cdims.end()), H5Tget_size(file_type), where);
+  Handle space(H5Dget_space(ds), H5Sclose);
+  hsize_t nchunks = 0;
+  if (!space.ok() || H5Dget_num_chunks(ds, space.get(), &nchunks) < 0)
+    fail(where, "cannot count the chunks");
+  std::vector<hsize_t> offset(rank);
+  for (hsize_t k = 0; k < nchunks; ++k) {
+    unsigned mask = 0;
+    haddr_t addr = 0;
+    hsize_t size = 0;
+    if (H5Dget_chunk_info(ds, space.get(), k, offset.data(), &mask, &addr, &size) < 0)
+      fail(where, "cannot read the chunk index");
+    // H5Dread_chunk writes as many bytes as H5Dget_chunk_storage_size reports, which a
+    // corrupt index can make differ from the size the chunk info gave.
+    hsize_t stored = 0;
+    if (H5Dget_chunk_storage_size(ds, offset.data(), &stored) < 0)
+      fail(where, "cannot read a chunk's size");
+    size = std::max(size, stored);
+    PHYSCNN_CHECK(size <= file_size, IoError, where, ": chunk ", k, " claims ", size,
+                  " bytes, more than the file holds");
+    std::vector<uint8_t> raw(size);
+    uint32_t skipped = 0;
+    if (size > 0 && H5Dread_chunk(ds, H5P_DEFAULT, offset.data(), &skipped, raw.data()) < 0)
+      fail(where, "cannot read a chunk (corrupt file?)");
+    for (int i = nf - 1; i >= 0; --i) {
+      if (skipped & (1u << i)) continue;
+      if (filters[static_cast<size_t>(i)] == H5Z_FILTER_FLETCHER32) {
+        PHYSCNN_CHECK(raw.size() >= 4, IoError, where, ": chunk ", k, " lacks its checksum");
+        raw.resize(raw.size() - 4);
+      } else if (filters[static_cast<size_t>(i)] == H5Z_FILTER_DEFLATE) {
+        PHYSCNN_CHECK(raw.size() >= 2, IoError, where, ": chunk ", k, " is not a zlib stream");
+        // The zlib header is 2 bytes; the raw stream after it may give at most one chunk
+        // (plus a checksum when fletcher32 ran before deflate).
+        raw = detail::inflate_raw_prefix(std::span<const uint8_t>(raw).subspan(2),
+                                         static_cast<size_t>(chunk_bytes) + 5, where);
+      }
+    }
+    PHYSCNN_CHECK(raw.size() == chunk_bytes, IoError, where, ": chunk ", k, " decompresses to ",
+                  raw.size(), " bytes, a chunk of ",
+                  Shape(std::vector<int64_t>(cdims.begin(), cdims.end())).str(), " needs ",
+                  chunk_bytes, " (corrupt file)");
+  }
 }
 
 std::string normalize(const std::string& dataset) {
@@ -281,6 +367,8 @@ Array read_hdf5(const std::string& path, const std::string& dataset_path) {
   PHYSCNN_CHECK(nbytes <= file_size * detail::kMaxDeflateRatio, IoError, where, ": dataset of ",
                 elem_name(et), " ", Shape(shape).str(), " = ", nbytes, " bytes cannot come from a ",
                 file_size, "-byte file");
+  check_compact_size(ds.get(), type.get(), shape, where);
+  if (nbytes > 0) check_chunks(ds.get(), type.get(), shape.size(), file_size, where);
   Array a = Array::zeros(et, Shape(shape));
   if (nbytes > 0) {
     Handle bool_type(et == ElemType::Bool ? make_bool_enum() : -1, H5Tclose);

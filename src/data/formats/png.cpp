@@ -54,6 +54,33 @@ void to_chw(const S* px, int w, int h, int stored, int keep, double scale, float
 struct StbFree {
   void operator()(void* p) const { stbi_image_free(p); }
 };
+// The chunk type for a message: non-printable bytes as '?' (a hostile file may hold any).
+std::string printable(std::string s) {
+  for (auto& ch : s)
+    if (ch < 0x20 || ch > 0x7e) ch = '?';
+  return s;
+}
+
+// Every chunk (4-byte length, 4-byte type, data, 4-byte CRC) up to IEND must lie inside the file:
+// stb_image grows its IDAT buffer to a chunk's declared length before reading it, so an 85-byte
+// file whose IDAT claims 2 GiB would otherwise allocate 2 GiB (found by fuzz/png.cpp).
+void check_chunks(std::span<const uint8_t> bytes, const std::string& source) {
+  detail::ByteCursor c(bytes, source);
+  c.seek(8, "PNG signature");
+  while (c.remaining() > 0) {
+    const size_t at = c.pos();
+    const uint32_t len = c.be32("PNG chunk length");
+    const auto type = c.take(4, "PNG chunk type");
+    const std::string name(type.begin(), type.end());
+    PHYSCNN_CHECK(len <= 0x7fffffffu && uint64_t{len} + 4 <= c.remaining(), IoError, source,
+                  ": truncated PNG: chunk '", printable(name), "' at offset ", at, " declares ",
+                  len, " data bytes, only ", c.remaining() < 4 ? 0 : c.remaining() - 4,
+                  " remain before its CRC");
+    c.take(uint64_t{len} + 4, "PNG chunk");
+    if (name == "IEND") break;
+  }
+}
+
 }  // namespace
 
 Tensor decode_png(std::span<const uint8_t> bytes, const std::string& source) {
@@ -61,6 +88,7 @@ Tensor decode_png(std::span<const uint8_t> bytes, const std::string& source) {
                 ": not a PNG file (the 8-byte signature does not match)");
   PHYSCNN_CHECK(bytes.size() <= static_cast<size_t>(INT32_MAX), IoError, source, ": ", bytes.size(),
                 " bytes is too large for a PNG");
+  check_chunks(bytes, source);
   const auto* buf = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, stored = 0;

@@ -100,3 +100,15 @@ TEST(Hdf5Hostile, VirtualDatasetsAreRefused) {
   EXPECT_TRUE(throws_with<IoError>([&] { read_hdf5(dir.file("virtual.h5"), "/x"); },
                                    {"virtual.h5:/x", "virtual dataset"}));
 }
+
+TEST(Hdf5Corrupt, ChunkThatInflatesShortIsRefused) {
+  // Found by fuzz/hdf5.cpp: h5py.h5 with the chunk shape of /group/sub/spins changed to [258, 4]
+  // (1,032 bytes) while its one gzip chunk inflates to 8. HDF5 1.10 copied 1,032 bytes out of
+  // the 8-byte buffer (a heap over-read under ASan); the chunk is now checked first.
+  const std::string p = physcnn::test::format_fixture("fuzz_short_chunk.h5");
+  EXPECT_TRUE(throws_with<IoError>(
+      [&] { read_hdf5(p, "/group/sub/spins"); },
+      {p, "/group/sub/spins", "chunk 0 decompresses to 8 bytes", "needs 1032"}));
+  // The file's other datasets still read.
+  EXPECT_EQ(read_hdf5(p, "/x_be").shape, (Shape{2, 3, 4}));
+}
