@@ -16,7 +16,9 @@ install(TARGETS ${physcnn_libs} physcnn_all EXPORT physcnnTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(BUILD_SHARED_LIBS)
+  # Each library finds the ones it links beside itself (RUNPATH is not inherited).
   set_target_properties(physcnn PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
+  set_target_properties(${physcnn_libs} PROPERTIES INSTALL_RPATH "$ORIGIN")
 endif()
 install(TARGETS physcnn RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/physcnn
