@@ -14,15 +14,16 @@ namespace physcnn::cli {
 namespace fs = std::filesystem;
 
 data::DatasetPtr open_data_file(const std::string& path, const std::string& x_name,
-                                const std::string& y_name, const std::string& labels) {
+                                const std::string& y_name, const std::string& labels,
+                                const data::ArrayOptions& options) {
   const std::string ext = fs::path(path).extension().string();
   if (fs::is_directory(path)) return data::open_image_folder(path);
   if (!fs::exists(path)) throw IoError("data file " + path + " does not exist");
-  if (ext == ".npz") return data::open_npz(path, x_name, y_name);
-  if (ext == ".h5" || ext == ".hdf5") return data::open_hdf5(path, x_name, y_name);
+  if (ext == ".npz") return data::open_npz(path, x_name, y_name, options);
+  if (ext == ".h5" || ext == ".hdf5") return data::open_hdf5(path, x_name, y_name, options);
   PHYSCNN_CHECK_ARG(!labels.empty(), path,
                     ": .npy and IDX inputs need their labels file too (--labels)");
-  if (ext == ".npy") return data::open_npy(path, labels);
+  if (ext == ".npy") return data::open_npy(path, labels, options);
   return data::open_idx(path, labels);  // IDX, raw or .gz
 }
 
@@ -68,7 +69,7 @@ Run add_eval(CLI::App& app) {
       if (weights.empty()) weights = (fs::path(a->run) / "model.safetensors").string();
       if (out.empty()) out = (fs::path(a->run) / "eval.json").string();
       if (a->data.empty()) {
-        const train::ExperimentData d = train::open_data(e);
+        const train::ExperimentData d = train::open_data(e, spec.input);
         PHYSCNN_CHECK_ARG(d.test != nullptr,
                           "eval: the run's experiment has no test split; "
                           "give --data");
@@ -80,15 +81,18 @@ Run add_eval(CLI::App& app) {
                         "eval: give a run folder, or --model, --weights and --data");
       spec = load_model_spec(a->model, 0);
     }
-    if (!set) set = open_data_file(a->data, a->x, a->y, a->labels);
+    if (!set)
+      set = open_data_file(a->data, a->x, a->y, a->labels,
+                           train::array_options_for(spec.input, false));
     if (class_names.empty()) class_names = set->class_names();
     {
       // Data that does not fit the model (shape, labels beyond its outputs): a clear error first.
       train::ExperimentData fit;
       fit.test = set;
       fit.sample_shape = set->sample_shape();
-      const Shape output = train::check_model_fits_data(
-          *spec.model, spec.input, a->run.empty() ? a->model : a->run, fit, loss);
+      const Shape output =
+          train::check_model_fits_data(*spec.model, spec.input, a->run.empty() ? a->model : a->run,
+                                       fit, loss, !spec.file.empty());
       top_k = train::effective_top_k(top_k, output);
     }
     spec.model->build(set->sample_shape());

@@ -25,12 +25,13 @@ namespace fs = std::filesystem;
 namespace {
 
 // Inputs without labels: every format of the data readers; IDX images are scaled to [0, 1].
-data::DatasetPtr open_inputs(const std::string& path, const std::string& x_name, bool scale_uint8) {
+data::DatasetPtr open_inputs(const std::string& path, const std::string& x_name, bool scale_uint8,
+                             const Shape& model_input) {
   if (fs::is_directory(path)) return data::open_image_folder(path);
   if (!fs::exists(path)) throw IoError("input file " + path + " does not exist");
   const std::string ext = fs::path(path).extension().string();
   data::Array x;
-  data::ArrayOptions options{.scale_uint8 = scale_uint8};
+  data::ArrayOptions options = train::array_options_for(model_input, scale_uint8);
   if (ext == ".npz") {
     data::NpzReader reader(path);
     PHYSCNN_CHECK_ARG(
@@ -190,7 +191,9 @@ Run add_predict(CLI::App& app) {
                         "predict: give a run folder, or --model and --weights");
       spec = load_model_spec(a->model, 0);
     }
-    const data::DatasetPtr set = open_inputs(a->input, a->x, scale);
+    const data::DatasetPtr set = open_inputs(a->input, a->x, scale, spec.input);
+    if (!spec.file.empty())
+      train::check_declared_input(set->sample_shape(), spec.input, spec.file, a->input);
     try {
       spec.model->build(set->sample_shape());
     } catch (const UsageError& err) {

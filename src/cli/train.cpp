@@ -67,9 +67,9 @@ Run add_train(CLI::App& app) {
       "Writes a run folder: metrics.csv/json, checkpoints/, model.safetensors, eval.json, "
       "index.html.");
   struct Args {
-    std::string experiment, out, resume;
+    std::string experiment, out, resume, init;
     std::vector<std::string> set;
-    int epochs = 0;
+    int epochs = -1;
     int64_t batch_size = 0;
     double lr = 0;
     int64_t seed = -1;
@@ -79,7 +79,9 @@ Run add_train(CLI::App& app) {
   cmd->add_option("experiment", a->experiment, "experiment file (.toml)")->required();
   cmd->add_option("--set", a->set, "override a field: --set optimizer.lr=0.01 (repeatable)")
       ->allow_extra_args(false);
-  cmd->add_option("--epochs", a->epochs, "shortcut for --set epochs=N")->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", a->epochs,
+                  "shortcut for --set epochs=N (0: evaluate and save the initial weights)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch-size", a->batch_size, "shortcut for --set batch_size=N")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--lr", a->lr, "shortcut for --set optimizer.lr=X")->check(CLI::PositiveNumber);
@@ -87,6 +89,9 @@ Run add_train(CLI::App& app) {
   cmd->add_option("--out", a->out, "run folder (shortcut for --set out=DIR)");
   cmd->add_option("--resume", a->resume,
                   "continue a run: its folder or a checkpoint file (same experiment and seed)");
+  cmd->add_option("--init", a->init,
+                  "start from these weights (.safetensors: a run's model or checkpoint, or a "
+                  "PyTorch state_dict) with a new optimizer");
   cmd->add_flag("--force", a->force, "train into a run folder that already holds a run");
   cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
   cmd->add_flag("--no-report", a->no_report, "do not write index.html and its pictures");
@@ -94,7 +99,7 @@ Run add_train(CLI::App& app) {
     std::vector<train::Override> overrides;
     for (const auto& s : a->set) overrides.push_back(train::parse_override(s));
     char buf[64];
-    if (a->epochs > 0) overrides.push_back({"epochs", std::to_string(a->epochs)});
+    if (a->epochs >= 0) overrides.push_back({"epochs", std::to_string(a->epochs)});
     if (a->batch_size > 0) overrides.push_back({"batch_size", std::to_string(a->batch_size)});
     if (a->lr > 0) {
       std::snprintf(buf, sizeof buf, "%.17g", a->lr);
@@ -125,6 +130,8 @@ Run add_train(CLI::App& app) {
     train::RunOptions run;
     run.model = spec.model;
     run.model_input = spec.input;
+    run.input_declared = !spec.file.empty();
+    run.init = a->init;
     run.model_file_text = spec.file.empty() ? "" : read_text(spec.file);
     run.resume = checkpoint;
     run.force = a->force;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -183,6 +184,15 @@ TensorFile load_safetensors(const std::string& path) {
   return parse_safetensors(bytes, path);
 }
 
+namespace {
+// BatchNorm's num_batches_tracked is an int64 scalar in PyTorch's state_dict; it is written so.
+bool is_count(const std::string& key, const Tensor& t) {
+  const std::string name = "num_batches_tracked";
+  const bool named = key == name || (key.size() > name.size() && key.ends_with("." + name));
+  return named && t.numel() == 1 && t.dim() == 0;
+}
+}  // namespace
+
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   nlohmann::json header = nlohmann::json::object();
@@ -190,8 +200,10 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   uint64_t offset = 0;
   for (const auto& [key, t] : tensors) {
     PHYSCNN_CHECK_ARG(key != "__metadata__", "tensor name __metadata__ is reserved");
-    const uint64_t bytes = uint64_t(t.numel()) * dtype_size(t.dtype());
-    header[key] = {{"dtype", t.dtype() == DType::F32 ? "F32" : "F64"},
+    const uint64_t bytes = is_count(key, t) ? 8 : uint64_t(t.numel()) * dtype_size(t.dtype());
+    header[key] = {{"dtype", is_count(key, t)          ? "I64"
+                             : t.dtype() == DType::F32 ? "F32"
+                                                       : "F64"},
                    {"shape", t.shape().dims()},
                    {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
@@ -203,6 +215,11 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     out.write(reinterpret_cast<const char*>(&n), 8);
     out.write(text.data(), std::streamsize(text.size()));
     for (const auto& [key, t0] : tensors) {
+      if (is_count(key, t0)) {
+        const auto count = static_cast<int64_t>(std::llround(t0.item()));
+        out.write(reinterpret_cast<const char*>(&count), 8);
+        continue;
+      }
       const Tensor t = t0.contiguous();
       PHYSCNN_DISPATCH(t.dtype(), T, {
         out.write(reinterpret_cast<const char*>(t.data<T>()),

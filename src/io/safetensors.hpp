@@ -17,7 +17,8 @@ struct TensorFile {
   std::map<std::string, std::string> metadata;
 };
 
-// F32 and F64 tensors are written as they are; the write is atomic.
+// F32 and F64 tensors are written as they are, except BatchNorm's `num_batches_tracked` scalar,
+// written as I64 like PyTorch's state_dict; the write is atomic.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 // Reads F32, F64 (as is), F16/BF16 (to float32), I64/I32/I16/I8/U8/BOOL (to float64, exact).

@@ -46,8 +46,9 @@ int64_t conv_out(const char* dim, int64_t in, int64_t before, int64_t after, int
 void check_common(const std::string& op, int64_t in, int64_t out, int64_t groups) {
   PHYSCNN_CHECK_ARG(out > 0, op, ": out channels must be > 0, got ", out);
   PHYSCNN_CHECK_ARG(in >= 0, op, ": in channels must be >= 0 (0 = infer), got ", in);
-  PHYSCNN_CHECK_ARG(groups > 0 && out % groups == 0, op, ": out channels ", out,
-                    " not divisible by groups ", groups);
+  PHYSCNN_CHECK_ARG(groups >= 1, op, ": groups must be >= 1, got ", groups);
+  PHYSCNN_CHECK_ARG(out % groups == 0, op, ": out channels ", out, " not divisible by groups ",
+                    groups);
   PHYSCNN_CHECK_ARG(in == 0 || in % groups == 0, op, ": in channels ", in,
                     " not divisible by groups ", groups);
 }

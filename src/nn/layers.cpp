@@ -2,6 +2,8 @@
 // the calls into autograd ops.
 #include "nn/layers.hpp"
 
+#include "kernels/pool.hpp"
+
 namespace physcnn::nn {
 
 namespace ag = physcnn::autograd;
@@ -22,17 +24,25 @@ void Linear::materialise(int64_t in_features, DType dtype) {
 }
 
 Var Linear::forward(const Var& x) {
-  PHYSCNN_CHECK_SHAPE(x.dim() == 2, "expects a (N, features) input, got ", x.shape().str(),
-                      " (add a Flatten before it)");
-  if (!weight_.defined()) materialise(x.size(1), x.dtype());
-  PHYSCNN_CHECK_SHAPE(x.size(1) == weight_.size(1), "input has ", x.size(1),
-                      " features, weight expects ", weight_.size(1), " (input ", x.shape().str(),
+  // PyTorch applies nn.Linear to the last dimension: (N, *, in) -> (N, *, out).
+  PHYSCNN_CHECK_SHAPE(x.dim() >= 2, "expects a (N, ..., features) input, got ", x.shape().str());
+  const int64_t in = x.size(x.dim() - 1);
+  if (!weight_.defined()) materialise(in, x.dtype());
+  PHYSCNN_CHECK_SHAPE(in == weight_.size(1), "input has ", in, " features, weight expects ",
+                      weight_.size(1), " (in the last dimension of input ", x.shape().str(),
                       ", weight ", weight_.shape().str(), ")");
-  return ag::linear(x, weight_, bias_);
+  if (x.dim() == 2) return ag::linear(x, weight_, bias_);
+  std::vector<int64_t> out = x.shape().dims();
+  out.back() = weight_.size(0);
+  const Var y = ag::linear(ag::reshape(x, Shape{x.numel() / in, in}), weight_, bias_);
+  return ag::reshape(y, Shape(std::move(out)));
 }
 
-int64_t Linear::macs(const Shape&, const Shape&) const {
-  return weight_.defined() ? weight_.numel() : 0;
+int64_t Linear::macs(const Shape& in, const Shape&) const {
+  // Per sample: one matrix-vector product per position of the dimensions between N and the last.
+  int64_t positions = 1;
+  for (int64_t d = 1; d + 1 < in.rank(); ++d) positions *= in[d];
+  return weight_.defined() ? weight_.numel() * positions : 0;
 }
 
 // --- BatchNorm --------------------------------------------------------------------------------
@@ -80,9 +90,13 @@ Var BatchNorm::forward(const Var& x) {
       o_.affine ? weight_.size(0) : (o_.track_running_stats ? running_mean_.size(0) : x.size(1));
   PHYSCNN_CHECK_SHAPE(x.size(1) == C, "input has ", x.size(1), " channels, expected ", C,
                       " (input ", x.shape().str(), ")");
-  const bool use_batch_stats = training_ || !o_.track_running_stats;
+  const int64_t per_channel = x.numel() / std::max<int64_t>(1, C);
+  // A load-time shape pass (Module::build) runs a batch of one: without running statistics there
+  // is nothing to normalise it with, so it goes through with mean 0 and variance 1 (only the
+  // shape counts); real batches must have more than one value per channel, as in PyTorch.
+  const bool shape_pass = detail::in_build() && per_channel <= 1;
+  const bool use_batch_stats = (training_ || !o_.track_running_stats) && !shape_pass;
   if (use_batch_stats) {
-    int64_t per_channel = x.numel() / std::max<int64_t>(1, C);
     PHYSCNN_CHECK_SHAPE(per_channel > 1, "needs more than 1 value per channel in training, got ",
                         "input ", x.shape().str());
   }
@@ -91,11 +105,11 @@ Var BatchNorm::forward(const Var& x) {
     num_batches_tracked_.fill_(num_batches_tracked_.item() + 1);
     if (!o_.momentum) momentum = 1.0 / num_batches_tracked_.item();
   }
-  if (!o_.track_running_stats) {
+  if (!o_.track_running_stats || shape_pass) {
     // The op updates running statistics in training; these scratch tensors absorb it.
     Tensor mean = Tensor::zeros(Shape{C}, x.dtype()), var = Tensor::ones(Shape{C}, x.dtype());
-    return (fuse_relu ? ag::batch_norm_relu : ag::batch_norm)(x, weight_, bias_, mean, var, true,
-                                                              0.0, o_.eps);
+    return (fuse_relu ? ag::batch_norm_relu : ag::batch_norm)(x, weight_, bias_, mean, var,
+                                                              use_batch_stats, 0.0, o_.eps);
   }
   return (fuse_relu ? ag::batch_norm_relu : ag::batch_norm)(
       x, weight_, bias_, running_mean_, running_var_, use_batch_stats, momentum, o_.eps);
@@ -144,12 +158,17 @@ Pool2d::Pool2d(PoolKind kind, const Pool2dOptions& o) : kind_(kind), o_(o) {
 
 Var Pool2d::forward(const Var& x) {
   PHYSCNN_CHECK_SHAPE(x.dim() == 4, "expects a (N,C,H,W) input, got ", x.shape().str());
+  // As PyTorch: a window may reach past the padded input in ceil mode, as long as every output
+  // window starts inside it; the output must not be empty.
   for (int d = 0; d < 2; ++d) {
-    const int64_t span = args_.dilation[d] * (args_.kernel[d] - 1) + 1;
-    const int64_t padded = x.size(2 + d) + 2 * args_.padding[d];
-    PHYSCNN_CHECK_SHAPE(padded >= span, "window ", args_.kernel[0], "x", args_.kernel[1], " spans ",
-                        span, d == 0 ? " rows" : " columns", " but the padded input has ", padded,
-                        " (input ", x.shape().str(), ")");
+    const int64_t stride = args_.stride[d] > 0 ? args_.stride[d] : args_.kernel[d];
+    const int64_t out =
+        kernels::pool_output_extent(x.size(2 + d), args_.kernel[d], stride, args_.padding[d],
+                                    args_.dilation[d], args_.ceil_mode);
+    PHYSCNN_CHECK_SHAPE(out >= 1, "window ", args_.kernel[0], "x", args_.kernel[1], " spans ",
+                        args_.dilation[d] * (args_.kernel[d] - 1) + 1,
+                        d == 0 ? " rows" : " columns", " but the padded input has ",
+                        x.size(2 + d) + 2 * args_.padding[d], " (input ", x.shape().str(), ")");
   }
   return kind_ == PoolKind::Max ? ag::max_pool2d(x, args_) : ag::avg_pool2d(x, args_);
 }
@@ -170,9 +189,11 @@ Pool1d::Pool1d(PoolKind kind, const Pool1dOptions& o) : kind_(kind), o_(o) {
 
 Var Pool1d::forward(const Var& x) {
   PHYSCNN_CHECK_SHAPE(x.dim() == 3, "expects a (N,C,L) input, got ", x.shape().str());
-  const int64_t span = args_.dilation[1] * (args_.kernel[1] - 1) + 1;
-  PHYSCNN_CHECK_SHAPE(x.size(2) + 2 * args_.padding[1] >= span, "window ", args_.kernel[1],
-                      " spans ", span, " but the padded input has ",
+  const int64_t stride = args_.stride[1] > 0 ? args_.stride[1] : args_.kernel[1];
+  const int64_t out = kernels::pool_output_extent(
+      x.size(2), args_.kernel[1], stride, args_.padding[1], args_.dilation[1], args_.ceil_mode);
+  PHYSCNN_CHECK_SHAPE(out >= 1, "window ", args_.kernel[1], " spans ",
+                      args_.dilation[1] * (args_.kernel[1] - 1) + 1, " but the padded input has ",
                       x.size(2) + 2 * args_.padding[1], " (input ", x.shape().str(), ")");
   return kind_ == PoolKind::Max ? ag::max_pool1d(x, args_) : ag::avg_pool1d(x, args_);
 }
@@ -192,6 +213,8 @@ Var GlobalMaxPool2d::forward(const Var& x) {
 Upsample::Upsample(const UpsampleOptions& o) : o_(o) {
   PHYSCNN_CHECK_ARG((o.size.h > 0 && o.size.w > 0) || (o.scale[0] > 0 && o.scale[1] > 0),
                     "Upsample: give an output size or a positive scale");
+  PHYSCNN_CHECK_ARG(o.mode != UpsampleMode::Nearest || !o.align_corners,
+                    "Upsample: align_corners applies to bilinear mode only, not nearest");
   args_ = {.size = {o.size.h, o.size.w},
            .scale = o.scale,
            .mode = o.mode,

@@ -16,7 +16,7 @@ ModulePtr make(Args&&... args) {
 std::vector<LayerKey> pool_keys(PoolKind kind, bool two_d) {
   std::vector<LayerKey> keys{
       extent_key("kernel", "window size", two_d, true),
-      extent_key("stride", "step; 0 = the kernel size", two_d),
+      extent_key("stride", "step, >= 1; unset (0): the kernel size", two_d),
       extent_key("padding", "implicit border, at most half the kernel", two_d),
       bool_key("ceil_mode", "round the output size up")};
   if (kind == PoolKind::Max)
@@ -29,8 +29,13 @@ std::vector<LayerKey> pool_keys(PoolKind kind, bool two_d) {
 Pool2dOptions pool2d_options(const LayerArgs& args, const std::string& ctx) {
   const ArgReader a(args, ctx);
   const Pool2dOptions d;
+  const Size2 stride = read_size2(a, "stride", d.stride);
+  // PyTorch refuses stride 0 ("stride should be greater than zero"); unset means the kernel.
+  PHYSCNN_CHECK_ARG(!a.has("stride") || (stride.h >= 1 && stride.w >= 1), ctx,
+                    ": stride must be >= 1 (leave it out for the kernel size), got ", stride.h,
+                    stride.h == stride.w ? "" : "x" + std::to_string(stride.w));
   return {.kernel = read_size2(a, "kernel", d.kernel),
-          .stride = read_size2(a, "stride", d.stride),
+          .stride = stride,
           .padding = read_size2(a, "padding", d.padding),
           .dilation = read_size2(a, "dilation", d.dilation),
           .ceil_mode = a.get_bool("ceil_mode", d.ceil_mode),
@@ -40,8 +45,11 @@ Pool2dOptions pool2d_options(const LayerArgs& args, const std::string& ctx) {
 Pool1dOptions pool1d_options(const LayerArgs& args, const std::string& ctx) {
   const ArgReader a(args, ctx);
   const Pool1dOptions d;
+  const int64_t stride = a.get_int("stride", d.stride);
+  PHYSCNN_CHECK_ARG(!a.has("stride") || stride >= 1, ctx,
+                    ": stride must be >= 1 (leave it out for the kernel size), got ", stride);
   return {.kernel = a.get_int("kernel", d.kernel),
-          .stride = a.get_int("stride", d.stride),
+          .stride = stride,
           .padding = a.get_int("padding", d.padding),
           .dilation = a.get_int("dilation", d.dilation),
           .ceil_mode = a.get_bool("ceil_mode", d.ceil_mode),
@@ -129,7 +137,7 @@ LayerSpec Linear::spec() {
   return {
       .type = "linear",
       .module_type = "Linear",
-      .help = "fully connected layer (N,features)",
+      .help = "fully connected layer on the last dimension (N,...,features)",
       .keys = {{.name = "in",
                 .kind = KeyKind::Int,
                 .help = "input features; 0 = inferred from the input"},
@@ -271,10 +279,13 @@ LayerSpec Upsample::spec() {
                     .kind = KeyKind::Choice,
                     .help = "interpolation",
                     .choices = choice_names(upsample_mode_names())},
-                   bool_key("align_corners", "bilinear: align the corner pixels")},
+                   bool_key("align_corners", "bilinear only: align the corner pixels")},
           .build = [](const LayerArgs& args, Rng) -> ModulePtr {
             const ArgReader a(args, "upsample");
             UpsampleOptions o;
+            // As F.interpolate: "only one of size or scale_factor should be defined".
+            PHYSCNN_CHECK_ARG(!(a.has("size") && a.has("scale")),
+                              "upsample: give either size or scale, not both");
             o.size = read_size2(a, "size", o.size);
             if (const KeyValue* v = a.find("scale")) {
               if (const auto* l = std::get_if<std::vector<double>>(v); l && l->size() == 2)
@@ -284,6 +295,10 @@ LayerSpec Upsample::spec() {
             }
             o.mode = a.choice("mode", o.mode, upsample_mode_names());
             o.align_corners = a.get_bool("align_corners", o.align_corners);
+            // As F.interpolate: align_corners only with the interpolating modes.
+            PHYSCNN_CHECK_ARG(o.mode != UpsampleMode::Nearest || !a.has("align_corners"),
+                              "upsample: align_corners applies to mode = \"bilinear\" only, not "
+                              "\"nearest\"; leave it out");
             return make<Upsample>(o);
           },
           .example = {{"scale", 2.0}, {"mode", std::string("bilinear")}},

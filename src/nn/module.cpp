@@ -25,6 +25,10 @@ ForwardObserver*& forward_observer() {
   thread_local ForwardObserver* observer = nullptr;
   return observer;
 }
+bool& in_build() {
+  thread_local bool building = false;
+  return building;
+}
 }  // namespace detail
 
 namespace {
@@ -170,6 +174,14 @@ StateDict Module::state_dict() const {
   return out;
 }
 
+namespace {
+// BatchNorm's batch counter: PyTorch 1.13 (BatchNorm._load_from_state_dict) sets it to 0 when a
+// state_dict lacks it (older files, hand-made dicts), so a missing one is not an error.
+bool defaults_when_missing(const std::string& name) {
+  return name == "num_batches_tracked" || name.ends_with(".num_batches_tracked");
+}
+}  // namespace
+
 void Module::load_state_dict(const StateDict& state, bool strict) {
   std::vector<std::pair<std::string, Var*>> params;
   std::vector<std::pair<std::string, Tensor*>> buffers;
@@ -181,7 +193,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     known.insert(name);
     auto it = state.find(name);
     if (it == state.end()) {
-      missing.push_back(name);
+      if (!defaults_when_missing(name)) missing.push_back(name);
     } else if (current && current->defined() && !(it->second.shape() == current->shape())) {
       mismatched.push_back(name + ": checkpoint has " + it->second.shape().str() + ", model has " +
                            current->shape().str());
@@ -220,7 +232,11 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
   }
   for (auto& [name, slot] : buffers) {
     auto it = state.find(name);
-    if (it == state.end()) continue;
+    if (it == state.end()) {
+      if (defaults_when_missing(name))
+        *slot = Tensor::scalar(0.0, slot->defined() ? slot->dtype() : DType::F32);
+      continue;
+    }
     if (slot->defined())
       slot->copy_(it->second);
     else
@@ -290,6 +306,11 @@ Shape Module::build(const Shape& input_shape) {
   ModeRestorer restore(*this);
   eval();
   autograd::NoGradGuard no_grad;
+  struct BuildFlag {
+    bool previous = detail::in_build();
+    BuildFlag() { detail::in_build() = true; }
+    ~BuildFlag() { detail::in_build() = previous; }
+  } flag;
   Var y = (*this)(Var(Tensor::zeros(Shape(dims), first_dtype(*this))));
   return Shape(std::vector<int64_t>(y.shape().dims().begin() + 1, y.shape().dims().end()));
 }

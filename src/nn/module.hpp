@@ -209,6 +209,9 @@ namespace detail {
 // (feature-map capture; Grad-CAM's gradient tap). Null by default: one thread-local load a call.
 using ForwardObserver = std::function<Var(Module&, const Var& input, const Var& output)>;
 ForwardObserver*& forward_observer();
+// True inside Module::build (a shape pass on a zero batch of one): layers that need more than
+// one sample for their statistics (batch norm without running statistics) skip that check.
+bool& in_build();
 }  // namespace detail
 
 }  // namespace physcnn::nn

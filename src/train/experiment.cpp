@@ -163,7 +163,8 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   if (auto v = get_string(root, "loss", top)) e.loss = parse_loss(*v);
   read(get_int(root, "top_k", top), e.top_k);
   read(get_double(root, "clip_grad_norm", top), e.clip_grad_norm);
-  PHYSCNN_CHECK_ARG(e.epochs >= 1, source_name, ": epochs must be >= 1, got ", e.epochs);
+  // 0: no training; the run folder holds the initial (or --init) weights and their evaluation.
+  PHYSCNN_CHECK_ARG(e.epochs >= 0, source_name, ": epochs must be >= 0, got ", e.epochs);
   PHYSCNN_CHECK_ARG(e.batch_size >= 1, source_name, ": batch_size must be >= 1, got ",
                     e.batch_size);
   PHYSCNN_CHECK_ARG(e.threads >= 0, source_name, ": threads must be >= 0, got ", e.threads);

@@ -115,14 +115,23 @@ struct ExperimentData {
   std::vector<std::string> class_names;
   Shape sample_shape;
 };
-ExperimentData open_data(const Experiment& e);
+// `model_input` decides how arrays (N, A, B) are read: as 1-d samples (C, L) = (A, B) when the
+// model takes [C, L], else as images with a channel axis (1, A, B).
+ExperimentData open_data(const Experiment& e, const Shape& model_input = {});
+// How arrays become samples for a model taking `model_input` (see open_data).
+data::ArrayOptions array_options_for(const Shape& model_input, bool scale_uint8);
 // Before anything is written or trained: the model runs on the data's sample shape (ShapeError
 // naming both shapes otherwise), class labels lie in [0, outputs) and regression targets have the
-// output's size. `model_input` is the shape the model file or zoo entry declares. Returns the
-// model's output shape per sample.
+// output's size. `model_input` is the shape the model file or zoo entry declares; when
+// `input_declared` (a model file's `input`), the samples must have exactly that shape. Returns
+// the model's output shape per sample.
 Shape check_model_fits_data(nn::Module& model, const Shape& model_input,
                             const std::string& model_name, const ExperimentData& data,
-                            LossKind loss);
+                            LossKind loss, bool input_declared = false);
+// ShapeError (exit 2) unless `sample` equals the model's declared input, naming both shapes:
+// a model that happens to run on other shapes would silently compute something else.
+void check_declared_input(const Shape& sample, const Shape& declared, const std::string& model_name,
+                          const std::string& data_name);
 // The transforms for evaluation only (normalisation) from saved statistics.
 data::Transform eval_transform(const std::optional<data::ChannelStats>& stats);
 

@@ -15,9 +15,25 @@ data::Transform eval_transform(const std::optional<data::ChannelStats>& stats) {
   return data::normalize(*stats);
 }
 
-ExperimentData open_data(const Experiment& e) {
+data::ArrayOptions array_options_for(const Shape& model_input, bool scale_uint8) {
+  return {.scale_uint8 = scale_uint8, .add_channel = model_input.rank() != 2};
+}
+
+void check_declared_input(const Shape& sample, const Shape& declared, const std::string& model_name,
+                          const std::string& data_name) {
+  if (sample == declared) return;
+  throw ShapeError("the samples of " + data_name + " have shape " + sample.str() +
+                   " but the model " + model_name + " declares inputs " + declared.str() +
+                   " (its `input`)" +
+                   (sample.rank() != declared.rank()
+                        ? std::string("; (N, C, L) arrays are 1-d samples for a model taking "
+                                      "[C, L], images (1, H, W) for one taking [C, H, W]")
+                        : std::string()));
+}
+
+ExperimentData open_data(const Experiment& e, const Shape& model_input) {
   const DataConfig& d = e.data;
-  data::ArrayOptions ao{.scale_uint8 = d.scale_uint8};
+  const data::ArrayOptions ao = array_options_for(model_input, d.scale_uint8);
   auto open = [&](bool test) -> data::DatasetPtr {
     const std::string& file = test ? d.test : d.train;
     const std::string& xs = test ? d.test_x : d.train_x;
@@ -168,8 +184,9 @@ TrainerOptions trainer_options(const Experiment& e, const std::string& checkpoin
 
 Shape check_model_fits_data(nn::Module& model, const Shape& model_input,
                             const std::string& model_name, const ExperimentData& data,
-                            LossKind loss) {
+                            LossKind loss, bool input_declared) {
   const Shape& x = data.sample_shape;
+  if (input_declared) check_declared_input(x, model_input, model_name, "the data");
   nn::Summary summary;
   try {
     summary = model.summary(x);

@@ -20,10 +20,19 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
       (fs::exists(run / "metrics.csv") || fs::exists(run / "checkpoints" / "last.safetensors")))
     throw UsageError("run folder " + e.out + " already holds a run: continue it with --resume " +
                      e.out + ", choose another --out, or pass --force to overwrite");
-  const ExperimentData data = open_data(e);
+  PHYSCNN_CHECK_ARG(o.init.empty() || o.resume.empty(),
+                    "give initial weights (--init) or a run to resume (--resume), not both");
+  const ExperimentData data = open_data(e, o.model_input);
   nn::Module& model = *o.model;
   // Misfits between data and model are found here, before the run folder exists.
-  const Shape output = check_model_fits_data(model, o.model_input, e.model, data, e.loss);
+  const Shape output =
+      check_model_fits_data(model, o.model_input, e.model, data, e.loss, o.input_declared);
+  if (!o.init.empty()) {
+    // The given weights, with a new optimizer; mismatched shapes are listed per parameter. The
+    // normalisation statistics stay the ones of this run's training data.
+    load_model(o.init, model);
+    if (!o.quiet) std::fprintf(stderr, "initial weights from %s\n", o.init.c_str());
+  }
   e.top_k = effective_top_k(e.top_k, output);
 
   ExperimentResult result;
@@ -51,7 +60,8 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
     test_loader = std::make_unique<data::DataLoader>(data.test, eval_options, data.eval_transform);
 
   auto optimizer = make_optimizer(e, model);
-  auto scheduler = make_scheduler(e, *optimizer);
+  // Without epochs no schedule ever steps (a per-epoch cosine would have no length).
+  auto scheduler = e.epochs > 0 ? make_scheduler(e, *optimizer) : nullptr;
   Trainer trainer(model, *optimizer, scheduler.get(),
                   trainer_options(e, dir.checkpoints(), o.quiet));
   if (!o.resume.empty()) {

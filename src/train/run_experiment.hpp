@@ -21,6 +21,10 @@ struct RunOptions {
   // input shape it declares.
   std::shared_ptr<nn::Module> model;
   Shape model_input;
+  bool input_declared = false;  // a model file's `input`: the samples must have that shape
+  // Weights to start from (a .safetensors of `physcnn train` or PyTorch's state_dict; checkpoint
+  // optimizer state is ignored), "" for the model's own initialisation. Not with `resume`.
+  std::string init;
   // Written to RUN/model.toml; empty: "# zoo model: <name>".
   std::string model_file_text;
   // A checkpoint to continue from (find_checkpoint), or "" for a new run.

@@ -287,6 +287,9 @@ EOF
   inspect)
     source "$(dirname "$0")/inspect_cases.sh" && inspect_cases
     ;;
+  exchange)
+    source "$(dirname "$0")/exchange_cases.sh" && exchange_cases
+    ;;
   interrupt)
     # Ctrl-C or SIGTERM at a random moment of training: exit 130 with the stop message, every
     # time. An asynchronous signal handler interrupting a step used to corrupt the heap

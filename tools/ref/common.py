@@ -18,8 +18,11 @@ FIXTURE_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "tests", "fixtures
 _DTYPES = {np.float32: "F32", np.float64: "F64", np.int64: "I64"}
 
 
-def save_fixture(name, tensors, meta=None):
-    """Writes tests/fixtures/<name>.safetensors from a dict of name -> tensor/ndarray."""
+def save_fixture(name, tensors, meta=None, keep_scalar_shapes=False):
+    """Writes tests/fixtures/<name>.safetensors from a dict of name -> tensor/ndarray.
+
+    Scalars (shape []) are written with shape [1] unless keep_scalar_shapes (the existing
+    fixtures and their tests expect [1]; a PyTorch state_dict's num_batches_tracked is [])."""
     os.makedirs(FIXTURE_DIR, exist_ok=True)
     header, blobs, offset = {}, [], 0
     metadata = {"torch": torch.__version__, "fixture_version": FIXTURE_VERSION}
@@ -30,7 +33,10 @@ def save_fixture(name, tensors, meta=None):
         v = tensors[key]
         if isinstance(v, torch.Tensor):
             v = v.detach().cpu().numpy()
-        v = np.ascontiguousarray(v)
+        shape = np.shape(v)
+        v = np.ascontiguousarray(v)  # makes scalars 1-d
+        if keep_scalar_shapes:
+            v = v.reshape(shape)
         if v.dtype == np.float32:
             tag = "F32"
         elif v.dtype == np.float64:
