@@ -52,5 +52,5 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libdnnl-dev, ocl-icd-opencl-dev, libhdf5-dev, zlib1g-dev, libcairo2-dev, nlohmann-json3-dev, libtomlplusplus-dev, pkg-config")
+    "libdnnl-dev, ocl-icd-opencl-dev, libhdf5-dev, zlib1g-dev, libcairo2-dev, nlohmann-json3-dev, libtomlplusplus-dev, libonnx-dev, libprotobuf-dev, pkg-config")
 include(CPack)
