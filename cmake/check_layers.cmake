@@ -10,6 +10,7 @@ set(allowed_io "${allowed_nn};io")
 set(allowed_data "core;tensor;data")
 set(allowed_train "${allowed_optim};data;io;train")
 set(allowed_physics/ising "core;tensor;data;physics/ising")
+set(allowed_physics/ed "core;tensor;physics/ed")
 set(allowed_physics/airshower "core;tensor;data;physics/airshower")
 # The study driver trains networks on generated data, so it sits above train (design change:
 # physics/ising itself stays free of nn).

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   for (auto add : {physcnn::cli::add_report, physcnn::cli::add_show, physcnn::cli::add_probe})
     runs.push_back(add(app));
   runs.push_back(physcnn::cli::add_layers(app));  // the keys of model-file layer types
+  runs.push_back(physcnn::cli::add_ed(app));      // exact diagonalisation (physics/ed)
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -281,6 +281,22 @@ EOF
     grep -qF 'k\x1b[2J' "$tmp/err" || { cat "$tmp/err"; fail "the escape is shown as \\x1b"; }
     LC_ALL=C grep -q $'\x1b' "$tmp/err" && fail "a raw escape character reached the terminal"
     ;;
+  ed)
+    expect_exit 0 "$bin" ed --help
+    expect_exit 0 "$bin" ed --lattice square --L 4 --J2 0.5
+    grep -q "^E/N = -0.52862020" "$tmp/out" || { cat "$tmp/out"; fail "4x4 J2=0.5 E/N"; }
+    grep -q "^S(pi,pi) = " "$tmp/out" || fail "ed prints S(pi,pi)"
+    expect_exit 0 "$bin" ed --lattice chain --L 12 --model tfim --h 1
+    grep -q "^E/N = -1.2768829" "$tmp/out" || { cat "$tmp/out"; fail "TFIM chain E/N"; }
+    expect_exit 2 "$bin" ed --lattice hexagon --L 4
+    grep -q "unknown lattice 'hexagon'" "$tmp/err" || fail "bad lattice is named"
+    expect_exit 2 "$bin" ed --lattice chain --L 2 --J2 1
+    expect_exit 2 "$bin" ed --lattice chain --L 8 --h 1
+    grep -q "belongs to the tfim model" "$tmp/err" || fail "a field on heisenberg is refused"
+    expect_exit 2 "$bin" ed --lattice square --L 6
+    grep -q "max-states" "$tmp/err" || fail "6x6 names the state limit"
+    expect_exit 2 "$bin" ed --lattice square --L 4 --momentum pi
+    ;;
   *) fail "unknown case $case_name" ;;
 esac
 echo "ok: $case_name"
