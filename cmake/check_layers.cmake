@@ -15,7 +15,7 @@ set(allowed_physics/airshower "core;tensor;data;physics/airshower")
 # The study driver trains networks on generated data, so it sits above train (design change:
 # physics/ising itself stays free of nn).
 set(allowed_physics/ising_study "${allowed_train};physics/ising;physics/ising_study")
-set(allowed_physics/nqs "${allowed_train};physics/nqs")
+set(allowed_physics/nqs "${allowed_train};physics/ed;physics/nqs")
 set(allowed_dist "${allowed_train};dist")
 set(allowed_viz "${allowed_io};viz")
 set(allowed_report "${allowed_train};viz;report")
