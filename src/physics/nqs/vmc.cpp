@@ -104,6 +104,7 @@ Ensemble MetropolisSampler::sample(const Rbm& psi, int per_chain, int burn_in) {
         if (sweep >= burn_in) e.configs[static_cast<size_t>(c) * per_chain + (sweep - burn_in)] = s;
       }
       state_[static_cast<size_t>(c)] = s;
+      rng.set_state(rng.state());  // drop buffered bits: a checkpoint captures the whole state
     }
   });
   int64_t total = 0;
@@ -111,6 +112,20 @@ Ensemble MetropolisSampler::sample(const Rbm& psi, int per_chain, int burn_in) {
   e.acceptance = double(total) / (double(chains) * per_chain * n_);
   e.weights.assign(e.configs.size(), 1.0 / double(e.configs.size()));
   return e;
+}
+
+std::vector<Rng::State> MetropolisSampler::rng_states() const {
+  std::vector<Rng::State> out;
+  for (const Rng& r : rng_) out.push_back(r.state());
+  return out;
+}
+
+void MetropolisSampler::set_state(const std::vector<Config>& configs,
+                                  const std::vector<Rng::State>& rngs) {
+  PHYSCNN_CHECK_ARG(configs.size() == state_.size() && rngs.size() == state_.size(),
+                    "sampler state has ", configs.size(), " chains, the sampler ", state_.size());
+  state_ = configs;
+  for (size_t c = 0; c < rngs.size(); ++c) rng_[c].set_state(rngs[c]);
 }
 
 Estimate estimate(const std::vector<double>& values, int n_chains) {

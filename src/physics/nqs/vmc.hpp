@@ -35,6 +35,11 @@ class MetropolisSampler {
   // sweeps. The chains continue from where the previous call left them.
   Ensemble sample(const Rbm& psi, int per_chain, int burn_in);
 
+  // The chains' configurations and generator states, for checkpoints (set_state checks sizes).
+  const std::vector<Config>& configs() const { return state_; }
+  std::vector<Rng::State> rng_states() const;
+  void set_state(const std::vector<Config>& configs, const std::vector<Rng::State>& rngs);
+
  private:
   int n_;
   bool exchange_;
