@@ -52,10 +52,11 @@ NqsSpec read_nqs_spec(const std::string& path) {
     if (auto v = io::get_double(*t, "h", "[hamiltonian]")) s.couplings.h = *v;
   }
   if (const toml::table* t = sub(top, "ansatz", path)) {
-    io::check_keys(*t, {"type", "alpha", "marshall", "init_scale"}, "[ansatz]");
+    io::check_keys(*t, {"type", "alpha", "marshall", "symmetric", "init_scale"}, "[ansatz]");
     if (auto v = io::get_string(*t, "type", "[ansatz]")) s.ansatz = *v;
     if (auto v = io::get_int(*t, "alpha", "[ansatz]")) s.alpha = int(*v);
     if (auto v = io::get_bool(*t, "marshall", "[ansatz]")) s.marshall = *v;
+    if (auto v = io::get_bool(*t, "symmetric", "[ansatz]")) s.symmetric = *v;
     if (auto v = io::get_double(*t, "init_scale", "[ansatz]")) s.init_scale = *v;
     PHYSCNN_CHECK_ARG(s.ansatz == "rbm", path, ": [ansatz] type '", s.ansatz,
                       "' is not available; the ansatz types are: rbm");

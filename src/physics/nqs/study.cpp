@@ -127,7 +127,7 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
   const ed::SpinHamiltonian h(lat, spec.couplings);
   const int n = lat.n_sites();
   Rng init(spec.seed, 1);
-  Rbm psi(lat, spec.alpha, spec.marshall, spec.init_scale, init);
+  Rbm psi(lat, spec.alpha, spec.marshall, spec.init_scale, init, spec.symmetric);
   MetropolisSampler sampler(lat, h.conserves_sz(), spec.chains, spec.seed);
   NqsResult r;
   r.n_params = psi.n_params();

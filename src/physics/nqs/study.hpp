@@ -19,6 +19,7 @@ struct NqsSpec {
   std::string ansatz = "rbm";
   int alpha = 1;
   bool marshall = true;
+  bool symmetric = false;  // share RBM weights over translations
   double init_scale = 0.01;
   int chains = 16, samples = 64, burn_in = 10;  // samples per chain and iteration (sweeps)
   bool exact = false;  // exact enumeration instead of sampling (small lattices)

@@ -38,24 +38,42 @@ double exact_energy(const ed::SpinHamiltonian& h, const nqs::Rbm& psi) {
 }  // namespace
 
 TEST(Rbm, LogDerivativesMatchFiniteDifferences) {
-  physcnn::Rng rng(3);
-  const ed::Lattice lat("square", 2, 2);
-  nqs::Rbm psi(lat, 2, true, 0.3, rng);
-  std::vector<cplx> o(static_cast<size_t>(psi.n_params()));
-  for (ed::Config s : {ed::Config{0b0101}, ed::Config{0b0011}, ed::Config{0b1110}}) {
-    const cplx value = psi.log_derivatives(s, o.data());
-    EXPECT_NEAR(std::abs(std::exp(value - psi.log_psi(s)) - 1.0), 0.0, 1e-12);
-    for (int64_t k = 0; k < psi.n_params(); ++k) {
-      const double eps = 1e-6;
-      cplx& p = psi.params()[static_cast<size_t>(k)];
-      const cplx keep = p;
-      p = keep + eps;
-      const cplx up = psi.log_psi(s);
-      p = keep - eps;
-      const cplx down = psi.log_psi(s);
-      p = keep;
-      const cplx fd = (up - down) / (2 * eps);
-      EXPECT_NEAR(std::abs(fd - o[static_cast<size_t>(k)]), 0.0, 1e-7) << "param " << k;
+  for (bool symmetric : {false, true}) {
+    physcnn::Rng rng(3);
+    const ed::Lattice lat("square", 2, 2);
+    nqs::Rbm psi(lat, 2, true, 0.3, rng, symmetric);
+    std::vector<cplx> o(static_cast<size_t>(psi.n_params()));
+    for (ed::Config s : {ed::Config{0b0101}, ed::Config{0b0011}, ed::Config{0b1110}}) {
+      const cplx value = psi.log_derivatives(s, o.data());
+      EXPECT_NEAR(std::abs(std::exp(value - psi.log_psi(s)) - 1.0), 0.0, 1e-12);
+      for (int64_t k = 0; k < psi.n_params(); ++k) {
+        const double eps = 1e-6;
+        cplx& p = psi.params()[static_cast<size_t>(k)];
+        const cplx keep = p;
+        p = keep + eps;
+        const cplx up = psi.log_psi(s);
+        p = keep - eps;
+        const cplx down = psi.log_psi(s);
+        p = keep;
+        const cplx fd = (up - down) / (2 * eps);
+        EXPECT_NEAR(std::abs(fd - o[static_cast<size_t>(k)]), 0.0, 1e-7) << "param " << k;
+      }
+    }
+  }
+}
+
+TEST(Rbm, SymmetricFormIsTranslationInvariant) {
+  physcnn::Rng rng(4);
+  const ed::Lattice lat("square", 4, 4);
+  const nqs::Rbm psi(lat, 2, true, 0.3, rng, true);
+  EXPECT_EQ(psi.n_params(), 1 + 2 + 2 * 16);
+  for (ed::Config s : {ed::Config{0x00ff}, ed::Config{0x5a5a},
+                       ed::Config{0x1234 | 0x8041}}) {  // 8 up spins: S^z = 0
+    const cplx v = psi.log_psi(s);
+    for (ed::Config t : {lat.shift_x(s), lat.shift_y(s), lat.shift_x(lat.shift_y(s))}) {
+      const cplx d = std::exp(psi.log_psi(t) - v);
+      EXPECT_NEAR(d.real(), 1.0, 1e-12);
+      EXPECT_NEAR(d.imag(), 0.0, 1e-12);
     }
   }
 }
@@ -66,7 +84,7 @@ TEST(Vmc, ExactForceIsHalfTheEnergyGradient) {
         std::tuple{"chain", 4, 1, "tfim"}}) {
     const System sys = make(kind, lx, ly, model);
     physcnn::Rng rng(7);
-    nqs::Rbm psi(sys.lattice, 1, false, 0.2, rng);
+    nqs::Rbm psi(sys.lattice, 1, false, 0.2, rng, std::string(model) == "tfim");
     const nqs::Moments m = nqs::moments(sys.h, psi, nqs::exact_ensemble(sys.h, psi), false);
     for (int64_t k = 0; k < psi.n_params(); k += 3) {
       const double eps = 1e-5;
