@@ -65,7 +65,7 @@ Run add_nqs(CLI::App& app) {
     viz::LinePlot plot(po);
     plot.add(s);
     if (std::isfinite(r.exact_per_site)) {
-      plot.add_reference({r.exact_per_site, "exact (ED)", false});
+      plot.add_reference({r.exact_per_site, r.exact_from_ed ? "exact (ED)" : "reference", false});
     }
     plot.save_png(out + "/energy.png");
     if (r.stopped) {
@@ -79,9 +79,13 @@ Run add_nqs(CLI::App& app) {
     std::printf("variance   %.6g\n", r.variance);
     std::printf("E/N        %.8f +- %.8f\n", r.energy_per_site, r.error_per_site);
     if (std::isfinite(r.exact_per_site)) {
-      std::printf("exact E/N  %.8f\n", r.exact_per_site);
+      std::printf("exact E/N  %.8f (%s)\n", r.exact_per_site,
+                  r.exact_from_ed ? "physcnn ed" : "reference_energy of the study file");
       std::printf("rel. error %.3g\n", r.relative_error);
-      std::printf("S(pi,pi)   %.6f (exact %.6f)\n", r.s_pipi, r.s_pipi_exact);
+      if (r.exact_from_ed)
+        std::printf("S(pi,pi)   %.6f (exact %.6f)\n", r.s_pipi, r.s_pipi_exact);
+      else
+        std::printf("S(pi,pi)   %.6f\n", r.s_pipi);
     } else {
       std::printf("S(pi,pi)   %.6f (no exact value: the lattice is too large for ED)\n", r.s_pipi);
     }

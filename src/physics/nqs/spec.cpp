@@ -35,6 +35,7 @@ NqsSpec read_nqs_spec(const std::string& path) {
   if (auto v = io::get_int(top, "seed", "the top level")) s.seed = uint64_t(*v);
   if (auto v = io::get_int(top, "eval_samples", "the top level")) s.eval_samples = int(*v);
   if (auto v = io::get_int(top, "checkpoint_every", "the top level")) s.checkpoint_every = int(*v);
+  if (auto v = io::get_double(top, "reference_energy", "the top level")) s.reference = *v;
   positive(s.iterations, "iterations", where);
   positive(s.eval_samples, "eval_samples", where);
   positive(s.checkpoint_every, "checkpoint_every", where);

@@ -189,9 +189,14 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
   if (ed::estimated_states(lat, h.conserves_sz()) <= 2e5) {
     const ed::EdResult x = ed::ground_state(h);
     r.exact_per_site = x.energy_per_site;
+    r.exact_from_ed = true;
     r.relative_error = std::fabs((r.energy_per_site - r.exact_per_site) / r.exact_per_site);
     r.s_pipi_exact = ed::structure_factor(lat, x.correlation, std::acos(-1.0),
                                           lat.is_square() ? std::acos(-1.0) : 0.0);
+  }
+  if (!r.exact_from_ed && std::isfinite(spec.reference)) {
+    r.exact_per_site = spec.reference;
+    r.relative_error = std::fabs((r.energy_per_site - r.exact_per_site) / r.exact_per_site);
   }
   return r;
 }

@@ -3,6 +3,7 @@
 // continues bit for bit) and the comparison with exact diagonalisation.
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ struct NqsSpec {
   int eval_samples = 1000;  // per chain, for the final estimate
   int checkpoint_every = 20;
   uint64_t seed = 1;
+  double reference = NAN;  // E/N from the literature, used when ED is out of reach
 };
 
 // Reads and checks a study file: unknown keys and tables, wrong types and bad values are
@@ -42,7 +44,8 @@ struct IterationRecord {
 
 struct NqsResult {
   double energy_per_site = 0, error_per_site = 0, variance = 0, acceptance = 0, tau = 0;
-  double exact_per_site = 0;  // NaN when the lattice is too large for ED
+  double exact_per_site = 0;  // NaN when the lattice is too large for ED and no reference
+  bool exact_from_ed = false;
   double relative_error = 0;  // NaN without ED
   double s_pipi = 0, s_pipi_exact = 0;
   int64_t n_params = 0;
