@@ -28,7 +28,7 @@ NqsSpec read_nqs_spec(const std::string& path) {
   s.file = path;
   io::check_keys(top,
                  {"lattice", "hamiltonian", "ansatz", "sampler", "optimizer", "iterations", "seed",
-                  "eval_samples", "checkpoint_every"},
+                  "eval_samples", "checkpoint_every", "reference_energy"},
                  "the top level of " + path);
   const std::string where = path;
   if (auto v = io::get_int(top, "iterations", "the top level")) s.iterations = int(*v);
