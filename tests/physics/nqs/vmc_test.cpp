@@ -78,6 +78,7 @@ TEST(Rbm, SymmetricFormIsTranslationInvariant) {
   }
 }
 
+// dE/dRe(theta_k) = 2 Re F_k and dE/dIm(theta_k) = 2 Im F_k.
 TEST(Vmc, ExactForceIsHalfTheEnergyGradient) {
   for (const auto& [kind, lx, ly, model] :
        {std::tuple{"square", 2, 2, "heisenberg"}, std::tuple{"chain", 4, 1, "heisenberg"},
@@ -97,6 +98,14 @@ TEST(Vmc, ExactForceIsHalfTheEnergyGradient) {
       p = keep;
       EXPECT_NEAR((up - down) / (2 * eps), 2 * m.force[static_cast<size_t>(k)].real(), 1e-7)
           << kind << " " << model << " param " << k;
+      // Along the imaginary part: 2 Im F.
+      p = keep + cplx(0, eps);
+      const double up_i = exact_energy(sys.h, psi);
+      p = keep - cplx(0, eps);
+      const double down_i = exact_energy(sys.h, psi);
+      p = keep;
+      EXPECT_NEAR((up_i - down_i) / (2 * eps), 2 * m.force[static_cast<size_t>(k)].imag(), 1e-7)
+          << kind << " " << model << " param " << k << " (imaginary part)";
     }
   }
 }
