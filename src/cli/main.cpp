@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
     runs.push_back(add(app));
   runs.push_back(physcnn::cli::add_export(app));  // ONNX
   runs.push_back(physcnn::cli::add_layers(app));  // the keys of model-file layer types
+  runs.push_back(physcnn::cli::add_ed(app));      // exact diagonalisation (physics/ed)
+  runs.push_back(physcnn::cli::add_nqs(app));     // neural quantum states (physics/nqs)
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

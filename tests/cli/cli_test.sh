@@ -328,6 +328,55 @@ EOF
     grep -qF 'k\x1b[2J' "$tmp/err" || { cat "$tmp/err"; fail "the escape is shown as \\x1b"; }
     LC_ALL=C grep -q $'\x1b' "$tmp/err" && fail "a raw escape character reached the terminal"
     ;;
+  ed)
+    expect_exit 0 "$bin" ed --help
+    expect_exit 0 "$bin" ed --lattice square --L 4 --J2 0.5
+    grep -q "^E/N = -0.52862020" "$tmp/out" || { cat "$tmp/out"; fail "4x4 J2=0.5 E/N"; }
+    grep -q "^S(pi,pi) = " "$tmp/out" || fail "ed prints S(pi,pi)"
+    expect_exit 0 "$bin" ed --lattice chain --L 12 --model tfim --h 1
+    grep -q "^E/N = -1.2768829" "$tmp/out" || { cat "$tmp/out"; fail "TFIM chain E/N"; }
+    expect_exit 2 "$bin" ed --lattice hexagon --L 4
+    grep -q "unknown lattice 'hexagon'" "$tmp/err" || fail "bad lattice is named"
+    expect_exit 2 "$bin" ed --lattice chain --L 2 --J2 1
+    expect_exit 2 "$bin" ed --lattice chain --L 8 --h 1
+    grep -q "belongs to the tfim model" "$tmp/err" || fail "a field on heisenberg is refused"
+    expect_exit 2 "$bin" ed --lattice square --L 6
+    grep -q "max-states" "$tmp/err" || fail "6x6 names the state limit"
+    expect_exit 2 "$bin" ed --lattice square --L 4 --momentum pi
+    ;;
+  nqs)
+    expect_exit 0 "$bin" nqs --help
+    cat >"$tmp/s.toml" <<'TOML'
+iterations = 12
+checkpoint_every = 3
+eval_samples = 50
+[lattice]
+kind = "chain"
+L = 8
+[sampler]
+chains = 4
+samples = 25
+TOML
+    expect_exit 0 "$bin" nqs "$tmp/s.toml" --out "$tmp/a"
+    grep -q "^exact E/N  -0.45638.*(physcnn ed)" "$tmp/out" || { cat "$tmp/out"; fail "nqs prints the exact energy"; }
+    grep -q "^rel. error" "$tmp/out" || fail "nqs prints the relative error"
+    [[ -s "$tmp/a/energy.png" && -s "$tmp/a/checkpoint.txt" ]] || fail "run folder files"
+    [[ $(wc -l <"$tmp/a/energy.csv") -eq 13 ]] || fail "energy.csv has 12 iterations"
+    # Stopped after 6 iterations and resumed: the same energies as the straight run.
+    expect_exit 0 "$bin" nqs "$tmp/s.toml" --out "$tmp/b" --iterations 6
+    expect_exit 0 "$bin" nqs "$tmp/s.toml" --out "$tmp/b" --resume
+    cut -d, -f1-5 "$tmp/a/energy.csv" >"$tmp/a.csv"
+    cut -d, -f1-5 "$tmp/b/energy.csv" >"$tmp/b.csv"
+    cmp -s "$tmp/a.csv" "$tmp/b.csv" || { diff "$tmp/a.csv" "$tmp/b.csv"; fail "resume differs"; }
+    expect_exit 2 "$bin" nqs "$tmp/b/energy.csv"
+    printf '[lattice]\nkind = "hexagon"\n' >"$tmp/bad.toml"
+    expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
+    grep -q "unknown lattice 'hexagon'" "$tmp/err" || fail "nqs names the bad lattice"
+    printf '[sampler]\nchians = 4\n' >"$tmp/bad.toml"
+    expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
+    grep -q "did you mean 'chains'" "$tmp/err" || { cat "$tmp/err"; fail "nqs suggests chains"; }
+    expect_exit 3 "$bin" nqs "$tmp/none.toml"
+    ;;
   *) fail "unknown case $case_name" ;;
 esac
 echo "ok: $case_name"
