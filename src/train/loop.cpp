@@ -216,12 +216,16 @@ const std::vector<EpochRecord>& Trainer::fit(data::DataLoader& train,
     }
     if (es.enabled && !better && wait_ >= std::max(1, es.patience)) stopped_early_ = true;
     if (!dir.empty()) {
-      if (better && options_.checkpoint_best)
-        save_checkpoint((fs::path(dir) / "best.safetensors").string());
-      if (stopped_early_ || epoch_ == options_.epochs ||
-          (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0)) {
-        save_checkpoint((fs::path(dir) / "last.safetensors").string());
-        last_checkpoint_epoch_ = epoch_;
+      try {
+        if (better && options_.checkpoint_best)
+          save_checkpoint((fs::path(dir) / "best.safetensors").string());
+        if (stopped_early_ || epoch_ == options_.epochs ||
+            (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0)) {
+          save_checkpoint((fs::path(dir) / "last.safetensors").string());
+          last_checkpoint_epoch_ = epoch_;
+        }
+      } catch (const IoError& e) {  // a full disk, say: say what is still there
+        throw IoError(e.what() + checkpoint_note());
       }
     }
     if (stopped_early_ && !options_.quiet)

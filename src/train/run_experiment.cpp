@@ -15,11 +15,11 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
   PHYSCNN_CHECK_ARG(o.model != nullptr, "run_experiment: no model for experiment ",
                     experiment.source);
   Experiment e = experiment;
-  const fs::path run(e.out);
-  if (o.resume.empty() && !o.force &&
-      (fs::exists(run / "metrics.csv") || fs::exists(run / "checkpoints" / "last.safetensors")))
-    throw UsageError("run folder " + e.out + " already holds a run: continue it with --resume " +
-                     e.out + ", choose another --out, or pass --force to overwrite");
+  // An existing folder is locked before anything reads it: a run writing it refuses us.
+  std::optional<RunLock> lock;
+  if (fs::is_directory(e.out)) lock.emplace(e.out);
+  const bool may_hold_run = !o.resume.empty() || o.force;
+  if (!may_hold_run) refuse_existing_run(e.out);
   const ExperimentData data = open_data(e);
   nn::Module& model = *o.model;
   // Misfits between data and model are found here, before the run folder exists.
@@ -29,7 +29,18 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
   ExperimentResult result;
   result.run_dir = e.out;
   result.top_k = e.top_k;
-  RunDir dir(e.out);
+  RunDir dir(e.out, may_hold_run, std::move(lock));
+  if (dir.killed_run() != 0)
+    std::fprintf(stderr,
+                 "physcnn: note: the previous run in %s (%s) did not finish: it was killed or "
+                 "crashed%s\n",
+                 e.out.c_str(),
+                 dir.killed_run() > 0 ? ("process " + std::to_string(dir.killed_run())).c_str()
+                                      : "process unknown",
+                 o.resume.empty() ? "; this run starts anew" : "; resuming from its checkpoint");
+  if (!dir.removed_temporaries().empty() && !o.quiet)
+    std::fprintf(stderr, "removed %zu temporary files left by killed runs in %s\n",
+                 dir.removed_temporaries().size(), e.out.c_str());
   write_text_atomic(dir.file("experiment.toml"), e.resolved_toml);
   write_text_atomic(dir.file("model.toml"), o.model_file_text.empty()
                                                 ? "# zoo model: " + e.model + "\n"
