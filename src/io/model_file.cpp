@@ -4,6 +4,7 @@
 #include "io/model_file.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -32,6 +33,14 @@ int64_t bounded(const toml::node& n, const nn::LayerKey& key, int64_t v, const s
   return v;
 }
 
+// A number key's value: nan and inf are refused (TOML writes them `nan`, `inf`), since no layer
+// means anything by them and they would only surface later as a NaN loss.
+double finite(const toml::node& n, const nn::LayerKey& key, double v, const std::string& ctx) {
+  if (!std::isfinite(v))
+    throw_at(n, ctx, key.name + " = " + std::to_string(v) + " is not a finite number");
+  return v;
+}
+
 // One key's TOML value read as the layer declares it (nn::LayerKey), every error with its line.
 nn::KeyValue read_key(const toml::node& n, const nn::LayerKey& key, const std::string& ctx) {
   using nn::KeyKind;
@@ -57,7 +66,7 @@ nn::KeyValue read_key(const toml::node& n, const nn::LayerKey& key, const std::s
     std::vector<double> out;
     for (const auto& e : *a) {
       if (!e.is_number()) type_error();
-      out.push_back(e.value<double>().value());
+      out.push_back(finite(n, key, e.value<double>().value(), ctx));
     }
     return out;
   }
@@ -68,7 +77,7 @@ nn::KeyValue read_key(const toml::node& n, const nn::LayerKey& key, const std::s
       break;
     case KeyKind::Number:
     case KeyKind::Numbers:
-      if (n.is_number()) return n.value<double>().value();
+      if (n.is_number()) return finite(n, key, n.value<double>().value(), ctx);
       break;
     case KeyKind::Bool:
       if (n.is_boolean()) return n.as_boolean()->get();

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "io/model_file.hpp"
@@ -32,6 +34,19 @@ kernal = 3
        "mean 'kernel'?"});
   expect_error<UsageError>([] { parse("input = [1, 8, 8]\nlayers = []\n"); },
                            {"bad.toml:2:", "unknown key 'layers'", "did you mean 'layer'?"});
+}
+
+// Issue 18, item 9: nan and inf in a number key are refused with the key and line, not trained
+// with (a NaN negative slope gave NaN losses; an infinite upsample scale no size at all).
+TEST(ModelFileErrors, NonFiniteNumbersAreRefused) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"type = \"leaky_relu\"\nnegative_slope = nan", "negative_slope"},
+      {"type = \"elu\"\nalpha = inf", "alpha"},
+      {"type = \"upsample\"\nscale = [2.0, -inf]", "scale"},
+      {"type = \"dropout\"\np = nan", "p"}};
+  for (const auto& [layer, key] : cases)
+    expect_error<UsageError>([&] { parse("input = [1, 8, 8]\n[[layer]]\n" + layer + "\n"); },
+                             {"bad.toml:4:", "[[layer]] 0", key + " = ", "is not a finite number"});
 }
 
 TEST(ModelFileErrors, UnknownTypeSuggestsTheNearest) {
