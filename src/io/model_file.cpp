@@ -23,7 +23,7 @@ using nn::ModulePtr;
 
 // The limit for a size in a model file: out = 10^12 or kernel = 10^9 are typos or hostile files,
 // refused here with the line before a constructor tries to allocate terabytes.
-constexpr int64_t kMaxSize = int64_t{1} << 16;
+constexpr int64_t kMaxSize = kMaxLayerExtent;  // core/shape.hpp
 
 int64_t bounded(const toml::node& n, const nn::LayerKey& key, int64_t v, const std::string& ctx) {
   if (v > kMaxSize)
@@ -255,11 +255,15 @@ std::vector<Entry> read_entries(const toml::table& root, const std::string& sour
     for (const char* key : {"name", "block"}) {
       const toml::node* n = t.get(key);
       const std::string& value = std::string(key) == "name" ? e.name : e.block;
-      if (n &&
-          (value.empty() || value.find('.') != std::string::npos || value == nn::Graph::kInput))
+      // '/' and '\\' too: the report names picture files after layers (a '/' broke it).
+      const bool odd = std::any_of(value.begin(), value.end(), [](unsigned char c) {
+        return c == '.' || c == '/' || c == '\\' || c < 0x20 || c == 0x7f;
+      });
+      if (n && (value.empty() || odd || value == nn::Graph::kInput))
         throw_at(*n, e.ctx,
                  std::string(key) + " '" + value +
-                     "' must be non-empty, without '.', and not 'input' (the model's input)");
+                     "' must be non-empty, without '.', '/', '\\' or control characters, and "
+                     "not 'input' (the model's input)");
     }
     if (!e.name.empty()) {
       auto [it, fresh] = names.emplace(e.name, e.where);
