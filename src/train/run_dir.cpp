@@ -58,7 +58,7 @@ RunDir::RunDir(std::string path, bool may_hold_run, std::optional<RunLock> lock)
   if (!may_hold_run) refuse_existing_run(path_);  // again: a run may have ended meanwhile
   // Under the lock, a marker is a run's that ended without removing it: killed or crashed.
   if (fs::exists(fs::symlink_status(file("RUNNING")))) killed_run_ = marker_pid(file("RUNNING"));
-  for (const std::string& folder : {path_, checkpoints()})
+  for (const std::string& folder : {path_, checkpoints(), file("report")})
     for (const std::string& name : remove_stale_temporaries(folder))
       removed_.push_back((fs::path(folder) / name).string());
   write_text_atomic(file("RUNNING"),

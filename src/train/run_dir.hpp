@@ -41,7 +41,7 @@ class RunDir {
   // The PID of a run that left its RUNNING marker (killed or crashed), 0 if none did; -1 when
   // the marker does not name one (written before markers did).
   long killed_run() const { return killed_run_; }
-  // Temporary files of dead processes removed from the folder and checkpoints/.
+  // Temporary files of dead processes removed from the folder, checkpoints/ and report/.
   const std::vector<std::string>& removed_temporaries() const { return removed_; }
 
  private:
