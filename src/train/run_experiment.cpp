@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/log.hpp"
 #include "nn/summary.hpp"
 #include "train/run_dir.hpp"
 
@@ -26,6 +27,8 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
   const Shape output = check_model_fits_data(model, o.model_input, e.model, data, e.loss);
   e.top_k = effective_top_k(e.top_k, output);
 
+  if (o.should_stop && o.should_stop())
+    throw Interrupted("interrupted while loading, before training started (nothing written)");
   ExperimentResult result;
   result.run_dir = e.out;
   result.top_k = e.top_k;
@@ -34,13 +37,13 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
     std::fprintf(stderr,
                  "physcnn: note: the previous run in %s (%s) did not finish: it was killed or "
                  "crashed%s\n",
-                 e.out.c_str(),
+                 printable(e.out).c_str(),
                  dir.killed_run() > 0 ? ("process " + std::to_string(dir.killed_run())).c_str()
                                       : "process unknown",
                  o.resume.empty() ? "; this run starts anew" : "; resuming from its checkpoint");
   if (!dir.removed_temporaries().empty() && !o.quiet)
     std::fprintf(stderr, "removed %zu temporary files left by killed runs in %s\n",
-                 dir.removed_temporaries().size(), e.out.c_str());
+                 dir.removed_temporaries().size(), printable(e.out).c_str());
   write_text_atomic(dir.file("experiment.toml"), e.resolved_toml);
   write_text_atomic(dir.file("model.toml"), o.model_file_text.empty()
                                                 ? "# zoo model: " + e.model + "\n"
@@ -68,7 +71,7 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
   if (!o.resume.empty()) {
     trainer.resume(o.resume);
     if (!o.quiet)
-      std::fprintf(stderr, "resumed from %s at epoch %d (step %lld)\n", o.resume.c_str(),
+      std::fprintf(stderr, "resumed from %s at epoch %d (step %lld)\n", printable(o.resume).c_str(),
                    trainer.epochs_done(), static_cast<long long>(trainer.steps_done()));
   }
   // samples.npz first, so the live report can show feature maps from the first epoch on.
