@@ -8,23 +8,14 @@
 #include "cli/commands.hpp"
 #include "cli/stop_signal.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/parallel.hpp"
 
 namespace {
 // Messages quote file names, keys and layer names from files a user may not trust: control
 // characters are shown as \xNN so that no escape sequence reaches the terminal.
 void print_error(const char* kind, const std::string& message) {
-  std::string out;
-  for (unsigned char c : message) {
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  std::fprintf(stderr, "physcnn: %s: %s\n", kind, out.c_str());
+  std::fprintf(stderr, "physcnn: %s: %s\n", kind, physcnn::printable(message).c_str());
 }
 }  // namespace
 
@@ -52,6 +43,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+    // `physcnn nosuchcmd --help` printed the top-level help and exited 0.
+    if (const auto rest = app.remaining(); !rest.empty() && app.get_subcommands().empty()) {
+      print_error("error", "unknown subcommand '" + rest.front() +
+                               "' (physcnn --help lists the subcommands)");
+      return 2;
+    }
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);

@@ -11,6 +11,7 @@
 #include "cli/zoo.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/log.hpp"
 #include "core/parallel.hpp"
 #include "report/report.hpp"
 #include "train/checkpoint.hpp"
@@ -96,6 +97,10 @@ Run add_train(CLI::App& app) {
   cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
   cmd->add_flag("--no-report", a->no_report, "do not write index.html and its pictures");
   return [a, &app] {
+    // Ctrl-C or SIGTERM stops after the current step, from here to the end: a signal while the
+    // data loads (a slow start) used to end the process without a word, one during the test
+    // evaluation left RUNNING and a report reloading forever.
+    const StopOnSignal stop;
     std::vector<train::Override> overrides;
     for (const auto& s : a->set) overrides.push_back(train::parse_override(s));
     char buf[64];
@@ -121,12 +126,10 @@ Run add_train(CLI::App& app) {
       try {
         report::write_run_report(run_dir, {.model = spec.model, .load_weights = false});
       } catch (const Error& err) {  // the report is a view: training goes on without it
-        std::fprintf(stderr, "physcnn: warning: report not written: %s\n", err.what());
+        std::fprintf(stderr, "physcnn: warning: report not written: %s\n",
+                     printable(err.what()).c_str());
       }
     };
-    // Ctrl-C or SIGTERM stops after the current step (until the end: a Ctrl-C during the test
-    // evaluation used to kill the process, leaving RUNNING and a report reloading forever).
-    const StopOnSignal stop;
     train::RunOptions run;
     run.model = spec.model;
     run.model_input = spec.input;
@@ -141,7 +144,7 @@ Run add_train(CLI::App& app) {
     const train::ExperimentResult r = train::run_experiment(e, run);
     if (r.test) print_test(*r.test, e.loss);
     report(r.run_dir);  // RUNNING is gone: the finished page stops reloading
-    if (!a->quiet) std::fprintf(stderr, "run folder: %s\n", r.run_dir.c_str());
+    if (!a->quiet) std::fprintf(stderr, "run folder: %s\n", printable(r.run_dir).c_str());
     return 0;
   };
 }

@@ -9,6 +9,11 @@ namespace physcnn {
 
 enum class LogLevel { Debug, Info, Warn, Error, Off };
 
+// Text from files (names, keys, paths, messages quoting them) made safe for a terminal: control
+// characters other than newline and tab, and DEL, become \xNN, so that no escape sequence in a
+// file reaches the terminal. Every message physcnn prints goes through it.
+std::string printable(const std::string& text);
+
 LogLevel log_level();
 void set_log_level(LogLevel level);
 void log_write(LogLevel level, const std::string& msg);

@@ -7,7 +7,9 @@ namespace physcnn {
 
 int64_t Shape::numel() const {
   int64_t n = 1;
-  for (int64_t d : dims_) n *= d;
+  for (int64_t d : dims_)
+    PHYSCNN_CHECK_SHAPE(!__builtin_mul_overflow(n, d, &n), "shape ", str(),
+                        " has more elements than a 64-bit count holds");
   return n;
 }
 

@@ -3,6 +3,7 @@
 // strictly in order, so the result does not depend on which worker was faster.
 #include "data/loader.hpp"
 
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -121,6 +122,12 @@ Batch DataLoader::make_batch(int64_t epoch, int64_t b, const std::vector<int64_t
     PHYSCNN_CHECK_SHAPE(x.shape() == first, "DataLoader: sample ", idx, " has shape ",
                         x.shape().str(), " but the batch's first sample has ", first.str());
     std::memcpy(out.inputs.data<float>() + j * per, x.data<float>(), size_t(per) * sizeof(float));
+    // A NaN or infinite input is refused here, for training, evaluation and prediction alike:
+    // layers such as ReLU and max pooling can swallow it and give plausible, finite outputs.
+    const float* v = x.data<float>();
+    for (int64_t k = 0; k < per; ++k)
+      PHYSCNN_CHECK(std::isfinite(v[k]), NumericalError, "sample ", idx, ": its input holds ", v[k],
+                    " (element ", k, " of ", x.shape().str(), "); inputs must be finite numbers");
     out.indices.push_back(idx);
     if (regression) {
       PHYSCNN_CHECK_SHAPE(int64_t(s.target.size()) == K, "DataLoader: sample ", idx, " has ",

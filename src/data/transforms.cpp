@@ -2,6 +2,7 @@
 // random per-sample transforms built on them, and per-channel normalisation.
 #include "data/transforms.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -277,6 +278,9 @@ Transform random_rotate(const RotateOptions& opt) {
 Transform random_crop(const CropOptions& opt) {
   PHYSCNN_CHECK_ARG(opt.padding >= 0, "random_crop: padding ", opt.padding, " must be >= 0");
   return [opt](const Tensor& x, Rng& rng) {
+    PHYSCNN_CHECK_ARG(x.dim() >= 2 && opt.padding <= std::min(x.size(-2), x.size(-1)),
+                      "random_crop: padding ", opt.padding, " is more than the height or width of ",
+                      "the sample ", x.shape().str(), " (the padded copy would be that large)");
     const uint64_t span = uint64_t(2 * opt.padding + 1);
     const int64_t top = int64_t(rng.below(span)), left = int64_t(rng.below(span));
     return padded_crop2d(x, opt.padding, top, left, opt.mode);

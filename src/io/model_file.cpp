@@ -4,6 +4,7 @@
 #include "io/model_file.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -22,13 +23,21 @@ using nn::ModulePtr;
 
 // The limit for a size in a model file: out = 10^12 or kernel = 10^9 are typos or hostile files,
 // refused here with the line before a constructor tries to allocate terabytes.
-constexpr int64_t kMaxSize = int64_t{1} << 16;
+constexpr int64_t kMaxSize = kMaxLayerExtent;  // core/shape.hpp
 
 int64_t bounded(const toml::node& n, const nn::LayerKey& key, int64_t v, const std::string& ctx) {
   if (v > kMaxSize)
     throw_at(n, ctx,
              key.name + " = " + std::to_string(v) + " is larger than " + std::to_string(kMaxSize) +
                  ", the limit for a size in a model file");
+  return v;
+}
+
+// A number key's value: nan and inf are refused (TOML writes them `nan`, `inf`), since no layer
+// means anything by them and they would only surface later as a NaN loss.
+double finite(const toml::node& n, const nn::LayerKey& key, double v, const std::string& ctx) {
+  if (!std::isfinite(v))
+    throw_at(n, ctx, key.name + " = " + std::to_string(v) + " is not a finite number");
   return v;
 }
 
@@ -57,7 +66,7 @@ nn::KeyValue read_key(const toml::node& n, const nn::LayerKey& key, const std::s
     std::vector<double> out;
     for (const auto& e : *a) {
       if (!e.is_number()) type_error();
-      out.push_back(e.value<double>().value());
+      out.push_back(finite(n, key, e.value<double>().value(), ctx));
     }
     return out;
   }
@@ -68,7 +77,7 @@ nn::KeyValue read_key(const toml::node& n, const nn::LayerKey& key, const std::s
       break;
     case KeyKind::Number:
     case KeyKind::Numbers:
-      if (n.is_number()) return n.value<double>().value();
+      if (n.is_number()) return finite(n, key, n.value<double>().value(), ctx);
       break;
     case KeyKind::Bool:
       if (n.is_boolean()) return n.as_boolean()->get();
@@ -246,11 +255,15 @@ std::vector<Entry> read_entries(const toml::table& root, const std::string& sour
     for (const char* key : {"name", "block"}) {
       const toml::node* n = t.get(key);
       const std::string& value = std::string(key) == "name" ? e.name : e.block;
-      if (n &&
-          (value.empty() || value.find('.') != std::string::npos || value == nn::Graph::kInput))
+      // '/' and '\\' too: the report names picture files after layers (a '/' broke it).
+      const bool odd = std::any_of(value.begin(), value.end(), [](unsigned char c) {
+        return c == '.' || c == '/' || c == '\\' || c < 0x20 || c == 0x7f;
+      });
+      if (n && (value.empty() || odd || value == nn::Graph::kInput))
         throw_at(*n, e.ctx,
                  std::string(key) + " '" + value +
-                     "' must be non-empty, without '.', and not 'input' (the model's input)");
+                     "' must be non-empty, without '.', '/', '\\' or control characters, and "
+                     "not 'input' (the model's input)");
     }
     if (!e.name.empty()) {
       auto [it, fresh] = names.emplace(e.name, e.where);

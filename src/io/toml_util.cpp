@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -201,7 +202,11 @@ std::optional<double> get_double(const toml::table& t, const std::string& key,
   if (!n) return std::nullopt;
   if (n->is_integer()) return static_cast<double>(n->as_integer()->get());
   if (!n->is_floating_point()) throw_type_error(*n, key, "a number", context);
-  return n->as_floating_point()->get();
+  const double v = n->as_floating_point()->get();
+  // TOML has nan and inf; no setting of ours means anything by them (a NaN rotate angle or noise
+  // level used to switch the transform off without a word).
+  if (!std::isfinite(v)) throw_type_error(*n, key, "a finite number", context);
+  return v;
 }
 
 std::optional<std::string> get_string(const toml::table& t, const std::string& key,

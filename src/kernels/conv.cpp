@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "core/shape.hpp"
 #include "kernels/conv.hpp"
 #include "kernels/conv_dispatch.hpp"
 
@@ -45,6 +46,13 @@ void check_extents(const Desc& d, std::string_view op, const std::string& shapes
   PHYSCNN_CHECK_ARG(d.DH > 0 && d.DW > 0, op, ": dilation must be positive, got (", d.DH, ",", d.DW,
                     ")");
 }
+// A layer's output extents are bounded (core/shape.hpp) before anything is allocated: padding
+// and strides of a model file are at most 65,536 each, but the output they give is bigger.
+void check_output_limit(std::string_view op, int64_t oh, int64_t ow, const std::string& shapes) {
+  PHYSCNN_CHECK_SHAPE(oh <= kMaxLayerExtent && ow <= kMaxLayerExtent, op, ": output size ", oh, "x",
+                      ow, " is more than ", kMaxLayerExtent,
+                      " (the limit for a layer output's extent; ", shapes, ")");
+}
 }  // namespace
 
 void conv2d_validate(Conv2dDesc& d, std::string_view op) {
@@ -57,6 +65,7 @@ void conv2d_validate(Conv2dDesc& d, std::string_view op) {
                       d.G, " (", shapes, ")");
   d.OH = conv_output_extent(op, "height", d.IH, d.PH[0], d.PH[1], d.KH, d.SH, d.DH, shapes);
   d.OW = conv_output_extent(op, "width", d.IW, d.PW[0], d.PW[1], d.KW, d.SW, d.DW, shapes);
+  check_output_limit(op, d.OH, d.OW, shapes);
 }
 
 // --- dispatchers -----------------------------------------------------------------------------
@@ -170,6 +179,7 @@ void conv_transpose2d_validate(ConvTranspose2dDesc& d, std::string_view op) {
                       " - 2*", d.PH, " + ", d.DH, "*(", d.KH, "-1) + ", d.OPH, " + 1 = ", d.OH,
                       " by (", d.IW, "-1)*", d.SW, " - 2*", d.PW, " + ", d.DW, "*(", d.KW, "-1) + ",
                       d.OPW, " + 1 = ", d.OW, " is empty (", shapes, ")");
+  check_output_limit(op, d.OH, d.OW, shapes);
 }
 
 Conv2dDesc conv_transpose2d_as_conv(const ConvTranspose2dDesc& t) {

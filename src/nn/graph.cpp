@@ -105,7 +105,16 @@ Var Graph::run_merge(const Node& node, const std::vector<Var>& in) const {
                           " along channels, but they differ in batch or spatial size");
     }
   }
-  if (node.merge == Merge::Concat) return autograd::concat(in, 1);
+  if (node.merge == Merge::Concat) {
+    // Checked before allocating: a node concatenating its predecessor with itself doubles the
+    // channels, and 22 such nodes asked for gigabytes.
+    int64_t channels = 0;
+    for (const Var& v : in) channels += v.shape()[1];
+    PHYSCNN_CHECK_SHAPE(channels <= kMaxLayerExtent, "concatenates ", in.size(), " inputs to ",
+                        channels, " channels, more than ", kMaxLayerExtent,
+                        " (the limit for a layer output's extent)");
+    return autograd::concat(in, 1);
+  }
   Var y = autograd::add(in[0], in[1]);
   for (size_t k = 2; k < in.size(); ++k) y = autograd::add(y, in[k]);
   return y;

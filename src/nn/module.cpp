@@ -59,6 +59,21 @@ std::string Module::context() const {
   return path_.empty() ? type_name() : path_ + " (" + type_name() + ")";
 }
 
+void Module::check_output_size(const Shape& y) const {
+  // Dimension 0 is the batch. Channel and spatial extents (outputs of rank 3 and more) are
+  // bounded one by one; a flattened output (rank 2) only by its element count.
+  int64_t per_sample = 1;
+  for (int64_t d = 1; d < y.rank(); ++d) {
+    PHYSCNN_CHECK_SHAPE(y.rank() < 3 || y[d] <= kMaxLayerExtent, context(), ": output ", y.str(),
+                        " has extent ", y[d], " in dimension ", d, ", more than ", kMaxLayerExtent,
+                        " (the limit for a layer output's extent)");
+    per_sample *= y[d];
+  }
+  PHYSCNN_CHECK_SHAPE(per_sample <= kMaxLayerElements, context(), ": output ", y.str(), " has ",
+                      per_sample, " elements per sample, more than ", kMaxLayerElements,
+                      " (the limit for a layer output)");
+}
+
 Var Module::operator()(const Var& x) {
   std::optional<autograd::profile::Scope> timed;
   if (autograd::profile::active()) timed.emplace(context());
@@ -72,6 +87,7 @@ Var Module::operator()(const Var& x) {
   } catch (const UsageError& e) {
     throw ModuleUsageError(context() + ": " + e.what());
   }
+  check_output_size(y.shape());
   if (auto* observer = detail::forward_observer()) y = (*observer)(*this, x, y);
   if (auto* rows = detail::summary_recorder(); rows && children_.empty()) {
     std::vector<int64_t> out(y.shape().dims().begin() + (y.dim() > 0 ? 1 : 0),
@@ -99,8 +115,9 @@ std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modul
 
 void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   PHYSCNN_CHECK_ARG(m != nullptr, context(), ": child '", name, "' is null");
-  PHYSCNN_CHECK_ARG(!name.empty() && name.find('.') == std::string::npos, context(),
-                    ": child name '", name, "' must be non-empty and contain no '.'");
+  PHYSCNN_CHECK_ARG(!name.empty() && name.find_first_of("./\\") == std::string::npos, context(),
+                    ": child name '", name, "' must be non-empty and contain no '.', '/' or '\\' ",
+                    "(names become file names in reports)");
   for (const auto& [n, _] : children_)
     PHYSCNN_CHECK_ARG(n != name, context(), ": child '", name, "' registered twice");
   children_.emplace_back(name, m);

@@ -190,6 +190,8 @@ class Module : public std::enable_shared_from_this<Module> {
   bool training_ = true;
 
  private:
+  // ShapeError naming this module when an output passes kMaxLayerExtent / kMaxLayerElements.
+  void check_output_size(const Shape& y) const;
   void add_child(const std::string& name, std::shared_ptr<Module> m);
   void set_path(const std::string& path);
   void collect_slots(const std::string& prefix, std::vector<std::pair<std::string, Var*>>& params,

@@ -108,8 +108,16 @@ std::string eval_section(Builder& b, const EvalResults* e, std::string& headline
       headline += (headline.empty() ? "" : "; ") + std::string("test ") + key + " " + fmt(value);
   s += html::key_values(e->scalars);
   if (e->confusion.empty()) return s + b.note("eval.json has no confusion matrix.");
-  s += b.picture(confusion_plot(*e), "confusion", "Confusion matrix: rows true, columns predicted",
-                 true);
+  // A heat map of thousands of classes is unreadable and took gigabytes to draw (3000 classes:
+  // 9 GB); the per-class table below says what it would.
+  constexpr size_t kMaxDrawnClasses = 100;
+  if (e->confusion.size() > kMaxDrawnClasses)
+    s += b.note("The confusion matrix (" + std::to_string(e->confusion.size()) +
+                " classes) is not drawn above " + std::to_string(kMaxDrawnClasses) +
+                " classes; it is in eval.json, per-class figures below.");
+  else
+    s += b.picture(confusion_plot(*e), "confusion",
+                   "Confusion matrix: rows true, columns predicted", true);
   s += html::per_class_table(*e);
   return s;
 }

@@ -75,7 +75,16 @@ ExperimentData open_data(const Experiment& e, const Shape& model_input) {
         {.max_shift = c.translate,
          .fill = c.translate_fill == "periodic" ? data::Fill::Periodic : data::Fill::Zeros}));
   if (c.rotate > 0) augment.push_back(data::random_rotate({.max_degrees = c.rotate}));
-  if (c.crop > 0) augment.push_back(data::random_crop({.padding = c.crop}));
+  if (c.crop > 0) {
+    // Refused before anything runs: crop = 4e8 padded every image to 8e8 x 8e8 (12.5 GB and
+    // rising), and a padding past the image gives crops that are mostly padding.
+    const Shape& s = out.sample_shape;
+    PHYSCNN_CHECK_ARG(s.rank() >= 2 && c.crop <= std::min(s[-2], s[-1]), e.source,
+                      ": [transforms] crop = ", c.crop,
+                      " pads each side by more than the samples' ", "height or width (", s.str(),
+                      "); it may be at most ", s.rank() >= 2 ? std::min(s[-2], s[-1]) : 0);
+    augment.push_back(data::random_crop({.padding = c.crop}));
+  }
   if (c.noise > 0) augment.push_back(data::gaussian_noise({.stddev = c.noise}));
   if (c.sign_flip > 0) augment.push_back(data::random_sign_flip({.probability = c.sign_flip}));
   if (c.normalize) {

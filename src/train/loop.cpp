@@ -57,9 +57,22 @@ nlohmann::json record_json(const EpochRecord& r) {
           {"seconds", r.seconds}, {"ips", r.images_per_second}, {"overfitting", r.overfitting}};
 }
 
+// A count from a checkpoint, checked before narrowing to int (epoch = 10^15 used to be reported
+// as "negative epoch -1530494976").
+int count_from(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  const bool fits = v.is_number_integer() && v.get<int64_t>() >= 0 &&
+                    v.get<int64_t>() <= 10'000'000 &&
+                    !(v.is_number_unsigned() && v.get<uint64_t>() > 10'000'000);
+  if (!fits)
+    throw IoError(std::string("'") + key + "' = " + v.dump() +
+                  " is not a count in [0, 10000000] (the checkpoint is damaged or not ours)");
+  return int(v.get<int64_t>());
+}
+
 EpochRecord record_from(const nlohmann::json& j) {
   EpochRecord r;
-  r.epoch = j.at("epoch").get<int>();
+  r.epoch = count_from(j, "epoch");
   r.values = j.at("values").get<std::map<std::string, double>>();
   r.lr = parse_exact_double(j.at("lr").get<std::string>(), "checkpoint lr");
   r.seconds = j.at("seconds").get<double>();
@@ -216,12 +229,16 @@ const std::vector<EpochRecord>& Trainer::fit(data::DataLoader& train,
     }
     if (es.enabled && !better && wait_ >= std::max(1, es.patience)) stopped_early_ = true;
     if (!dir.empty()) {
-      if (better && options_.checkpoint_best)
-        save_checkpoint((fs::path(dir) / "best.safetensors").string());
-      if (stopped_early_ || epoch_ == options_.epochs ||
-          (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0)) {
-        save_checkpoint((fs::path(dir) / "last.safetensors").string());
-        last_checkpoint_epoch_ = epoch_;
+      try {
+        if (better && options_.checkpoint_best)
+          save_checkpoint((fs::path(dir) / "best.safetensors").string());
+        if (stopped_early_ || epoch_ == options_.epochs ||
+            (options_.checkpoint_every > 0 && epoch_ % options_.checkpoint_every == 0)) {
+          save_checkpoint((fs::path(dir) / "last.safetensors").string());
+          last_checkpoint_epoch_ = epoch_;
+        }
+      } catch (const IoError& e) {  // a full disk, say: say what is still there
+        throw IoError(e.what() + checkpoint_note());
       }
     }
     if (stopped_early_ && !options_.quiet)
@@ -285,16 +302,18 @@ void Trainer::resume(const std::string& checkpoint_path) {
     }
     optimizer_.load_state(d.optimizer);
     if (scheduler_) scheduler_->load_state(d.scheduler);
-    epoch_ = j.at("epoch").get<int>();
+    epoch_ = count_from(j, "epoch");
     step_ = j.at("step").get<int64_t>();
     last_checkpoint_epoch_ = epoch_;
     best_ = parse_exact_double(j.at("best").get<std::string>(), checkpoint_path);
-    best_epoch_ = j.at("best_epoch").get<int>();
-    wait_ = j.at("wait").get<int>();
+    best_epoch_ = count_from(j, "best_epoch");
+    wait_ = count_from(j, "wait");
     stopped_early_ = j.at("stopped_early").get<bool>();
     history_.clear();
     for (const auto& r : j.at("history")) history_.push_back(record_from(r));
   } catch (const nlohmann::json::exception& e) {
+    throw IoError(checkpoint_path + ": damaged trainer state: " + e.what());
+  } catch (const IoError& e) {
     throw IoError(checkpoint_path + ": damaged trainer state: " + e.what());
   }
   // The best weights for restore_best live in best.safetensors beside the checkpoint.

@@ -1,10 +1,13 @@
 // Files of the run folder: metrics, evaluation, samples, weights with normalisation.
 #include "train/run_dir.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -19,11 +22,47 @@ namespace physcnn::train {
 
 namespace fs = std::filesystem;
 
-RunDir::RunDir(std::string path) : path_(std::move(path)) {
+void refuse_existing_run(const std::string& folder) {
+  const fs::path run(folder);
+  if (fs::exists(run / "metrics.csv") || fs::exists(run / "checkpoints" / "last.safetensors"))
+    throw UsageError("run folder " + folder + " already holds a run: continue it with --resume " +
+                     folder + ", choose another --out, or pass --force to overwrite");
+}
+
+namespace {
+
+constexpr const char* kMarker = "training in progress: process ";
+
+// The PID a RUNNING marker names, -1 when it names none.
+long marker_pid(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  const size_t at = text.find(kMarker);
+  if (at == std::string::npos) return -1;
+  const long pid = std::atol(text.c_str() + at + std::strlen(kMarker));
+  return pid > 0 ? pid : -1;
+}
+
+}  // namespace
+
+RunDir::RunDir(std::string path, bool may_hold_run, std::optional<RunLock> lock)
+    : path_(std::move(path)) {
   std::error_code ec;
   fs::create_directories(fs::path(path_) / "checkpoints", ec);
   if (ec) throw IoError("cannot create run folder " + path_ + ": " + ec.message());
-  write_text_atomic(file("RUNNING"), "training in progress (this file is removed at the end)\n");
+  if (lock)
+    lock_.emplace(std::move(*lock));
+  else
+    lock_.emplace(path_);
+  if (!may_hold_run) refuse_existing_run(path_);  // again: a run may have ended meanwhile
+  // Under the lock, a marker is a run's that ended without removing it: killed or crashed.
+  if (fs::exists(fs::symlink_status(file("RUNNING")))) killed_run_ = marker_pid(file("RUNNING"));
+  for (const std::string& folder : {path_, checkpoints(), file("report")})
+    for (const std::string& name : remove_stale_temporaries(folder))
+      removed_.push_back((fs::path(folder) / name).string());
+  write_text_atomic(file("RUNNING"),
+                    kMarker + std::to_string(::getpid()) + " (this file is removed at the end)\n");
 }
 
 RunDir::~RunDir() {

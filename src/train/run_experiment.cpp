@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/log.hpp"
 #include "nn/summary.hpp"
 #include "train/run_dir.hpp"
 
@@ -15,11 +16,11 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
   PHYSCNN_CHECK_ARG(o.model != nullptr, "run_experiment: no model for experiment ",
                     experiment.source);
   Experiment e = experiment;
-  const fs::path run(e.out);
-  if (o.resume.empty() && !o.force &&
-      (fs::exists(run / "metrics.csv") || fs::exists(run / "checkpoints" / "last.safetensors")))
-    throw UsageError("run folder " + e.out + " already holds a run: continue it with --resume " +
-                     e.out + ", choose another --out, or pass --force to overwrite");
+  // An existing folder is locked before anything reads it: a run writing it refuses us.
+  std::optional<RunLock> lock;
+  if (fs::is_directory(e.out)) lock.emplace(e.out);
+  const bool may_hold_run = !o.resume.empty() || o.force;
+  if (!may_hold_run) refuse_existing_run(e.out);
   PHYSCNN_CHECK_ARG(o.init.empty() || o.resume.empty(),
                     "give initial weights (--init) or a run to resume (--resume), not both");
   const ExperimentData data = open_data(e, o.model_input);
@@ -35,10 +36,23 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
   }
   e.top_k = effective_top_k(e.top_k, output);
 
+  if (o.should_stop && o.should_stop())
+    throw Interrupted("interrupted while loading, before training started (nothing written)");
   ExperimentResult result;
   result.run_dir = e.out;
   result.top_k = e.top_k;
-  RunDir dir(e.out);
+  RunDir dir(e.out, may_hold_run, std::move(lock));
+  if (dir.killed_run() != 0)
+    std::fprintf(stderr,
+                 "physcnn: note: the previous run in %s (%s) did not finish: it was killed or "
+                 "crashed%s\n",
+                 printable(e.out).c_str(),
+                 dir.killed_run() > 0 ? ("process " + std::to_string(dir.killed_run())).c_str()
+                                      : "process unknown",
+                 o.resume.empty() ? "; this run starts anew" : "; resuming from its checkpoint");
+  if (!dir.removed_temporaries().empty() && !o.quiet)
+    std::fprintf(stderr, "removed %zu temporary files left by killed runs in %s\n",
+                 dir.removed_temporaries().size(), printable(e.out).c_str());
   write_text_atomic(dir.file("experiment.toml"), e.resolved_toml);
   write_text_atomic(dir.file("model.toml"), o.model_file_text.empty()
                                                 ? "# zoo model: " + e.model + "\n"
@@ -67,7 +81,7 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
   if (!o.resume.empty()) {
     trainer.resume(o.resume);
     if (!o.quiet)
-      std::fprintf(stderr, "resumed from %s at epoch %d (step %lld)\n", o.resume.c_str(),
+      std::fprintf(stderr, "resumed from %s at epoch %d (step %lld)\n", printable(o.resume).c_str(),
                    trainer.epochs_done(), static_cast<long long>(trainer.steps_done()));
   }
   // samples.npz first, so the live report can show feature maps from the first epoch on.

@@ -20,6 +20,8 @@ case $case_name in
     expect_exit 0 "$bin" ising --help
     expect_exit 2 "$bin"
     expect_exit 2 "$bin" no-such-command
+    expect_exit 2 "$bin" nosuchcmd --help  # printed the top-level help with exit 0
+    grep -q "unknown subcommand 'nosuchcmd'" "$tmp/err" || fail "an unknown subcommand is named"
     expect_exit 2 "$bin" summary no_such_model
     grep -q "the zoo has: lenet5" "$tmp/err" || fail "unknown model message lists the zoo"
     expect_exit 2 "$bin" ising --sizes 2

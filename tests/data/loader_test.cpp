@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "data/loader.hpp"
@@ -206,4 +207,28 @@ TEST(Loader, RegressionTargetsAndErrors) {
   mixed.start_epoch(0);
   EXPECT_TRUE(physcnn::test::throws_with<ShapeError>([&] { mixed.next(); },
                                                      {"DataLoader", "batch 0", "shape"}));
+}
+
+// Issue 18, item 9: NaN or infinite inputs are refused where batches are made (training,
+// evaluation and prediction all read through the loader). All-NaN inputs used to give exit 0
+// and finite outputs in `eval`/`predict`: ReLU and max pooling swallow NaN.
+TEST(Loader, NonFiniteInputsAreANumericalErrorNamingTheSample) {
+  for (const float bad : {NAN, INFINITY}) {
+    Tensor x = Tensor::zeros(Shape{6, 1, 2, 2});
+    x.data<float>()[4 * 3 + 2] = bad;  // sample 3, element 2
+    auto set = std::make_shared<TensorDataset>(x, std::vector<int64_t>{0, 1, 0, 1, 0, 1});
+    for (const int workers : {0, 2}) {
+      DataLoader loader(set, {.batch_size = 4, .shuffle = false, .workers = workers});
+      loader.start_epoch(0);
+      try {
+        while (loader.next()) {
+        }
+        ADD_FAILURE() << "no error for input " << bad;
+      } catch (const NumericalError& e) {
+        const std::string msg = e.what();
+        EXPECT_NE(msg.find("sample 3: its input holds"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("element 2 of [1,2,2]"), std::string::npos) << msg;
+      }
+    }
+  }
 }

@@ -148,6 +148,11 @@ TEST(Transforms, RandomTransformsAreReproducible) {
   EXPECT_THROW(gaussian_noise({.stddev = -1}), UsageError);
   EXPECT_TRUE(physcnn::test::throws_with<UsageError>([&] { padded_crop2d(img, 1, 3, 0); },
                                                      {"padded_crop2d", "(3, 0)", "2"}));
+  // Issue 18, item 4: a padding past the image is refused before the padded copy exists
+  // (crop = 4e8 took 12.5 GB and rising).
+  EXPECT_TRUE(physcnn::test::throws_with<UsageError>(
+      [&] { random_crop({.padding = 400'000'000})(img, rng); },
+      {"random_crop: padding 400000000 is more than the height or width of the sample"}));
 }
 
 TEST(Transforms, NormalisationStatisticsFromTrainingSplitOnly) {

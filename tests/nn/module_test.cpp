@@ -333,3 +333,32 @@ TEST(Module, ModelGradientsInFloat64) {
   EXPECT_TRUE(r.ok) << r.message;
   EXPECT_GT(r.coords_checked, 100);
 }
+
+// Issue 18, item 3: every layer output is bounded, whatever the layer (a layer of a C++ user's
+// own, here): 65,536 per channel or spatial extent, 2^28 elements per sample.
+namespace {
+class Shaped : public nn::Module {
+ public:
+  explicit Shaped(Shape s) : shape_(std::move(s)) {}
+  // empty: the pages of a 1 GiB output are never touched.
+  Var forward(const Var&) override { return Var(Tensor::empty(shape_)); }
+  std::string type_name() const override { return "Shaped"; }
+
+ private:
+  Shape shape_;
+};
+}  // namespace
+
+TEST(Module, OutputsPastTheLimitsAreRefusedNamingTheLayer) {
+  const Var x = random_var(Shape{1, 2}, 1);
+  EXPECT_NO_THROW(Shaped(Shape{2, 1, 4, 65536})(x));
+  EXPECT_NO_THROW(Shaped(Shape{1, 300000})(x));  // a flattened output: features may be many
+  const std::string wide = message_of<ShapeError>([&] { Shaped(Shape{1, 1, 2, 65537})(x); });
+  EXPECT_NE(wide.find("Shaped: output [1,1,2,65537] has extent 65537 in dimension 3, more than "
+                      "65536"),
+            std::string::npos)
+      << wide;
+  const std::string many = message_of<ShapeError>([&] { Shaped(Shape{1, (1 << 28) + 1})(x); });
+  EXPECT_NE(many.find("268435457 elements per sample, more than 268435456"), std::string::npos)
+      << many;
+}

@@ -191,3 +191,27 @@ TEST(RunReport, RegressionSamplesWithFloatTargetsAreAccepted) {
   test::expect_error<IoError>([&] { report::read_samples(dir + "/samples.npz"); },
                               {"samples.npz", "y must be (n) with n = 2"});
 }
+
+// Issue 18, item 4: a confusion matrix of thousands of classes took 9 GB to draw (3000
+// classes); above 100 classes the report says so instead of drawing it.
+TEST(RunReport, HugeConfusionMatrixIsNotDrawn) {
+  const std::string dir = test::fresh_dir("many_classes");
+  const int classes = 300;
+  std::string cm = "[";
+  for (int t = 0; t < classes; ++t) {
+    cm += t ? ",[" : "[";
+    for (int p = 0; p < classes; ++p) cm += std::string(p ? "," : "") + (p == t ? "3" : "0");
+    cm += "]";
+  }
+  cm += "]";
+  std::ofstream(dir + "/eval.json") << R"({"task": "classification", "accuracy": 1.0, )"
+                                    << R"("confusion_matrix": )" << cm << "}";
+  const auto r = report::write_run_report(dir);
+  bool drawn = false;
+  for (const auto& p : r.pictures) drawn |= p.find("confusion") != std::string::npos;
+  EXPECT_FALSE(drawn);
+  bool noted = false;
+  for (const auto& n : r.notes)
+    noted |= n.find("(300 classes) is not drawn above 100 classes") != std::string::npos;
+  EXPECT_TRUE(noted);
+}

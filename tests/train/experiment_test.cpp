@@ -135,7 +135,20 @@ TEST(Experiment, NamesThatEscapeAndNonFiniteNumbersAreRefused) {
           parse_experiment(std::string("model = \"lenet5\"\nclip_grad_norm = ") + v + "\n",
                            "e.toml", "/d");
         },
-        {"e.toml", "clip_grad_norm must be a finite number >= 0"});
+        {"e.toml", "clip_grad_norm", "must be a finite number"});
+  // Issue 18, item 9: nan and inf are no setting's value (a NaN rotate or noise used to switch
+  // the transform off without a word).
+  const std::string data = "model = \"lenet5\"\n[data]\nformat = \"npz\"\ntrain = \"a.npz\"\n";
+  for (const char* key : {"rotate", "noise", "flip", "sign_flip"})
+    for (const char* v : {"nan", "inf", "-inf"})
+      test::expect_error<UsageError>(
+          [&] {
+            parse_experiment(data + "[transforms]\n" + key + " = " + v + "\n", "e.toml", "/d");
+          },
+          {"e.toml:6", "[transforms]", std::string("'") + key + "' must be a finite number"});
+  test::expect_error<UsageError>(
+      [&] { parse_experiment(data + "[optimizer]\nlr = nan\n", "e.toml", "/d"); },
+      {"e.toml:6", "'lr' must be a finite number"});
   test::expect_error<UsageError>(
       [] { parse_experiment("model = \"lenet5\"\ntop_k = -1\n", "e.toml", "/d"); },
       {"top_k must be >= 1, got -1"});

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "nn/models/models.hpp"
@@ -327,6 +328,29 @@ TEST(Loop, ResumeFromAnotherModelsOrATruncatedCheckpointIsAClearError) {
   Rig b;
   Trainer tb = b.trainer(2, dir);
   test::expect_error<IoError>([&] { tb.resume(last); }, {"last.safetensors"});
+  fs::remove_all(dir);
+}
+
+// Issue 18, item 10: epoch = 10^15 in a checkpoint was narrowed to int ("negative epoch
+// -1530494976"); counts are checked before narrowing.
+TEST(Loop, HugeCountsInACheckpointAreNamed) {
+  const fs::path dir = temp_dir("huge_epoch");
+  {
+    Rig a;
+    Trainer t = a.trainer(1, dir);
+    t.fit(a.train, &a.val);
+  }
+  const std::string last = (dir / "checkpoints" / "last.safetensors").string();
+  CheckpointData d = read_checkpoint(last);
+  auto j = nlohmann::json::parse(d.trainer);
+  j["epoch"] = int64_t{1'000'000'000'000'000};
+  d.trainer = j.dump();
+  write_checkpoint(last, d);
+  Rig b;
+  Trainer tb = b.trainer(2, dir);
+  test::expect_error<IoError>(
+      [&] { tb.resume(last); },
+      {"last.safetensors: damaged trainer state: 'epoch' = 1000000000000000 is not a count"});
   fs::remove_all(dir);
 }
 

@@ -41,11 +41,12 @@ struct Folder {
     write_lattices((dir / "d.npz").string(), 96);
   }
   ~Folder() { fs::remove_all(dir); }
-  Experiment experiment(int epochs) const {
+  Experiment experiment(int epochs, const std::string& extra = "") const {
     const std::string text = "model = \"ising_cnn\"\nepochs = " + std::to_string(epochs) +
                              "\nbatch_size = 16\nseed = 1\nout = \"" + (dir / "run").string() +
                              "\"\n[data]\nformat = "
-                             "\"npz\"\ntrain = \"d.npz\"\nx = \"spins\"\ny = \"label\"\n";
+                             "\"npz\"\ntrain = \"d.npz\"\nx = \"spins\"\ny = \"label\"\n" +
+                             extra;
     return parse_experiment(text, (dir / "exp.toml").string(), dir.string());
   }
   RunOptions options(const std::string& resume = "") const {
@@ -90,7 +91,25 @@ TEST(RunExperiment, AStopRequestIsAnInterruption) {
   Folder r;
   RunOptions o = r.options();
   o.should_stop = [] { return true; };
-  EXPECT_THROW(run_experiment(r.experiment(2), o), Interrupted);
+  // A request while the data loads stops before the run folder exists.
+  test::expect_error<Interrupted>([&] { run_experiment(r.experiment(2), o); },
+                                  {"before training started"});
+  EXPECT_FALSE(fs::exists(r.dir / "run"));
+  int polls = 0;
+  o.should_stop = [&] { return ++polls > 1; };
+  test::expect_error<Interrupted>([&] { run_experiment(r.experiment(2), o); },
+                                  {"interrupted at epoch 1, step 1"});
+}
+
+// Issue 18, item 4: a crop padding past the samples is refused before anything is written (4e8
+// padded each 8x8 lattice to 8e8 x 8e8).
+TEST(RunExperiment, CropLargerThanTheSamplesIsRefused) {
+  Folder r;
+  test::expect_error<UsageError>(
+      [&] { run_experiment(r.experiment(1, "[transforms]\ncrop = 400000000\n"), r.options()); },
+      {"exp.toml: [transforms] crop = 400000000 pads each side by more than", "[1,8,8]",
+       "at most 8"});
+  EXPECT_FALSE(fs::exists(r.dir / "run"));
 }
 
 }  // namespace

@@ -32,8 +32,15 @@ kernels::UpsampleDesc upsample_desc(const Var& x, const UpsampleArgs& a) {
     PHYSCNN_CHECK_ARG(
         std::isfinite(a.scale[0]) && std::isfinite(a.scale[1]) && a.scale[0] > 0 && a.scale[1] > 0,
         "upsample2d: scale ", a.scale[0], "x", a.scale[1], " must be positive and finite");
-    d.OH = static_cast<int64_t>(std::floor(static_cast<double>(d.IH) * a.scale[0]));
-    d.OW = static_cast<int64_t>(std::floor(static_cast<double>(d.IW) * a.scale[1]));
+    const double oh = std::floor(static_cast<double>(d.IH) * a.scale[0]);
+    const double ow = std::floor(static_cast<double>(d.IW) * a.scale[1]);
+    // Compared as doubles: a scale of 1e20 gives sizes that do not fit an int64 at all.
+    PHYSCNN_CHECK_SHAPE(oh <= double(kMaxLayerExtent) && ow <= double(kMaxLayerExtent),
+                        "upsample2d: scale ", a.scale[0], "x", a.scale[1], " gives output size ",
+                        oh, "x", ow, " for input ", x.shape().str(), ", more than ",
+                        kMaxLayerExtent, " (the limit for a layer output's extent)");
+    d.OH = static_cast<int64_t>(oh);
+    d.OW = static_cast<int64_t>(ow);
     d.scale_h = a.scale[0];
     d.scale_w = a.scale[1];
     PHYSCNN_CHECK_SHAPE(d.OH > 0 && d.OW > 0, "upsample2d: scale ", a.scale[0], "x", a.scale[1],

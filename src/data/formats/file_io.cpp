@@ -10,7 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <random>
+
+#include "core/files.hpp"
 
 namespace physcnn::data::detail {
 
@@ -93,15 +94,10 @@ uint64_t ByteCursor::le64(const char* field) {
   return lo | uint64_t{le32(field)} << 32;
 }
 
-AtomicFile::AtomicFile(const std::string& path) : path_(path) {
-  // A random suffix keeps concurrent writers of the same target from sharing a temp file.
-  std::random_device rd;
-  const std::filesystem::path p(path);
-  // (Built with append: GCC 12's -Wrestrict misfires on chained std::string operator+.)
-  std::string name = ".";
-  name.append(p.filename().string()).append(".tmp").append(std::to_string(rd() % 1000000));
-  tmp_ = (p.parent_path() / name).string();
-  const int fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+AtomicFile::AtomicFile(const std::string& path) : path_(path), tmp_(temporary_path(path)) {
+  // The temporary's name carries the PID, so that one left by a killed process is recognised
+  // (remove_stale_temporaries) and two processes never share one.
+  const int fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   PHYSCNN_CHECK(fd >= 0, IoError, path, ": cannot create temporary file ", tmp_, ": ",
                 std::strerror(errno));
   f_ = ::fdopen(fd, "wb");

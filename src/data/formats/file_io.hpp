@@ -64,7 +64,7 @@ class ByteCursor {
   size_t pos_ = 0;
 };
 
-// Writes a file atomically: data goes to a unique temporary file in the same directory, which
+// Writes a file atomically: data goes to a temporary file (core/files.hpp: temporary_path), which
 // commit() flushes and renames over `path`; destroying an uncommitted writer removes it.
 class AtomicFile {
  public:

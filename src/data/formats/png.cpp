@@ -125,13 +125,45 @@ Tensor read_png(const std::string& path) {
   return decode_png(f.bytes(), path);
 }
 
+namespace {
+// Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80           ? 1
+                     : (c >> 5) == 0x6  ? 2
+                     : (c >> 4) == 0xe  ? 3
+                     : (c >> 3) == 0x1e ? 4
+                                        : 0;
+    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xc2)) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d >> 6) != 0x2) return false;
+      cp = cp << 6 | (d & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      return false;
+    i += n;
+  }
+  return true;
+}
+}  // namespace
+
 ImageFolder read_image_folder(const std::string& root) {
   namespace fs = std::filesystem;
   require_directory(root, "image folder");
   ImageFolder out;
   for (const auto& e : fs::directory_iterator(root)) {
     const std::string name = e.path().filename().string();
-    if (e.is_directory() && !name.starts_with(".")) out.class_names.push_back(name);
+    if (!e.is_directory() || name.starts_with(".")) continue;
+    // Class names go into metrics.json, eval.json and the report: a name that is not UTF-8
+    // let a run train to the end and then fail to write any of them.
+    PHYSCNN_CHECK(valid_utf8(name), IoError, root, ": class folder name '", name,
+                  "' is not valid UTF-8 (class names are written to JSON files); rename it");
+    out.class_names.push_back(name);
   }
   std::sort(out.class_names.begin(), out.class_names.end());
   PHYSCNN_CHECK(!out.class_names.empty(), IoError, root,

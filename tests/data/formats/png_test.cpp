@@ -137,6 +137,24 @@ TEST(PngFolder, MixedSizesAndEmptyTrees) {
                                    {"image folder", "1.png", "is a file, not a folder"}));
 }
 
+// Issue 18, item 6: a class folder whose name is not UTF-8 is refused when the folder is
+// opened (a run trained to the end, then wrote no metrics, eval or model: JSON needs UTF-8).
+TEST(PngFolder, ClassNamesThatAreNotUtf8AreRefused) {
+  physcnn::test::ScratchDir dir;
+  namespace fs = std::filesystem;
+  for (const char* name : {"caf\xe9", "\xc0\xaf", "ok\xed\xa0\x80"}) {
+    fs::remove_all(dir.path());
+    fs::create_directories(dir.path() / name);
+    write_png((dir.path() / name / "a.png").string(), levels(1, 4, 3, 0));
+    EXPECT_TRUE(throws_with<IoError>([&] { read_image_folder(dir.path().string()); },
+                                     {"class folder name", "is not valid UTF-8"}));
+  }
+  fs::remove_all(dir.path());
+  fs::create_directories(dir.path() / "caf\xc3\xa9");  // "café" in UTF-8 is fine
+  write_png(dir.file("caf\xc3\xa9/a.png"), levels(1, 4, 3, 0));
+  EXPECT_EQ(read_image_folder(dir.path().string()).class_names[0], "caf\xc3\xa9");
+}
+
 TEST(PngBroken, WrongSignatureTruncatedAndCorrupt) {
   EXPECT_TRUE(throws_with<IoError>([] { read_png(format_fixture("savez.npz")); },
                                    {"savez.npz", "not a PNG"}));
