@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash safety of `physcnn train` (docs/crash_safety.md): SIGKILL at random moments, the run
+# Crash safety of `physcnn train` (docs/safety.md, "Crash safety"): SIGKILL at random moments, the run
 # folder lock, a full disk. Usage: crash_test.sh PHYSCNN_BINARY CASE
 # (CASE: kill, lock, disk_full). PHYSCNN_CRASH_SEED=N repeats one sequence of kill moments.
 set -u
