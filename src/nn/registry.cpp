@@ -6,6 +6,7 @@
 
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
+#include "nn/hexconv.hpp"
 #include "nn/layers.hpp"
 
 namespace physcnn::nn {
@@ -16,6 +17,7 @@ const std::vector<LayerSpec>& layer_specs() {
       Conv2d::spec(),
       ConvTranspose2d::spec(),
       DepthwiseSeparableConv2d::spec(),
+      HexConv2d::spec(),
       Linear::spec(),
       BatchNorm1d::spec(),
       BatchNorm2d::spec(),
