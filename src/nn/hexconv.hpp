@@ -20,14 +20,18 @@ struct HexConv2dOptions {
   int64_t in = 0;  // input channels; 0 = infer on the first forward
   int64_t out = 0;
   int64_t radius = 1;  // k rings around the centre: 1 + 3k(k+1) taps
+  int64_t stride = 1;  // hexagdly's: centres s cells apart along the grid's axes
   HexBoundary boundary = HexBoundary::Zeros;
   bool bias = true;
 };
 
-// x (N,IC,H,W) -> (N,OC,H,W) on the same grid ("same" padding, stride 1).
-// weight (OC, IC, 1 + 3k(k+1)), taps in the order of hex_taps(k); bias (OC).
-// Periodic boundaries wrap rows and columns (a torus); they need an even number of columns so
-// that the column shift alternates across the seam.
+// x (N,IC,H,W) -> (N,OC,HO,WO); weight (OC, IC, 1 + 3k(k+1)), taps in the order of
+// hex_taps(k); bias (OC). Stride 1 keeps the grid (HO = H, WO = W). Stride s, as hexagdly:
+// output column J is input column s*J, output row m is input row s*m, plus s/2 (rounded down)
+// in odd output columns, so the centres form the grid scaled by s; WO = (W-1)/s + 1 and HO the
+// shortest column, (H-1-s/2)/s + 1 (or (H-1)/s + 1 when WO = 1). Periodic boundaries wrap rows
+// and columns (a torus); they need an even number of columns so that the column shift
+// alternates across the seam, and with stride s, H % s == 0 and W % 2s == 0.
 class HexConv2d : public Module {
  public:
   explicit HexConv2d(const HexConv2dOptions& o, Rng rng = default_init_rng());
@@ -46,6 +50,8 @@ class HexConv2d : public Module {
 
  private:
   void materialise(int64_t in_channels, DType dtype);
+  // The stride-s centres of a full-resolution (N,C,H,W) output, as constant 0/1 matmuls.
+  Var sample(const Var& y) const;
   HexConv2dOptions o_;
   Rng rng_;
   Var weight_, bias_;

@@ -23,9 +23,11 @@ double dist(HexPoint a, HexPoint b) {
 }
 
 // A float64 layer with random weights.
-std::shared_ptr<HexConv2d> layer(int64_t in, int64_t out, int64_t k, HexBoundary b, uint64_t seed) {
+std::shared_ptr<HexConv2d> layer(int64_t in, int64_t out, int64_t k, HexBoundary b, uint64_t seed,
+                                 int64_t stride = 1) {
   auto m = std::make_shared<HexConv2d>(
-      HexConv2dOptions{.in = in, .out = out, .radius = k, .boundary = b}, Rng(seed));
+      HexConv2dOptions{.in = in, .out = out, .radius = k, .stride = stride, .boundary = b},
+      Rng(seed));
   m->to(DType::F64);
   return m;
 }
@@ -126,6 +128,41 @@ TEST(HexConv2d, MatchesBruteForceOverTrueNeighbours) {
         EXPECT_LT(largest_gap(y, ref), 1e-12)
             << g.H << "x" << g.W << " k=" << k << " periodic=" << (b == HexBoundary::Periodic);
       }
+}
+
+// Stride s keeps the centres at input column s*J and row s*m (+ s/2 in odd output columns),
+// written out here from hexagdly's description, against the brute-force full-resolution sum.
+TEST(HexConv2d, StrideSamplesTheScaledGridOfCentres) {
+  struct Case {
+    int64_t H, W, k, s;
+    HexBoundary b;
+  };
+  for (const Case& c :
+       {Case{7, 9, 1, 2, HexBoundary::Zeros}, Case{8, 10, 2, 3, HexBoundary::Zeros},
+        Case{6, 8, 1, 2, HexBoundary::Periodic}, Case{6, 12, 2, 3, HexBoundary::Periodic},
+        Case{5, 3, 1, 4, HexBoundary::Zeros}}) {
+    auto m = layer(2, 2, c.k, c.b, 21, c.s);
+    const Tensor x = test::random_tensor(Shape{2, 2, c.H, c.W}, 8, DType::F64);
+    const Tensor y = (*m)(Var(x, false)).value();
+    const Tensor full =
+        brute_force(x, m->weight().value(), m->bias().value(), c.k, c.b == HexBoundary::Periodic);
+    const int64_t WO = (c.W - 1) / c.s + 1;
+    const int64_t HO = WO == 1 ? (c.H - 1) / c.s + 1 : (c.H - 1 - c.s / 2) / c.s + 1;
+    ASSERT_EQ(y.shape(), (Shape{2, 2, HO, WO})) << c.H << "x" << c.W << " s=" << c.s;
+    double worst = 0;
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t o = 0; o < 2; ++o)
+        for (int64_t i = 0; i < HO; ++i)
+          for (int64_t j = 0; j < WO; ++j)
+            worst =
+                std::max(worst, std::abs(y.at({n, o, i, j}) -
+                                         full.at({n, o, c.s * i + (j % 2) * (c.s / 2), c.s * j})));
+    EXPECT_LT(worst, 1e-12) << c.H << "x" << c.W << " k=" << c.k << " s=" << c.s;
+  }
+  // hexagdly's README: a 21x21 input with stride 4 gives a 5x6 output.
+  auto m = layer(1, 3, 1, HexBoundary::Zeros, 1, 4);
+  EXPECT_EQ((*m)(test::random_var(Shape{1, 1, 21, 21}, 1, DType::F64)).shape(),
+            (Shape{1, 3, 5, 6}));
 }
 
 TEST(HexConv2d, GradientsMatchFiniteDifferences) {
