@@ -50,8 +50,6 @@ class HexConv2d : public Module {
 
  private:
   void materialise(int64_t in_channels, DType dtype);
-  // The stride-s centres of a full-resolution (N,C,H,W) output, as constant 0/1 matmuls.
-  Var sample(const Var& y) const;
   HexConv2dOptions o_;
   Rng rng_;
   Var weight_, bias_;
