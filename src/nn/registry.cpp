@@ -7,6 +7,7 @@
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
 #include "nn/hexconv.hpp"
+#include "nn/hexpool.hpp"
 #include "nn/layers.hpp"
 
 namespace physcnn::nn {
@@ -29,6 +30,7 @@ const std::vector<LayerSpec>& layer_specs() {
       AvgPool2d::spec(),
       GlobalAvgPool2d::spec(),
       GlobalMaxPool2d::spec(),
+      HexPool2d::spec(),
       Upsample::spec(),
       ReLU::spec(),
       LeakyReLU::spec(),
