@@ -9,6 +9,7 @@
 #include "nn/graph.hpp"
 #include "nn/hex_grid.hpp"
 #include "nn/hexconv.hpp"
+#include "nn/hexconv_p6.hpp"
 #include "nn/hexpool.hpp"
 #include "nn/layers.hpp"
 #include "nn/module.hpp"

@@ -7,6 +7,7 @@
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
 #include "nn/hexconv.hpp"
+#include "nn/hexconv_p6.hpp"
 #include "nn/hexpool.hpp"
 #include "nn/layers.hpp"
 
@@ -19,6 +20,7 @@ const std::vector<LayerSpec>& layer_specs() {
       ConvTranspose2d::spec(),
       DepthwiseSeparableConv2d::spec(),
       HexConv2d::spec(),
+      HexConv2dP6::spec(),
       Linear::spec(),
       BatchNorm1d::spec(),
       BatchNorm2d::spec(),
