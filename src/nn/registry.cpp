@@ -6,6 +6,9 @@
 
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
+#include "nn/hexconv.hpp"
+#include "nn/hexconv_p6.hpp"
+#include "nn/hexpool.hpp"
 #include "nn/layers.hpp"
 
 namespace physcnn::nn {
@@ -16,6 +19,8 @@ const std::vector<LayerSpec>& layer_specs() {
       Conv2d::spec(),
       ConvTranspose2d::spec(),
       DepthwiseSeparableConv2d::spec(),
+      HexConv2d::spec(),
+      HexConv2dP6::spec(),
       Linear::spec(),
       BatchNorm1d::spec(),
       BatchNorm2d::spec(),
@@ -27,6 +32,7 @@ const std::vector<LayerSpec>& layer_specs() {
       AvgPool2d::spec(),
       GlobalAvgPool2d::spec(),
       GlobalMaxPool2d::spec(),
+      HexPool2d::spec(),
       Upsample::spec(),
       ReLU::spec(),
       LeakyReLU::spec(),

@@ -9,6 +9,8 @@ model_file_cases() {
   expect_exit 0 "$bin" summary "$models/unet_small.toml"
   grep -qF "cat1 (Concat)" "$tmp/out" || fail "the U-Net's concat is a summary row"
   expect_exit 0 "$bin" gradcheck "$models/residual_block.toml" --input 16,4,4 --coords 20
+  expect_exit 0 "$bin" summary "$models/hex_cnn.toml"
+  grep -qF "Total params: 9,954" "$tmp/out" || fail "hex_cnn.toml: 16*7+16 + 32*16*19+32 + 66 params"
   printf 'input = [1, 8, 8]\n[[layer]]\ntype = "conv2d"\nout = 4\nkernal = 3\n' >"$tmp/bad.toml"
   expect_exit 2 "$bin" summary "$tmp/bad.toml"
   grep -qF "bad.toml:5: unknown key 'kernal'" "$tmp/err" || fail "bad model file: no file:line"
