@@ -6,6 +6,7 @@
 
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
+#include "nn/group_conv.hpp"
 #include "nn/layers.hpp"
 
 namespace physcnn::nn {
@@ -38,6 +39,10 @@ const std::vector<LayerSpec>& layer_specs() {
       LogSoftmax::spec(),
       Flatten::spec(),
       Identity::spec(),
+      GroupLiftConv2d::spec(),
+      GroupConv2d::spec(),
+      GroupPool::spec(),
+      GroupBatchNorm2d::spec(),
   };
   return specs;
 }
