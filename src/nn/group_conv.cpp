@@ -4,6 +4,7 @@
 #include "nn/group_conv.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace physcnn::nn {
 
@@ -83,10 +84,32 @@ void GroupConvBase::materialise(int64_t in_channels, DType dtype) {
   bias_index_ = std::move(bias_index);
 }
 
+namespace {
+
+bool same_values(const Tensor& a, const Tensor& b) {
+  if (!a.defined() || a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+  const Tensor ca = a.contiguous(), cb = b.contiguous();
+  const size_t bytes = static_cast<size_t>(ca.numel()) * dtype_size(ca.dtype());
+  bool same = false;
+  PHYSCNN_DISPATCH(ca.dtype(), T, { same = std::memcmp(ca.data<T>(), cb.data<T>(), bytes) == 0; });
+  return same;
+}
+
+}  // namespace
+
 Var GroupConvBase::filter_bank() const {
   PHYSCNN_CHECK_ARG(weight_.defined(), context(), ": no weights yet (run the layer once)");
-  ++bank_builds_;
-  return ag::take(weight_, bank_index_, bank_shape_);
+  if (ag::grad_enabled() && weight_.requires_grad()) {
+    ++bank_builds_;
+    return ag::take(weight_, bank_index_, bank_shape_);
+  }
+  const std::lock_guard<std::mutex> lock(cache_mutex_);
+  if (!same_values(cached_weight_, weight_.value())) {
+    ++bank_builds_;
+    cached_weight_ = weight_.value().clone();
+    cached_bank_ = ag::take(cached_weight_, *bank_index_, bank_shape_);
+  }
+  return Var(cached_bank_);
 }
 
 Var GroupConvBase::bank_bias() const {

@@ -8,7 +8,9 @@
 // call the ordinary conv2d, so the fast kernels run and the gradients come from take and conv2d.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,10 +53,12 @@ class GroupConvBase : public Module {
   int64_t order() const { return group_order(o_.group); }
   Var& weight() { return weight_; }
   Var& bias() { return bias_; }
-  // The transformed bank and bias as conv2d receives them (differentiable in the weights).
+  // The transformed bank and bias as conv2d receives them (differentiable in the weights when
+  // gradients are recorded). Without gradients (evaluation, prediction, the probe) the bank is
+  // kept and rebuilt only when the weights differ from those it was built from.
   Var filter_bank() const;
   Var bank_bias() const;
-  // How many times the bank was built (tests and the measurement of the cache).
+  // How many times the bank was gathered (tests and the measurement of the cache).
   int64_t bank_builds() const { return bank_builds_; }
 
  protected:
@@ -69,7 +73,12 @@ class GroupConvBase : public Module {
   Var weight_, bias_;
   std::shared_ptr<const std::vector<int64_t>> bank_index_, bias_index_;
   Shape bank_shape_;
-  mutable int64_t bank_builds_ = 0;
+  // The no-gradient cache: the bank and a copy of the weights it came from. A tensor carries no
+  // version counter and optimizers write through raw pointers, so the copy is compared (|G|
+  // times fewer elements than the bank gathers; measured in docs/symmetry.md).
+  mutable std::mutex cache_mutex_;
+  mutable Tensor cached_weight_, cached_bank_;
+  mutable std::atomic<int64_t> bank_builds_ = 0;
 };
 
 class GroupLiftConv2d : public GroupConvBase {

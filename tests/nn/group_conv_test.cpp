@@ -247,6 +247,26 @@ TEST(GroupLayers, ProbeShowsEquivarianceWhereAPlainCnnHasNone) {
   EXPECT_GT(p.output_change, 1e-2);
 }
 
+TEST(GroupLayers, BankIsRebuiltWithoutGradientsOnlyWhenTheWeightsChange) {
+  nn::GroupConv2d conv({.group = SymmetryGroup::P4M, .in = 2, .out = 2, .kernel = 3, .padding = 1});
+  const Tensor x = test::random_tensor(Shape{1, 16, 5, 5}, 22);
+  const Tensor y = run(conv, x);
+  const int64_t builds = conv.bank_builds();
+  EXPECT_EQ(max_abs_diff(run(conv, x), y), 0);
+  EXPECT_EQ(conv.bank_builds(), builds);  // unchanged weights: the kept bank
+  // A write through the raw pointer, as the optimizers make: noticed, and the output follows.
+  conv.weight().value().data<float>()[5] += 1.0f;
+  const Tensor changed = run(conv, x);
+  EXPECT_EQ(conv.bank_builds(), builds + 1);
+  EXPECT_GT(max_abs_diff(changed, y), 1e-3);
+  // With gradients the bank is gathered on every forward (the graph needs it).
+  conv(Var(x)).value();
+  EXPECT_EQ(conv.bank_builds(), builds + 2);
+  conv.to(DType::F64);  // a new dtype is a change too
+  run(conv, x.to(DType::F64));
+  EXPECT_EQ(conv.bank_builds(), builds + 3);
+}
+
 TEST(GroupLayers, RefuseInputsThatAreNotFieldsOverTheGroup) {
   nn::GroupConv2d conv({.group = SymmetryGroup::P4M, .in = 2, .out = 2, .kernel = 3});
   EXPECT_THROW(run(conv, test::random_tensor(Shape{1, 12, 5, 5}, 20)), ShapeError);
