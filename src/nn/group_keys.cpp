@@ -18,10 +18,10 @@ std::vector<LayerKey> group_conv_keys(bool lifting) {
           {.name = "in",
            .kind = KeyKind::Int,
            .help = lifting ? "input channels; 0 = inferred"
-                           : "input fields (channels / |G|); 0 = inferred"},
+                           : "input fields (channels / G, G = 4 or 8 orientations); 0 = inferred"},
           {.name = "out",
            .kind = KeyKind::Int,
-           .help = "output fields (the layer emits out x |G| channels)",
+           .help = "output fields (the layer emits out*G channels, G = 4 or 8)",
            .required = true},
           extent_key("kernel", "square kernel size", false, true),
           extent_key("stride", "stride", false),
@@ -62,8 +62,8 @@ LayerSpec GroupLiftConv2d::spec() {
   return {.type = "group_lift_conv2d",
           .module_type = "GroupLiftConv2d",
           .help =
-              "lifting convolution (N,C,H,W) -> (N,out |G|,H',W'), equivariant to p4 or p4m; "
-              "channel f |G| + g holds orientation g of field f",
+              "lifting convolution (N,C,H,W) -> (N,out G,H',W'), equivariant to p4 or p4m; "
+              "channel f G + g holds orientation g of field f",
           .keys = group_conv_keys(true),
           .build = [](const LayerArgs& args, Rng rng) { return build_group_conv(args, rng, true); },
           .example = {{"group", std::string("p4m")},
@@ -78,7 +78,7 @@ LayerSpec GroupConv2d::spec() {
       .type = "group_conv2d",
       .module_type = "GroupConv2d",
       .help =
-          "group convolution (N,in |G|,H,W) -> (N,out |G|,H',W'), equivariant to p4 or "
+          "group convolution (N,in G,H,W) -> (N,out G,H',W'), equivariant to p4 or "
           "p4m",
       .keys = group_conv_keys(false),
       .build = [](const LayerArgs& args, Rng rng) { return build_group_conv(args, rng, false); },
@@ -113,7 +113,7 @@ const std::vector<std::pair<std::string, GroupPoolMode>>& pool_mode_names() {
 LayerSpec GroupPool::spec() {
   return {.type = "group_pool",
           .module_type = "GroupPool",
-          .help = "max or mean over the |G| orientations of each field: (N,F |G|,H,W) -> (N,F,H,W)",
+          .help = "max or mean over the G orientations of each field: (N,F G,H,W) -> (N,F,H,W)",
           .keys = {group_key(),
                    {.name = "mode",
                     .kind = KeyKind::Choice,
@@ -140,10 +140,10 @@ LayerSpec GroupBatchNorm2d::spec() {
   s.type = "group_batchnorm2d";
   s.module_type = "GroupBatchNorm2d";
   s.help =
-      "batch normalisation of fields over p4 or p4m (N,F |G|,H,W): statistics, weight and "
+      "batch normalisation of fields over p4 or p4m (N,F G,H,W): statistics, weight and "
       "bias shared by the orientations of a field; features counts fields";
   for (auto& key : s.keys)
-    if (key.name == "features") key.help = "fields (channels / |G|); 0 = inferred from the input";
+    if (key.name == "features") key.help = "fields (channels / G); 0 = inferred from the input";
   s.keys.insert(s.keys.begin(), group_key());
   s.build = [](const LayerArgs& args, Rng) -> ModulePtr {
     const ArgReader a(args, "group_batchnorm2d");
