@@ -123,6 +123,9 @@ case $case_name in
         cat "$tmp/err"; fail "run $starts exited $code before the kill"
       fi
       [[ -d "$tmp/r" ]] && check_folder "$tmp/r" "$dead"
+      # A run that ended before its kill: start anew, or every later start would resume a
+      # finished run, exit at once and rarely meet a kill (minutes under load).
+      [[ $code -eq 0 ]] && rm -rf "$tmp/r"
       if [[ -e "$tmp/r/metrics.csv" ]]; then
         [[ -e "$tmp/r/checkpoints/last.safetensors" ]] || fail "metrics.csv without a checkpoint"
       fi
