@@ -221,6 +221,37 @@ std::vector<OnnxCase> onnx_cases() {
                "",
                {0.5, -1.0},
                {2.0, 0.25}});
+  // Hexagonal layers (odd-q grids): zero and periodic boundaries, radius 1 and 2, stride 1-3.
+  c.push_back(
+      {"hexconv2d",
+       seq({make<HexConv2d>(HexConv2dOptions{.in = 2, .out = 3, .radius = 1}, 40), relu(),
+            make<HexConv2d>(HexConv2dOptions{.in = 3, .out = 4, .radius = 2, .stride = 2}, 41),
+            make<HexConv2d>(HexConv2dOptions{.in = 4, .out = 2, .stride = 3, .bias = false}, 42)}),
+       Shape{2, 9, 11}});
+  c.push_back(
+      {"hexconv2d_periodic",
+       seq({make<HexConv2d>(
+           HexConv2dOptions{
+               .in = 2, .out = 3, .radius = 2, .stride = 2, .boundary = HexBoundary::Periodic},
+           43)}),
+       Shape{2, 8, 12}});
+  c.push_back({"hexpool2d",
+               seq({std::make_shared<HexPool2d>(HexPool2dOptions{.radius = 1, .stride = 1}),
+                    std::make_shared<HexPool2d>(HexPool2dOptions{.radius = 2, .stride = 2}),
+                    std::make_shared<HexPool2d>(HexPool2dOptions{.radius = 0, .stride = 2})}),
+               Shape{2, 10, 11}});
+  c.push_back({"hexpool2d_periodic",
+               seq({std::make_shared<HexPool2d>(
+                   HexPool2dOptions{.radius = 1, .stride = 2, .boundary = HexBoundary::Periodic})}),
+               Shape{3, 6, 8}});
+  c.push_back(
+      {"hexconv2d_p6",
+       seq({make<HexConv2dP6>(HexConv2dOptions{.in = 2, .out = 2, .radius = 1}, 44),
+            make<HexConv2dP6>(
+                HexConv2dOptions{
+                    .in = 12, .out = 1, .radius = 1, .stride = 2, .boundary = HexBoundary::Zeros},
+                45)}),
+       Shape{2, 7, 8}});
   c.push_back({"w1_lenet5", models::lenet5(31), Shape{1, 28, 28}});
   c.push_back({"w2_fmnist_bn", models::fmnist_bn(32), Shape{1, 28, 28}});
   c.push_back({"w3_ising_cnn", models::ising_cnn(33), Shape{1, 16, 16}});
