@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "autograd/var.hpp"
@@ -37,6 +38,12 @@ Var pad(const Var& a, const std::vector<int64_t>& pads, PadMode mode, double val
 Var matmul(const Var& a, const Var& b);  // (M,K) x (K,N)
 // x (N, in), weight (out, in), bias (out) or undefined; y = x W^T + b
 Var linear(const Var& x, const Var& weight, const Var& bias);
+
+// --- ops/gather.cpp --------------------------------------------------------------------------
+// out.flat[i] = a.flat[index[i]] with out of the given shape (torch.take); the backward
+// scatter-adds. Indices are checked once, against a's element count.
+Tensor take(const Tensor& a, const std::vector<int64_t>& index, const Shape& shape);
+Var take(const Var& a, std::shared_ptr<const std::vector<int64_t>> index, const Shape& shape);
 
 // --- ops/activation.cpp --------------------------------------------------------------------
 Var relu(const Var& x);

@@ -41,12 +41,13 @@ void print_table(const std::vector<nn::ProbeResult>& results) {
     std::printf("\n%s: prediction agreement %s%%, output change %s\n", r.transform.name().c_str(),
                 std::isnan(r.agreement) ? "-" : percent(r.agreement).c_str(),
                 cell(r.output_change).c_str());
-    std::printf("  %-24s %-18s %-16s %13s %13s\n", "layer", "type", "shape", "equivariance",
-                "invariance");
+    std::printf("  %-24s %-18s %-16s %3s %13s %13s\n", "layer", "type", "shape", "|G|",
+                "equivariance", "invariance");
     for (const auto& l : r.layers)
-      std::printf("  %-24s %-18s %-16s %13s %13s\n", l.path.c_str(), l.type.c_str(),
-                  nn::shape_tuple(l.shape).c_str(), cell(l.equivariance).c_str(),
-                  cell(l.invariance).c_str());
+      std::printf("  %-24s %-18s %-16s %3s %13s %13s\n", l.path.c_str(), l.type.c_str(),
+                  nn::shape_tuple(l.shape).c_str(),
+                  l.group_order > 0 ? std::to_string(l.group_order).c_str() : "-",
+                  cell(l.equivariance).c_str(), cell(l.invariance).c_str());
   }
 }
 
@@ -89,6 +90,7 @@ nlohmann::json to_json(const std::string& model, int64_t n,
       t["layers"].push_back({{"layer", l.path},
                              {"type", l.type},
                              {"shape", l.shape.dims()},
+                             {"group_order", l.group_order},
                              {"equivariance", number(l.equivariance)},
                              {"invariance", number(l.invariance)}});
     j["transforms"].push_back(std::move(t));
@@ -153,7 +155,8 @@ Run add_probe(CLI::App& app) {
                 data.empty() ? "random +-1 lattices" : data.c_str());
     std::printf(
         "equivariance = |f(Tx) - T f(x)| / |T f(x)|, invariance = |f(Tx) - f(x)| / |f(x)| "
-        "(0: exact; '-': not defined at that layer)\n");
+        "(0: exact; '-': not defined at that layer; |G| 4 or 8: fields over p4 or p4m, where T "
+        "also permutes the orientations)\n");
     print_table(results);
     print_verdict(results);
     if (!a->json.empty()) {

@@ -86,6 +86,9 @@ struct ProbeLayer {
   double equivariance = kNotDefined;
   // ||f(T x) - f(x)|| / ||f(x)||: 0 for an invariant layer; NaN when the shapes differ.
   double invariance = kNotDefined;
+  // |G| when the output is fields over p4 (4) or p4m (8) (nn/group_conv.hpp): the equivariance
+  // then compares with the group's action, turned maps with permuted orientations; 0 otherwise.
+  int64_t group_order = 0;
 };
 struct ProbeResult {
   ProbeTransform transform;

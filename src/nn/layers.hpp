@@ -80,6 +80,10 @@ class BatchNorm : public Module {
   Tensor running_mean_, running_var_, num_batches_tracked_;
 };
 
+// The batch-norm keys of a model-file entry (features, eps, momentum, affine,
+// track_running_stats) as options; ctx names the layer type in errors.
+BatchNormOptions batch_norm_options(const LayerArgs& args, const std::string& ctx);
+
 class BatchNorm1d : public BatchNorm {  // (N,C) or (N,C,L)
  public:
   explicit BatchNorm1d(const BatchNormOptions& o = {}) : BatchNorm(o, {2, 3}) {}

@@ -74,6 +74,8 @@ LayerSpec pool_spec(const std::string& type, const std::string& module_type, Poo
 
 // --- batch norm ---
 
+}  // namespace
+
 BatchNormOptions batch_norm_options(const LayerArgs& args, const std::string& ctx) {
   const ArgReader a(args, ctx);
   BatchNormOptions o;
@@ -90,6 +92,8 @@ BatchNormOptions batch_norm_options(const LayerArgs& args, const std::string& ct
   o.track_running_stats = a.get_bool("track_running_stats", o.track_running_stats);
   return o;
 }
+
+namespace {
 
 template <class M>
 LayerSpec batch_norm_spec(const std::string& type, const std::string& module_type,

@@ -1,8 +1,10 @@
 // The invariance probe: run x and T x (shift, rot90, flip) and compare every layer's output with
 // T applied to the original output (equivariance) and with the original output (invariance).
 #include <cmath>
+#include <map>
 #include <sstream>
 
+#include "nn/group_conv.hpp"
 #include "nn/inspect.hpp"
 #include "nn/inspect_detail.hpp"
 #include "tensor/ops.hpp"
@@ -56,17 +58,30 @@ void transform_planes(const T* in, T* out, int64_t B, int64_t H, int64_t W,
 
 struct Run {
   std::vector<LayerOutput> layers;
+  std::vector<int64_t> orders;  // per layer: |G| when its output is fields over a group, else 0
   Tensor output;
 };
 
 // One forward recording every module's output except the root's and except a container's
-// output that is its last child's (a Sequential hands that on unchanged).
+// output that is its last child's (a Sequential hands that on unchanged). A layer's output is
+// fields over a group when a group layer made it, or when a leaf layer kept the channel count
+// of such an input (ReLU, dropout, spatial pooling act on every orientation alike).
 Run record(Module& model, const Tensor& x) {
   Run r;
   const autograd::Node* last = nullptr;
-  detail::ObserverScope observe([&](Module& m, const Var&, const Var& y) {
-    if (&m != &model && y.node().get() != last)
+  std::map<const autograd::Node*, int64_t> order_of;
+  detail::ObserverScope observe([&](Module& m, const Var& in, const Var& y) {
+    int64_t order = group_output_order(m);
+    if (order == 0 && m.children().empty() && in.defined() && y.dim() == 4 && in.dim() == 4 &&
+        y.size(1) == in.size(1)) {
+      const auto it = order_of.find(in.node().get());
+      if (it != order_of.end()) order = it->second;
+    }
+    if (order > 0) order_of[y.node().get()] = order;
+    if (&m != &model && y.node().get() != last) {
       r.layers.push_back({m.path(), m.type_name(), m.children().empty(), y.value()});
+      r.orders.push_back(order);
+    }
     last = y.node().get();
     return y;
   });
@@ -80,6 +95,20 @@ double agreement(const Tensor& a, const Tensor& b) {
   int64_t same = 0;
   for (size_t i = 0; i < pa.size(); ++i) same += pa[i] == pb[i];
   return static_cast<double>(same) / static_cast<double>(pa.size());
+}
+
+// The p4m element (nn/group.hpp) a probe transform is, or -1 for a shift.
+int64_t group_element(const ProbeTransform& t) {
+  switch (t.kind) {
+    case ProbeKind::Rotate90:
+      return wrap(t.quarter_turns, 4);
+    case ProbeKind::FlipHorizontal:
+      return 4;  // numpy.fliplr = f
+    case ProbeKind::FlipVertical:
+      return 6;  // numpy.flipud = r^2 f
+    default:
+      return -1;
+  }
 }
 
 }  // namespace
@@ -173,7 +202,14 @@ std::vector<ProbeResult> probe_invariance(Module& model, const Tensor& x,
       row.shape = Shape(std::vector<int64_t>(b.shape().dims().begin() + 1, b.shape().dims().end()));
       if (m.shape() == b.shape()) row.invariance = relative_change(m, b);
       ProbeTransform tl;
-      if (b.dim() == 4 && transform_for_layer(t, H, W, b.size(2), b.size(3), tl)) {
+      const int64_t order = base.orders[i];
+      const int64_t e = group_element(t);
+      if (order > 0 && e >= 0) {
+        // Fields over the group: the transform turns the maps and permutes the orientations.
+        row.group_order = order;
+        if (e < order && b.size(2) == b.size(3))
+          row.equivariance = relative_change(m, group_act(b, e, order));
+      } else if (b.dim() == 4 && transform_for_layer(t, H, W, b.size(2), b.size(3), tl)) {
         const Tensor tb = apply_transform(b, tl);
         if (tb.shape() == m.shape()) row.equivariance = relative_change(m, tb);
       }

@@ -6,6 +6,7 @@
 
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
+#include "nn/group_conv.hpp"
 #include "nn/hexconv.hpp"
 #include "nn/hexconv_p6.hpp"
 #include "nn/hexpool.hpp"
@@ -44,6 +45,10 @@ const std::vector<LayerSpec>& layer_specs() {
       LogSoftmax::spec(),
       Flatten::spec(),
       Identity::spec(),
+      GroupLiftConv2d::spec(),
+      GroupConv2d::spec(),
+      GroupPool::spec(),
+      GroupBatchNorm2d::spec(),
   };
   return specs;
 }

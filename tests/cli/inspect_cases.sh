@@ -8,6 +8,12 @@ inspect_cases() {
     "$tmp/out" || fail "W3 is invariant to exactly the even periodic shifts"
   grep -q '"name": "rot90 x1"' "$tmp/probe.json" || fail "probe JSON lists the transforms"
   expect_exit 2 "$bin" probe no_such_model
+  # probe: the p4m network of examples/symmetry is invariant to the square's symmetries
+  local symmetry
+  symmetry="$(dirname "${BASH_SOURCE[0]}")/../../examples/symmetry"
+  expect_exit 0 "$bin" probe "$symmetry/p4m_ising.toml" --count 2
+  grep -q "prediction invariant (output change < 1e-05) under: shift periodic (2,0), shift periodic (0,2), rot90 x1, rot90 x2, flip horizontal, flip vertical$" \
+    "$tmp/out" || fail "p4m network invariant under turns and mirrors"
   # show: single pictures from a model and inputs
   expect_exit 0 "$bin" generate ising --L 8 --temps 1.5,3.0 --per-temp 4 --out "$tmp/i.npz"
   expect_exit 0 "$bin" show filters ising_cnn --out "$tmp/filters.png"
