@@ -49,6 +49,7 @@ class GroupConvBase : public Module {
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   int64_t macs(const Shape& in, const Shape& out) const override;
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   const GroupConv2dOptions& options() const { return o_; }
   int64_t order() const { return group_order(o_.group); }
   Var& weight() { return weight_; }
@@ -114,6 +115,7 @@ class GroupPool : public Module {
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   const GroupPoolOptions& options() const { return o_; }
 
  private:
@@ -133,6 +135,8 @@ class GroupBatchNorm2d : public BatchNorm {
   bool fuses_with_following_relu() const override { return false; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
+  // The per-field evaluation scale and shift, expanded over the orientations.
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   SymmetryGroup group() const { return group_; }
 
  private:

@@ -252,6 +252,53 @@ std::vector<OnnxCase> onnx_cases() {
                     .in = 12, .out = 1, .radius = 1, .stride = 2, .boundary = HexBoundary::Zeros},
                 45)}),
        Shape{2, 7, 8}});
+  // p4 / p4m layers: lifting and group convolutions (padding modes, stride, dilation, groups),
+  // group batch norm with random running statistics, max and mean group pooling.
+  {
+    auto gbn = [](int64_t fields, SymmetryGroup grp, uint64_t seed) {
+      auto bn = std::make_shared<GroupBatchNorm2d>(BatchNormOptions{.features = fields}, grp);
+      Rng rng(seed);
+      bn->running_mean() = Tensor::uniform(Shape{fields}, -0.5, 0.5, rng);
+      bn->running_var() = Tensor::uniform(Shape{fields}, 0.5, 2.0, rng);
+      bn->weight().value() = Tensor::uniform(Shape{fields}, 0.5, 1.5, rng);
+      bn->bias().value() = Tensor::uniform(Shape{fields}, -0.5, 0.5, rng);
+      return bn;
+    };
+    const auto P4 = SymmetryGroup::P4, P4M = SymmetryGroup::P4M;
+    c.push_back(
+        {"group_p4",
+         seq({make<GroupLiftConv2d>(
+                  GroupConv2dOptions{.group = P4, .in = 2, .out = 3, .kernel = 3, .padding = 1},
+                  50),
+              gbn(3, P4, 51), relu(),
+              make<GroupConv2d>(
+                  GroupConv2dOptions{
+                      .group = P4, .in = 3, .out = 2, .kernel = 3, .stride = 2, .bias = false},
+                  52),
+              std::make_shared<GroupPool>(GroupPoolOptions{.group = P4})}),
+         Shape{2, 9, 9}});
+    c.push_back({"group_p4m",
+                 seq({make<GroupLiftConv2d>(GroupConv2dOptions{.group = P4M,
+                                                               .in = 2,
+                                                               .out = 2,
+                                                               .kernel = 3,
+                                                               .padding = 1,
+                                                               .padding_mode = Padding::Circular},
+                                            53),
+                      gbn(2, P4M, 54),
+                      make<GroupConv2d>(GroupConv2dOptions{.group = P4M,
+                                                           .in = 2,
+                                                           .out = 4,
+                                                           .kernel = 3,
+                                                           .padding = "same",
+                                                           .dilation = 2,
+                                                           .groups = 2},
+                                        55),
+                      std::make_shared<GroupPool>(
+                          GroupPoolOptions{.group = P4M, .mode = GroupPoolMode::Mean}),
+                      std::make_shared<GlobalAvgPool2d>(), std::make_shared<Flatten>()}),
+                 Shape{2, 8, 8}});
+  }
   c.push_back({"w1_lenet5", models::lenet5(31), Shape{1, 28, 28}});
   c.push_back({"w2_fmnist_bn", models::fmnist_bn(32), Shape{1, 28, 28}});
   c.push_back({"w3_ising_cnn", models::ising_cnn(33), Shape{1, 16, 16}});
