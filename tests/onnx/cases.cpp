@@ -228,12 +228,17 @@ std::vector<OnnxCase> onnx_cases() {
             make<HexConv2d>(HexConv2dOptions{.in = 3, .out = 4, .radius = 2, .stride = 2}, 41),
             make<HexConv2d>(HexConv2dOptions{.in = 4, .out = 2, .stride = 3, .bias = false}, 42)}),
        Shape{2, 9, 11}});
+  // Stride 1 first: a strided layer samples even columns only, so it alone would not reach the
+  // odd-column kernels.
   c.push_back(
       {"hexconv2d_periodic",
        seq({make<HexConv2d>(
-           HexConv2dOptions{
-               .in = 2, .out = 3, .radius = 2, .stride = 2, .boundary = HexBoundary::Periodic},
-           43)}),
+                HexConv2dOptions{.in = 2, .out = 3, .radius = 1, .boundary = HexBoundary::Periodic},
+                43),
+            make<HexConv2d>(
+                HexConv2dOptions{
+                    .in = 3, .out = 3, .radius = 2, .stride = 2, .boundary = HexBoundary::Periodic},
+                46)}),
        Shape{2, 8, 12}});
   c.push_back({"hexpool2d",
                seq({std::make_shared<HexPool2d>(HexPool2dOptions{.radius = 1, .stride = 1}),
@@ -241,8 +246,10 @@ std::vector<OnnxCase> onnx_cases() {
                     std::make_shared<HexPool2d>(HexPool2dOptions{.radius = 0, .stride = 2})}),
                Shape{2, 10, 11}});
   c.push_back({"hexpool2d_periodic",
-               seq({std::make_shared<HexPool2d>(
-                   HexPool2dOptions{.radius = 1, .stride = 2, .boundary = HexBoundary::Periodic})}),
+               seq({std::make_shared<HexPool2d>(HexPool2dOptions{
+                        .radius = 1, .stride = 1, .boundary = HexBoundary::Periodic}),
+                    std::make_shared<HexPool2d>(HexPool2dOptions{
+                        .radius = 1, .stride = 2, .boundary = HexBoundary::Periodic})}),
                Shape{3, 6, 8}});
   c.push_back(
       {"hexconv2d_p6",
