@@ -272,18 +272,19 @@ std::vector<OnnxCase> onnx_cases() {
       return bn;
     };
     const auto P4 = SymmetryGroup::P4, P4M = SymmetryGroup::P4M;
-    c.push_back(
-        {"group_p4",
-         seq({make<GroupLiftConv2d>(
-                  GroupConv2dOptions{.group = P4, .in = 2, .out = 3, .kernel = 3, .padding = 1},
-                  50),
-              gbn(3, P4, 51), relu(),
-              make<GroupConv2d>(
-                  GroupConv2dOptions{
-                      .group = P4, .in = 3, .out = 2, .kernel = 3, .stride = 2, .bias = false},
-                  52),
-              std::make_shared<GroupPool>(GroupPoolOptions{.group = P4})}),
-         Shape{2, 9, 9}});
+    for (bool fold : {false, true})
+      c.push_back(
+          {fold ? "group_p4_folded" : "group_p4",
+           seq({make<GroupLiftConv2d>(
+                    GroupConv2dOptions{.group = P4, .in = 2, .out = 3, .kernel = 3, .padding = 1},
+                    50),
+                gbn(3, P4, 51), relu(),
+                make<GroupConv2d>(
+                    GroupConv2dOptions{
+                        .group = P4, .in = 3, .out = 2, .kernel = 3, .stride = 2, .bias = false},
+                    52),
+                std::make_shared<GroupPool>(GroupPoolOptions{.group = P4})}),
+           Shape{2, 9, 9}, fold});
     c.push_back({"group_p4m",
                  seq({make<GroupLiftConv2d>(GroupConv2dOptions{.group = P4M,
                                                                .in = 2,
