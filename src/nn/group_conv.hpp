@@ -49,6 +49,10 @@ class GroupConvBase : public Module {
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   int64_t macs(const Shape& in, const Shape& out) const override;
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
+  // A following evaluation-mode GroupBatchNorm2d of the same group folds into the bank.
+  bool export_absorbs(const Module& next) const override;
+  std::string export_graph_folded(GraphSink& g, const ExportValue& x, const Module& next) override;
   const GroupConv2dOptions& options() const { return o_; }
   int64_t order() const { return group_order(o_.group); }
   Var& weight() { return weight_; }
@@ -114,6 +118,7 @@ class GroupPool : public Module {
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   const GroupPoolOptions& options() const { return o_; }
 
  private:
@@ -133,6 +138,9 @@ class GroupBatchNorm2d : public BatchNorm {
   bool fuses_with_following_relu() const override { return false; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
+  // The per-field evaluation scale and shift, expanded over the orientations.
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
+  std::pair<Tensor, Tensor> eval_scale_shift_per_channel() const;
   SymmetryGroup group() const { return group_; }
 
  private:

@@ -41,6 +41,7 @@ class HexConv2d : public Module {
   LayerArgs layer_args() const override;
   static LayerSpec spec();
   int64_t macs(const Shape& in, const Shape& out) const override;
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
   const HexConv2dOptions& options() const { return o_; }
   Var& weight() { return weight_; }
   Var& bias() { return bias_; }

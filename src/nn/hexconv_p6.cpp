@@ -46,13 +46,8 @@ void HexConv2dP6::materialise(int64_t in_channels, DType dtype) {
   if (o_.bias) bias_ = make_parameter(uniform_init(Shape{o_.out}, fan_in, rng_, dtype));
 }
 
-Var HexConv2dP6::forward(const Var& x) {
-  const bool periodic = o_.boundary == HexBoundary::Periodic;
-  check_hex_input("HexConv2dP6", x, o_.radius, o_.stride, periodic);
-  if (!weight_.defined()) materialise(x.size(1), x.dtype());
-  PHYSCNN_CHECK_SHAPE(x.size(1) == weight_.size(1), "input has ", x.size(1),
-                      " channels, weight expects ", weight_.size(1), " (input ", x.shape().str(),
-                      ", weight ", weight_.shape().str(), ")");
+HexConv2dP6::DenseBank HexConv2dP6::dense_bank() const {
+  PHYSCNN_CHECK_ARG(weight_.defined(), "HexConv2dP6: weight not materialised yet");
   const int64_t O = weight_.size(0), I = weight_.size(1), T = weight_.size(2);
   const int64_t K = 2 * o_.radius + 1;
   const Var flat = ag::reshape(weight_, Shape{O * I, T});
@@ -68,8 +63,18 @@ Var HexConv2dP6::forward(const Var& x) {
     bias = ag::reshape(ag::matmul(ag::reshape(bias_, Shape{O, 1}),
                                   Var(Tensor::ones(Shape{1, 6}, bias_.dtype()), false)),
                        Shape{O * 6});
-  return hex_stride_sample(hex_parity_conv(x, kernels[0], kernels[1], bias, o_.radius, periodic),
-                           o_.stride);
+  return {kernels[0], kernels[1], bias};
+}
+
+Var HexConv2dP6::forward(const Var& x) {
+  const bool periodic = o_.boundary == HexBoundary::Periodic;
+  check_hex_input("HexConv2dP6", x, o_.radius, o_.stride, periodic);
+  if (!weight_.defined()) materialise(x.size(1), x.dtype());
+  PHYSCNN_CHECK_SHAPE(x.size(1) == weight_.size(1), "input has ", x.size(1),
+                      " channels, weight expects ", weight_.size(1), " (input ", x.shape().str(),
+                      ", weight ", weight_.shape().str(), ")");
+  const auto [even, odd, bias] = dense_bank();
+  return hex_stride_sample(hex_parity_conv(x, even, odd, bias, o_.radius, periodic), o_.stride);
 }
 
 int64_t HexConv2dP6::macs(const Shape& in, const Shape& out) const {

@@ -26,6 +26,13 @@ class HexConv2dP6 : public Module {
   int64_t macs(const Shape& in, const Shape& out) const override;
   Var& weight() { return weight_; }
   Var& bias() { return bias_; }
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
+  // The conv2d kernels (6*OC, IC, 2k+1, 2k+1) for centres in even and odd columns and the bias
+  // (6*OC, undefined without bias) that forward applies.
+  struct DenseBank {
+    Var even, odd, bias;
+  };
+  DenseBank dense_bank() const;
 
  private:
   void materialise(int64_t in_channels, DType dtype);

@@ -27,6 +27,7 @@ class HexPool2d : public Module {
   std::string batch_coupling() const override { return ""; }
   LayerArgs layer_args() const override;
   static LayerSpec spec();
+  std::string export_graph(GraphSink& g, const ExportValue& x) override;
 
  private:
   HexPool2dOptions o_;

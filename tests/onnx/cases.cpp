@@ -221,6 +221,92 @@ std::vector<OnnxCase> onnx_cases() {
                "",
                {0.5, -1.0},
                {2.0, 0.25}});
+  // Hexagonal layers (odd-q grids): zero and periodic boundaries, radius 1 and 2, stride 1-3.
+  c.push_back(
+      {"hexconv2d",
+       seq({make<HexConv2d>(HexConv2dOptions{.in = 2, .out = 3, .radius = 1}, 40), relu(),
+            make<HexConv2d>(HexConv2dOptions{.in = 3, .out = 4, .radius = 2, .stride = 2}, 41),
+            make<HexConv2d>(HexConv2dOptions{.in = 4, .out = 2, .stride = 3, .bias = false}, 42)}),
+       Shape{2, 9, 11}});
+  // Stride 1 first: a strided layer samples even columns only, so it alone would not reach the
+  // odd-column kernels.
+  c.push_back(
+      {"hexconv2d_periodic",
+       seq({make<HexConv2d>(
+                HexConv2dOptions{.in = 2, .out = 3, .radius = 1, .boundary = HexBoundary::Periodic},
+                43),
+            make<HexConv2d>(
+                HexConv2dOptions{
+                    .in = 3, .out = 3, .radius = 2, .stride = 2, .boundary = HexBoundary::Periodic},
+                46)}),
+       Shape{2, 8, 12}});
+  c.push_back({"hexpool2d",
+               seq({std::make_shared<HexPool2d>(HexPool2dOptions{.radius = 1, .stride = 1}),
+                    std::make_shared<HexPool2d>(HexPool2dOptions{.radius = 2, .stride = 2}),
+                    std::make_shared<HexPool2d>(HexPool2dOptions{.radius = 0, .stride = 2})}),
+               Shape{2, 10, 11}});
+  c.push_back({"hexpool2d_periodic",
+               seq({std::make_shared<HexPool2d>(HexPool2dOptions{
+                        .radius = 1, .stride = 1, .boundary = HexBoundary::Periodic}),
+                    std::make_shared<HexPool2d>(HexPool2dOptions{
+                        .radius = 1, .stride = 2, .boundary = HexBoundary::Periodic})}),
+               Shape{3, 6, 8}});
+  c.push_back(
+      {"hexconv2d_p6",
+       seq({make<HexConv2dP6>(HexConv2dOptions{.in = 2, .out = 2, .radius = 1}, 44),
+            make<HexConv2dP6>(
+                HexConv2dOptions{
+                    .in = 12, .out = 1, .radius = 1, .stride = 2, .boundary = HexBoundary::Zeros},
+                45)}),
+       Shape{2, 7, 8}});
+  // p4 / p4m layers: lifting and group convolutions (padding modes, stride, dilation, groups),
+  // group batch norm with random running statistics, max and mean group pooling.
+  {
+    auto gbn = [](int64_t fields, SymmetryGroup grp, uint64_t seed) {
+      auto bn = std::make_shared<GroupBatchNorm2d>(BatchNormOptions{.features = fields}, grp);
+      Rng rng(seed);
+      bn->running_mean() = Tensor::uniform(Shape{fields}, -0.5, 0.5, rng);
+      bn->running_var() = Tensor::uniform(Shape{fields}, 0.5, 2.0, rng);
+      bn->weight().value() = Tensor::uniform(Shape{fields}, 0.5, 1.5, rng);
+      bn->bias().value() = Tensor::uniform(Shape{fields}, -0.5, 0.5, rng);
+      return bn;
+    };
+    const auto P4 = SymmetryGroup::P4, P4M = SymmetryGroup::P4M;
+    for (bool fold : {false, true})
+      c.push_back(
+          {fold ? "group_p4_folded" : "group_p4",
+           seq({make<GroupLiftConv2d>(
+                    GroupConv2dOptions{.group = P4, .in = 2, .out = 3, .kernel = 3, .padding = 1},
+                    50),
+                gbn(3, P4, 51), relu(),
+                make<GroupConv2d>(
+                    GroupConv2dOptions{
+                        .group = P4, .in = 3, .out = 2, .kernel = 3, .stride = 2, .bias = false},
+                    52),
+                std::make_shared<GroupPool>(GroupPoolOptions{.group = P4})}),
+           Shape{2, 9, 9}, fold});
+    c.push_back({"group_p4m",
+                 seq({make<GroupLiftConv2d>(GroupConv2dOptions{.group = P4M,
+                                                               .in = 2,
+                                                               .out = 2,
+                                                               .kernel = 3,
+                                                               .padding = 1,
+                                                               .padding_mode = Padding::Circular},
+                                            53),
+                      gbn(2, P4M, 54),
+                      make<GroupConv2d>(GroupConv2dOptions{.group = P4M,
+                                                           .in = 2,
+                                                           .out = 4,
+                                                           .kernel = 3,
+                                                           .padding = "same",
+                                                           .dilation = 2,
+                                                           .groups = 2},
+                                        55),
+                      std::make_shared<GroupPool>(
+                          GroupPoolOptions{.group = P4M, .mode = GroupPoolMode::Mean}),
+                      std::make_shared<GlobalAvgPool2d>(), std::make_shared<Flatten>()}),
+                 Shape{2, 8, 8}});
+  }
   c.push_back({"w1_lenet5", models::lenet5(31), Shape{1, 28, 28}});
   c.push_back({"w2_fmnist_bn", models::fmnist_bn(32), Shape{1, 28, 28}});
   c.push_back({"w3_ising_cnn", models::ising_cnn(33), Shape{1, 16, 16}});

@@ -1,6 +1,7 @@
 // The models that the ONNX tests export: together they use every exportable layer type and option
 // (conv padding modes, dilation, groups, ceil-mode pooling, every upsampling mode, folded and
-// unfolded batch norm, merges of Graph, Residual and Concat, the zoo's W1-W5).
+// unfolded batch norm, merges of Graph, Residual and Concat, the hexagonal and p4/p4m layers, the
+// zoo's W1-W5).
 #pragma once
 
 #include <string>

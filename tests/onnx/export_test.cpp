@@ -79,6 +79,21 @@ TEST(OnnxExport, FoldingRemovesBatchNormalizationNodes) {
   }
 }
 
+TEST(OnnxExport, FoldingPutsGroupBatchNormIntoTheGroupConvBank) {
+  int checked = 0;
+  for (auto& c : test::onnx_cases()) {
+    if (c.name != "group_p4") continue;
+    ::onnx::ModelProto proto;
+    auto plain = onnx_export::build_model(*c.model, c.input, {}, proto);
+    auto folded = onnx_export::build_model(*c.model, c.input, {.fold_batch_norm = true}, proto);
+    EXPECT_EQ(plain.ops["BatchNormalization"], 1);
+    EXPECT_EQ(folded.ops.count("BatchNormalization"), 0u);
+    EXPECT_EQ(folded.ops["Conv"], 2);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 1);
+}
+
 TEST(OnnxExport, NormalisationStatisticsMustFitTheChannels) {
   nn::Sequential m{std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 2, .out = 1, .kernel = 1})};
   ::onnx::ModelProto proto;
