@@ -103,6 +103,13 @@ std::vector<OnnxCase> onnx_cases() {
        Shape{2, 20}, false,
        "OpenCV 4.6 cannot slice the 3-d tensor for circular padding (assertion "
        "in slice_layer.cpp:220)"});
+  // linear on (N, C, L) acts on the last dimension, as PyTorch's: MatMul + Add.
+  c.push_back({"linear_last_dim",
+               seq({make<Linear>(LinearOptions{.in = 5, .out = 3}, 40), std::make_shared<ReLU>(),
+                    make<Linear>(LinearOptions{.in = 3, .out = 2, .bias = false}, 41)}),
+               Shape{4, 5}, false,
+               "OpenCV 4.6 imports MatMul on a 3-d input as InnerProduct and fails "
+               "(normalize_axis: 'axis' is 2)"});
   c.push_back({"pool1d",
                seq({std::make_shared<MaxPool1d>(
                         Pool1dOptions{.kernel = 3, .stride = 2, .padding = 1, .ceil_mode = true}),
