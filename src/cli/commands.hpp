@@ -30,8 +30,8 @@ Run add_train(CLI::App& app);
 Run add_eval(CLI::App& app);
 Run add_predict(CLI::App& app);
 Run add_export(CLI::App& app);  // ONNX (cli/export.cpp)
-Run add_ed(CLI::App& app);   // exact diagonalisation of spin models (physics/ed)
-Run add_nqs(CLI::App& app);  // neural-quantum-state studies (physics/nqs)
+Run add_ed(CLI::App& app);      // exact diagonalisation of spin models (physics/ed)
+Run add_nqs(CLI::App& app);     // neural-quantum-state studies (physics/nqs)
 
 // A model from a zoo name or a model .toml, with its natural input (cli/train.cpp).
 struct ModelSpec {
