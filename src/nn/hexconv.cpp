@@ -59,6 +59,17 @@ int64_t HexConv2d::macs(const Shape& in, const Shape& out) const {
   return out[1] * out[2] * out[3] * weight_.size(1) * weight_.size(2);
 }
 
+HexConv2dOptions hex_conv_options(const LayerArgs& args, const char* type) {
+  const ArgReader a(args, type);
+  const HexConv2dOptions d;
+  return HexConv2dOptions{.in = a.get_int("in", d.in),
+                          .out = a.get_int("out", d.out),
+                          .radius = a.get_int("radius", d.radius),
+                          .stride = a.get_int("stride", d.stride),
+                          .boundary = a.choice("boundary", d.boundary, hex_boundary_names()),
+                          .bias = a.get_bool("bias", d.bias)};
+}
+
 LayerSpec HexConv2d::spec() {
   return {
       .type = "hexconv2d",
@@ -82,16 +93,7 @@ LayerSpec HexConv2d::spec() {
                 .choices = choice_names(hex_boundary_names())},
                bool_key("bias", "add a learnt bias")},
       .build = [](const LayerArgs& args, Rng rng) -> ModulePtr {
-        const ArgReader a(args, "hexconv2d");
-        const HexConv2dOptions d;
-        return std::make_shared<HexConv2d>(
-            HexConv2dOptions{.in = a.get_int("in", d.in),
-                             .out = a.get_int("out", d.out),
-                             .radius = a.get_int("radius", d.radius),
-                             .stride = a.get_int("stride", d.stride),
-                             .boundary = a.choice("boundary", d.boundary, hex_boundary_names()),
-                             .bias = a.get_bool("bias", d.bias)},
-            rng);
+        return std::make_shared<HexConv2d>(hex_conv_options(args, "hexconv2d"), rng);
       },
       .example = {{"out", int64_t{3}},
                   {"radius", int64_t{1}},

@@ -25,6 +25,9 @@ struct HexConv2dOptions {
   bool bias = true;
 };
 
+// The options of a hexconv2d or hexconv2d_p6 entry of a model file (`type` names it in errors).
+HexConv2dOptions hex_conv_options(const LayerArgs& args, const char* type);
+
 // x (N,IC,H,W) -> (N,OC,HO,WO); weight (OC, IC, 1 + 3k(k+1)), taps in the order of
 // hex_taps(k); bias (OC). Stride 1 keeps the grid (HO = H, WO = W). Stride s, as hexagdly:
 // output column J is input column s*J, output row m is input row s*m, plus s/2 (rounded down)

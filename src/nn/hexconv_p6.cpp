@@ -91,16 +91,7 @@ LayerSpec HexConv2dP6::spec() {
       "p6 lifting convolution: hexconv2d's filters in all six 60-degree orientations, "
       "6*out channels (channel 6*o + n: filter o turned by n*60 degrees)";
   s.build = [](const LayerArgs& args, Rng rng) -> ModulePtr {
-    const ArgReader a(args, "hexconv2d_p6");
-    const HexConv2dOptions d;
-    return std::make_shared<HexConv2dP6>(
-        HexConv2dOptions{.in = a.get_int("in", d.in),
-                         .out = a.get_int("out", d.out),
-                         .radius = a.get_int("radius", d.radius),
-                         .stride = a.get_int("stride", d.stride),
-                         .boundary = a.choice("boundary", d.boundary, hex_boundary_names()),
-                         .bias = a.get_bool("bias", d.bias)},
-        rng);
+    return std::make_shared<HexConv2dP6>(hex_conv_options(args, "hexconv2d_p6"), rng);
   };
   s.example = {{"out", int64_t{2}}, {"radius", int64_t{1}}};
   return s;
