@@ -52,9 +52,7 @@ void plot_masses(const jets::JetDataset& d, const jets::JetOptions& o, const std
   const double scale = o.image.normalise ? raw_pt / double(d.count()) : 1.0;
   const std::string how = std::string(jets::preprocess_name(o.image.preprocess)) +
                           (o.image.normalise ? " + normalise" : "");
-  viz::LinePlot plot({.title = "jet mass: true (solid) and from the image (dashed), "
-                               "preprocessing: " +
-                               how,
+  viz::LinePlot plot({.title = "jet mass, preprocessing: " + how,
                       .x_label = o.image.normalise
                                      ? "jet mass (GeV; image: x mean sum p_T = " +
                                            std::to_string(int(std::lround(scale))) + " GeV)"
@@ -138,8 +136,10 @@ Run add_generate_jets(CLI::App& cmd) {
         if (mi > 0) rel += std::abs(d.image_mass[size_t(i)] - mi) / mi;
       }
       const double mean = m / cnt;
-      std::printf("%-6s %-8.0f %6.1f +- %-7.1f %-16.4g %-16.4f\n", c ? "W" : "QCD", cnt, mean,
-                  std::sqrt(std::max(0.0, m2 / cnt - mean * mean)), im / cnt, rel / cnt);
+      // A normalised image's mass is m / sum p_T: no GeV to compare.
+      std::printf("%-6s %-8.0f %6.1f +- %-7.1f %-16.4g %s\n", c ? "W" : "QCD", cnt, mean,
+                  std::sqrt(std::max(0.0, m2 / cnt - mean * mean)), im / cnt,
+                  o->image.normalise ? "(normalised)" : std::to_string(rel / cnt).c_str());
     }
     std::printf("wrote %lld jets (%lld constituents) as %lldx%lld images (%s%s) to %s\n",
                 (long long)n, (long long)k, (long long)s, (long long)s,
