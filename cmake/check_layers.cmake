@@ -14,6 +14,7 @@ set(allowed_physics/ising "core;tensor;data;physics/ising")
 set(allowed_physics/ed "core;tensor;physics/ed")
 set(allowed_physics/airshower "core;tensor;data;physics/airshower")
 set(allowed_physics/tracks "core;tensor;data;physics/tracks")
+set(allowed_physics/jets "core;tensor;data;physics/jets")
 # The study driver trains networks on generated data, so it sits above train (design change:
 # physics/ising itself stays free of nn).
 set(allowed_physics/ising_study "${allowed_train};physics/ising;physics/ising_study")

@@ -30,6 +30,7 @@ configure_package_config_file(${CMAKE_SOURCE_DIR}/cmake/physcnnConfig.cmake.in
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/physcnnConfigVersion.cmake
                                  COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/physcnnConfig.cmake ${CMAKE_BINARY_DIR}/physcnnConfigVersion.cmake
+              ${CMAKE_SOURCE_DIR}/cmake/FindFastJet.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/physcnn)
 
 # pkg-config: the libraries in link order (dependents first), then what they link.
@@ -52,5 +53,5 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libdnnl-dev, ocl-icd-opencl-dev, libhdf5-dev, zlib1g-dev, libcairo2-dev, nlohmann-json3-dev, libtomlplusplus-dev, libonnx-dev, libprotobuf-dev, pkg-config")
+    "libdnnl-dev, ocl-icd-opencl-dev, libhdf5-dev, zlib1g-dev, libcairo2-dev, nlohmann-json3-dev, libtomlplusplus-dev, libonnx-dev, libprotobuf-dev, libfastjet-dev, pkg-config")
 include(CPack)

@@ -22,6 +22,7 @@ using Run = std::function<int()>;
 
 Run add_ising(CLI::App& app);
 Run add_generate(CLI::App& app);
+Run add_generate_jets(CLI::App& generate);  // `generate jets`, under add_generate
 Run add_summary(CLI::App& app);
 Run add_layers(CLI::App& app);  // the model-file layer types and keys (nn/registry)
 Run add_gradcheck(CLI::App& app);

@@ -1,5 +1,6 @@
 // `physcnn eval`: loss and metrics of trained weights on a data set — a run folder's test split,
-// or a model + weights + data file given directly; writes eval.json.
+// or a model + weights + data file given directly; writes eval.json (and roc.png beside it for
+// binary classifiers: AUC and background rejection at 50 % signal efficiency).
 #include <cstdio>
 #include <filesystem>
 
@@ -8,6 +9,7 @@
 #include "data/dataset.hpp"
 #include "train/experiment.hpp"
 #include "train/run_dir.hpp"
+#include "viz/roc_plot.hpp"
 
 namespace physcnn::cli {
 
@@ -103,10 +105,23 @@ Run add_eval(CLI::App& app) {
     const std::string json =
         train::eval_json(ev, loss, class_names, a->data.empty() ? "test" : a->data);
     if (!out.empty()) train::write_text_atomic(out, json);
+    std::string roc_png;
+    if (ev.roc && !out.empty()) {
+      // The ROC picture beside eval.json (binary classifiers only).
+      roc_png = (fs::path(out).parent_path() / "roc.png").string();
+      const train::Roc curve = train::thin(*ev.roc, 500);
+      viz::roc_plot({{.signal_efficiency = curve.signal_efficiency,
+                      .background_efficiency = curve.background_efficiency,
+                      .auc = ev.roc->auc}})
+          .save_png(roc_png);
+    }
     if (!a->quiet) {
       for (const auto& [k, v] : ev.values()) std::printf("%s %.6g\n", k.c_str(), v);
+      if (ev.roc)
+        std::printf("auc %.6g\nrejection_at_50 %.6g\n", ev.roc->auc, ev.roc->rejection_at_50);
       std::printf("samples %lld\n", static_cast<long long>(ev.samples));
       if (!out.empty()) std::fprintf(stderr, "wrote %s\n", out.c_str());
+      if (!roc_png.empty()) std::fprintf(stderr, "wrote %s\n", roc_png.c_str());
     }
     return 0;
   };

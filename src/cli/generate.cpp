@@ -1,6 +1,6 @@
 // `physcnn generate ising`: Monte Carlo configurations to .npz or HDF5, with the measured
 // autocorrelation times and the spacing chosen from them; `physcnn generate tracks`: toy tracker
-// images with per-pixel labels for segmentation.
+// images with per-pixel labels for segmentation; `generate jets` is in generate_jets.cpp.
 #include <cstdio>
 
 #include "cli/commands.hpp"
@@ -121,7 +121,9 @@ Run add_generate(CLI::App& app) {
   ising->add_option("--field", a->field, "external field h (Wolff updates need h = 0)");
   ising->add_option("--out", a->out, "output file, .npz or .h5")->required();
   auto tracks = add_generate_tracks(*cmd);
-  return [a, ising, tracks] {
+  auto jets = add_generate_jets(*cmd);
+  return [a, ising, tracks, jets, cmd] {
+    if (cmd->got_subcommand("jets")) return jets();
     if (!ising->parsed()) return tracks();
     check_out(a->out);
     const auto temps = parse_range(a->temps, "--temps");

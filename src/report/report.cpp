@@ -16,6 +16,7 @@
 #include "report/pictures.hpp"
 #include "tensor/ops.hpp"
 #include "train/evaluation.hpp"
+#include "viz/roc_plot.hpp"
 
 namespace physcnn::report {
 
@@ -107,6 +108,15 @@ std::string eval_section(Builder& b, const EvalResults* e, std::string& headline
     if (key.find("accuracy") != std::string::npos && headline.find("test") == std::string::npos)
       headline += (headline.empty() ? "" : "; ") + std::string("test ") + key + " " + fmt(value);
   s += html::key_values(e->scalars);
+  if (!e->roc_signal.empty()) {
+    double auc = 0;
+    for (const auto& [key, value] : e->scalars)
+      if (key == "auc") auc = value;
+    s += b.picture(viz::roc_plot({{.signal_efficiency = e->roc_signal,
+                                   .background_efficiency = e->roc_background,
+                                   .auc = auc}}),
+                   "roc", "ROC curve of the class-1 score on the test set", true);
+  }
   if (e->confusion.empty()) return s + b.note("eval.json has no confusion matrix.");
   // A heat map of thousands of classes is unreadable and took gigabytes to draw (3000 classes:
   // 9 GB); the per-class table below says what it would.

@@ -125,6 +125,26 @@ EvalResults read_eval(const std::string& path) {
   }
   for (const auto& [key, value] : j.items())
     if (value.is_number()) r.scalars.emplace_back(key, value.get<double>());
+  if (j.contains("roc")) {
+    const auto& roc = j.at("roc");
+    const auto list = [&](const char* name) {
+      std::vector<double> v;
+      PHYSCNN_CHECK(roc.is_object() && roc.contains(name) && roc.at(name).is_array(), IoError,
+                    "report: ", path, ": \"roc\" needs a list \"", name, "\"");
+      for (const auto& x : roc.at(name)) {
+        PHYSCNN_CHECK(x.is_number() && x.get<double>() >= 0 && x.get<double>() <= 1, IoError,
+                      "report: ", path, ": roc ", name, " holds ", x.dump(),
+                      ", not an efficiency in [0, 1]");
+        v.push_back(x.get<double>());
+      }
+      return v;
+    };
+    r.roc_signal = list("signal_efficiency");
+    r.roc_background = list("background_efficiency");
+    PHYSCNN_CHECK(r.roc_signal.size() == r.roc_background.size(), IoError, "report: ", path,
+                  ": roc has ", r.roc_signal.size(), " signal and ", r.roc_background.size(),
+                  " background efficiencies");
+  }
   return r;
 }
 

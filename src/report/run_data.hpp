@@ -33,6 +33,8 @@ struct EvalResults {
   std::vector<std::vector<double>> confusion;
   std::vector<std::string> class_names;
   std::vector<std::pair<std::string, double>> scalars;
+  // Binary classifiers: "roc": {"signal_efficiency": [...], "background_efficiency": [...]}.
+  std::vector<double> roc_signal, roc_background;
   double precision(size_t c) const;  // NaN when the class was never predicted
   double recall(size_t c) const;     // NaN when the class never occurs
 };

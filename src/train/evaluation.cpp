@@ -1,6 +1,7 @@
 // Evaluation and prediction over a DataLoader, and the running tally of losses and metrics.
 #include "train/evaluation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -31,6 +32,10 @@ void Tally::add(const Tensor& out, const Tensor& target, double batch_loss) {
       pred[i] = o[i] > 0;
       labels[i] = t[i] > 0.5;
     }
+    if (!loss.per_pixel() && int64_t(o.size()) == n) {
+      scores.insert(scores.end(), o.begin(), o.end());
+      score_labels.insert(score_labels.end(), labels.begin(), labels.end());
+    }
     if (!cls) cls.emplace(2, 1);
     cls->add_predictions(pred, labels);
     return;
@@ -38,6 +43,13 @@ void Tally::add(const Tensor& out, const Tensor& target, double batch_loss) {
   for (size_t i = 0; i < t.size(); ++i) labels[i] = int64_t(std::llround(t[i]));
   if (!cls) cls.emplace(out.size(1), top_k);
   cls->add(out, labels);
+  if (!loss.per_pixel() && out.dim() == 2 && out.size(1) == 2) {
+    const std::vector<double> o = out.contiguous().to_vector();
+    for (int64_t i = 0; i < n; ++i) {
+      scores.push_back(o[size_t(2 * i + 1)] - o[size_t(2 * i)]);
+      score_labels.push_back(labels[size_t(i)]);
+    }
+  }
 }
 
 Evaluation Tally::result() const {
@@ -47,6 +59,8 @@ Evaluation Tally::result() const {
   e.classification = cls;
   e.regression = reg;
   e.segmentation = loss.per_pixel();
+  const auto signal = std::count(score_labels.begin(), score_labels.end(), int64_t(1));
+  if (signal > 0 && signal < int64_t(score_labels.size())) e.roc = roc_curve(scores, score_labels);
   return e;
 }
 

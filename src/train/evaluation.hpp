@@ -12,6 +12,7 @@
 #include "nn/module.hpp"
 #include "train/losses.hpp"
 #include "train/metrics.hpp"
+#include "train/roc.hpp"
 
 namespace physcnn::train {
 
@@ -21,6 +22,9 @@ struct Evaluation {
   std::optional<ClassificationMetrics> classification;
   std::optional<RegressionMetrics> regression;
   bool segmentation = false;  // per-pixel classes: values() adds mean_iou, efficiency, purity
+  // Binary classifiers (two logits, or one BCE logit per sample) with both classes present: the
+  // ROC curve of the signal score (class 1); eval.json and `physcnn eval` report it.
+  std::optional<Roc> roc;
   std::map<std::string, double> values() const;  // loss and the metrics
 };
 
@@ -32,6 +36,8 @@ struct Tally {
   int64_t samples = 0;
   std::optional<ClassificationMetrics> cls;
   std::optional<RegressionMetrics> reg;
+  std::vector<double> scores;  // binary classifiers: logit(class 1) - logit(class 0), or the logit
+  std::vector<int64_t> score_labels;
 
   // out: the model's output for a batch; target: loss_target's; batch_loss: its mean loss.
   void add(const Tensor& out, const Tensor& target, double batch_loss);

@@ -173,6 +173,18 @@ std::string eval_json(const Evaluation& ev, LossKind loss, const std::vector<std
     }
     j["per_class"] = per;
   }
+  if (ev.roc) {
+    // JSON has no infinity: a rejection without background at 50 % is null.
+    const Roc& r = *ev.roc;
+    const Roc curve = thin(r, 500);
+    j["auc"] = r.auc;
+    j["rejection_at_50"] =
+        std::isfinite(r.rejection_at_50) ? nlohmann::json(r.rejection_at_50) : nlohmann::json();
+    j["roc"] = {{"signal_efficiency", curve.signal_efficiency},
+                {"background_efficiency", curve.background_efficiency},
+                {"signal", r.signal},
+                {"background", r.background}};
+  }
   return j.dump(2) + "\n";
 }
 

@@ -259,6 +259,26 @@ EOF
     expect_exit 0 "$bin" eval --help
     expect_exit 0 "$bin" predict --help
     ;;
+  jets)
+    # Toy jets with the mass picture, a CNN trained one epoch, and eval's ROC figures.
+    expect_exit 0 "$bin" generate jets --events 64 --size 15 --seed 3 --preprocess constituents \
+      --out "$tmp/j.npz" --plot "$tmp/masses.png"
+    grep -q "wrote 64 jets" "$tmp/out" || fail "generate jets reports the jets"
+    [[ -s "$tmp/masses.png" ]] || fail "no mass picture written"
+    expect_exit 0 "$bin" generate jets --events 4 --size 15 --preprocess image --normalise \
+      --out "$tmp/j.h5"
+    expect_exit 2 "$bin" generate jets --preprocess rotate --out "$tmp/x.npz"
+    grep -q "none, image or constituents" "$tmp/err" || fail "a bad preprocessing is named"
+    printf 'name = "tiny"\ninput = [1, 15, 15]\nlayer = [\n  { type = "conv2d", out = 4, kernel = 3 },\n  { type = "relu" },\n  { type = "flatten" },\n  { type = "linear", out = 2 },\n]\n' >"$tmp/tiny.toml"
+    printf 'model = "tiny.toml"\nepochs = 1\nbatch_size = 16\n[data]\nformat = "npz"\ntrain = "j.npz"\nvalidation = 0.25\ntest_fraction = 0.25\n' >"$tmp/jets.toml"
+    expect_exit 0 "$bin" train "$tmp/jets.toml" --out "$tmp/run" --quiet --no-report
+    expect_exit 0 "$bin" eval "$tmp/run"
+    for k in '"auc"' '"rejection_at_50"' '"signal_efficiency"'; do
+      grep -qF "$k" "$tmp/run/eval.json" || fail "eval.json lacks $k"
+    done
+    grep -q "^auc " "$tmp/out" || fail "eval prints the AUC"
+    [[ -s "$tmp/run/roc.png" ]] || fail "no roc.png beside eval.json"
+    ;;
   segmentation)
     # Tracker images, a U-Net trained one epoch with a loss sum, the segmentation metrics in
     # eval.json, masks and overlays from predict.
