@@ -208,15 +208,8 @@ Run add_ising(CLI::App& app) {
       mc += s.generate_seconds;
       train += s.train_seconds;
     }
-    const auto& f = r.finite_size;
-    std::printf("\n%s\n", physics::ising::format_result_line(r).c_str());
-    std::printf(
-        "  error: bootstrap over networks and configurations %.4f, fit window %.4f; model T_c + "
-        "a/L%s (chi2 %.2f, %lld dof)\n",
-        f.tc_statistical, f.tc_window, f.fit.quadratic ? " + b/L^2" : "", f.fit.chi2,
-        (long long)f.fit.dof);
-    std::printf("nu = %.3f ± %.3f from the data collapse (exact 1; its T_c %.4f ± %.4f)\n", f.nu,
-                f.nu_error, f.tc_collapse, f.tc_collapse_error);
+    std::printf("\n");
+    print_finite_size_result(r.finite_size);
     std::printf("time: Monte Carlo %.1f s, training %.1f s, analysis %.1f s\n", mc, train,
                 r.analysis_seconds);
     std::printf("run folder: %s (%.0f s); open %s/index.html for the plots\n", o.out_dir.c_str(),
