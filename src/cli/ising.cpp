@@ -97,9 +97,9 @@ Run add_ising(CLI::App& app) {
                   "temperatures start:stop:count or a,b,c (default 1.0:3.5:26 plus 12 near T_c)");
   cmd->add_option("--per-temp", a->per_temp, "configurations per temperature")
       ->check(CLI::Range(8, 1000000));
-  cmd->add_option("--epochs", a->epochs, "training epochs per lattice size")
+  cmd->add_option("--epochs", a->epochs, "training epochs per network (default 3)")
       ->check(CLI::Range(1, 10000));
-  cmd->add_option("--ensemble", a->ensemble, "networks per lattice size (default 3)")
+  cmd->add_option("--ensemble", a->ensemble, "networks per lattice size (default 4)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--seed", a->seed,
                   "random seed (results are reproducible per seed and thread count)");
