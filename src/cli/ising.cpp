@@ -97,9 +97,9 @@ Run add_ising(CLI::App& app) {
                   "temperatures start:stop:count or a,b,c (default 1.0:3.5:26 plus 12 near T_c)");
   cmd->add_option("--per-temp", a->per_temp, "configurations per temperature")
       ->check(CLI::Range(8, 1000000));
-  cmd->add_option("--epochs", a->epochs, "training epochs per lattice size")
+  cmd->add_option("--epochs", a->epochs, "training epochs per network (default 3)")
       ->check(CLI::Range(1, 10000));
-  cmd->add_option("--ensemble", a->ensemble, "networks per lattice size (default 3)")
+  cmd->add_option("--ensemble", a->ensemble, "networks per lattice size (default 4)")
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--seed", a->seed,
                   "random seed (results are reproducible per seed and thread count)");
@@ -208,15 +208,8 @@ Run add_ising(CLI::App& app) {
       mc += s.generate_seconds;
       train += s.train_seconds;
     }
-    const auto& f = r.finite_size;
-    std::printf("\n%s\n", physics::ising::format_result_line(r).c_str());
-    std::printf(
-        "  error: bootstrap over networks and configurations %.4f, fit window %.4f; model T_c + "
-        "a/L%s (chi2 %.2f, %lld dof)\n",
-        f.tc_statistical, f.tc_window, f.fit.quadratic ? " + b/L^2" : "", f.fit.chi2,
-        (long long)f.fit.dof);
-    std::printf("nu = %.3f ± %.3f from the data collapse (exact 1; its T_c %.4f ± %.4f)\n", f.nu,
-                f.nu_error, f.tc_collapse, f.tc_collapse_error);
+    std::printf("\n");
+    print_finite_size_result(r.finite_size);
     std::printf("time: Monte Carlo %.1f s, training %.1f s, analysis %.1f s\n", mc, train,
                 r.analysis_seconds);
     std::printf("run folder: %s (%.0f s); open %s/index.html for the plots\n", o.out_dir.c_str(),

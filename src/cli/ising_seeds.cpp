@@ -39,6 +39,27 @@ std::vector<uint64_t> parse_seeds(const std::string& text) {
   return seeds;
 }
 
+void print_finite_size_result(const physics::ising::FiniteSizeResult& f) {
+  namespace pi = physics::ising;
+  const double dev = 100 * (f.tc - pi::kCriticalTemperature) / pi::kCriticalTemperature;
+  std::printf("T_c = %.4f ± %.4f  (Onsager %.6f, deviation %.2f%%, %.1f σ)\n", f.tc, f.tc_error,
+              pi::kCriticalTemperature, dev,
+              std::abs(f.tc - pi::kCriticalTemperature) / std::max(f.tc_error, 1e-12));
+  std::string over;
+  for (int64_t L : f.fit_sizes) over += (over.empty() ? "" : ", ") + std::to_string(L);
+  std::printf(
+      "  error: bootstrap over networks and configurations %.4f, fit window %.4f; model T_c + "
+      "a/L%s over L = %s (chi2 %.2f, %lld dof)\n",
+      f.tc_statistical, f.tc_window, f.fit.quadratic ? " + b/L^2" : "", over.c_str(), f.fit.chi2,
+      (long long)f.fit.dof);
+  std::printf("nu = %.3f ± %.3f from the data collapse (exact 1; its T_c %.4f ± %.4f)\n", f.nu,
+              f.nu_error, f.tc_collapse, f.tc_collapse_error);
+  std::printf("  error: bootstrap %.3f, choice of sizes %.3f (neighbouring pairs:",
+              f.nu_statistical, f.nu_sizes);
+  for (double nu : f.nu_pairs) std::printf(" %.3f", nu);
+  std::printf(")\n");
+}
+
 int print_run_analysis(const std::string& dir, const physics::ising::StudyOptions& base) {
   namespace pi = physics::ising;
   // The bootstrap's seed is the run's (from its metrics.json), so the numbers repeat the run's.
@@ -52,17 +73,8 @@ int print_run_analysis(const std::string& dir, const physics::ising::StudyOption
   std::printf("%-4s %-10s %s\n", "L", "T*(L)", "error");
   for (size_t l = 0; l < f.sizes.size(); ++l)
     std::printf("%-4lld %-10.4f %.4f\n", (long long)f.sizes[l], f.crossing[l], f.crossing_error[l]);
-  const double dev = 100 * (f.tc - pi::kCriticalTemperature) / pi::kCriticalTemperature;
-  std::printf("\nT_c = %.4f ± %.4f  (Onsager %.6f, deviation %.2f%%, %.1f σ)\n", f.tc, f.tc_error,
-              pi::kCriticalTemperature, dev,
-              std::abs(f.tc - pi::kCriticalTemperature) / std::max(f.tc_error, 1e-12));
-  std::printf(
-      "  error: bootstrap over networks and configurations %.4f, fit window %.4f; model T_c + "
-      "a/L%s (chi2 %.2f, %lld dof)\n",
-      f.tc_statistical, f.tc_window, f.fit.quadratic ? " + b/L^2" : "", f.fit.chi2,
-      (long long)f.fit.dof);
-  std::printf("nu = %.3f ± %.3f from the data collapse (its T_c %.4f ± %.4f)\n", f.nu, f.nu_error,
-              f.tc_collapse, f.tc_collapse_error);
+  std::printf("\n");
+  print_finite_size_result(f);
   return 0;
 }
 

@@ -19,6 +19,9 @@ std::vector<uint64_t> parse_seeds(const std::string& text);
 int run_seed_sweep(const physics::ising::StudyOptions& base, const std::vector<uint64_t>& seeds,
                    bool analyse_only);
 
+// The result lines every Ising run prints: T_c ± error (with its parts) and nu ± error.
+void print_finite_size_result(const physics::ising::FiniteSizeResult& f);
+
 // Prints the analysis of one finished run folder (`physcnn ising --analyse DIR`).
 int print_run_analysis(const std::string& dir, const physics::ising::StudyOptions& base);
 

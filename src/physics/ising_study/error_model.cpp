@@ -151,18 +151,40 @@ FiniteSizeResult analyse_finite_size(const std::vector<SizePredictions>& sizes,
     for (const auto& c : rep_cross) v.push_back(c[l]);
     res.crossing_error[l] = std::max(standard_deviation(v), 1e-6);
   }
+  // The extrapolation uses the sizes L >= min_fit_size when there are two of them (all sizes
+  // otherwise): at L = 16 the networks' crossings scatter 3-5x more than at 32 and 64 and lie
+  // systematically below the line through the larger sizes (bench/NOTES.md, 2026-12-08).
+  std::vector<size_t> fit_index;
+  for (size_t l = 0; l < nL; ++l)
+    if (res.sizes[l] >= o.min_fit_size) fit_index.push_back(l);
+  if (fit_index.size() < 2) {
+    fit_index.clear();
+    for (size_t l = 0; l < nL; ++l) fit_index.push_back(l);
+  }
+  for (size_t l : fit_index) res.fit_sizes.push_back(res.sizes[l]);
+  const auto fit_of = [&](const std::vector<double>& crossing, bool quadratic) {
+    std::vector<double> t, e;
+    for (size_t l : fit_index) {
+      t.push_back(crossing[l]);
+      e.push_back(res.crossing_error[l]);
+    }
+    return fit_crossings(res.fit_sizes, t, e, quadratic);
+  };
   // The model: T_c + a/L. The b/L^2 term is added only when it can be tested, i.e. with >= 4
   // sizes and an improbable linear chi2 (chi2/dof > 2): with three sizes the quadratic passes
-  // exactly through the points, so the noisiest size (L = 16, where the networks scatter most)
-  // would set T_c (measured: bench/NOTES.md).
-  const CrossingFit linear = fit_crossings(res.sizes, res.crossing, res.crossing_error, false);
-  const bool quadratic = nL >= 4 && linear.chi2 > 2.0 * double(linear.dof);
-  res.fit = quadratic ? fit_crossings(res.sizes, res.crossing, res.crossing_error, true) : linear;
+  // exactly through the points, so the noisiest size would set T_c (measured: bench/NOTES.md).
+  const CrossingFit linear = fit_of(res.crossing, false);
+  const bool quadratic = fit_index.size() >= 4 && linear.chi2 > 2.0 * double(linear.dof);
+  res.fit = quadratic ? fit_of(res.crossing, true) : linear;
   res.tc = res.fit.critical_temperature;
   std::vector<double> tcs, nus, tcc;
-  for (const auto& c : rep_cross)
-    tcs.push_back(fit_crossings(res.sizes, c, res.crossing_error, quadratic).critical_temperature);
+  for (const auto& c : rep_cross) tcs.push_back(fit_of(c, quadratic).critical_temperature);
+  // The bootstrap's standard error of a mean over K networks is sqrt((K - 1) / K) times the
+  // usual one (Efron & Tibshirani, ch. 5); with K = 4 networks per size that is 13 % too small.
+  size_t k_min = sizes.front().member_p.size();
+  for (const auto& s : sizes) k_min = std::min(k_min, s.member_p.size());
   res.tc_statistical = standard_deviation(tcs);
+  if (k_min > 1) res.tc_statistical *= std::sqrt(double(k_min) / double(k_min - 1));
   // Crossings that scatter more than their errors allow (chi2/dof > 1) widen the error by
   // sqrt(chi2/dof), the usual scale factor for inconsistent measurements.
   if (res.fit.dof > 0 && res.fit.chi2 > double(res.fit.dof))
@@ -170,9 +192,7 @@ FiniteSizeResult analyse_finite_size(const std::vector<SizePredictions>& sizes,
   // Fit windows: the largest shift of T_c when the crossings are fitted in another window.
   for (size_t w = 1; w < o.windows.size(); ++w) {
     try {
-      const double t =
-          fit_crossings(res.sizes, crossings(measured, o.windows[w]), res.crossing_error, quadratic)
-              .critical_temperature;
+      const double t = fit_of(crossings(measured, o.windows[w]), quadratic).critical_temperature;
       res.tc_window = std::max(res.tc_window, std::fabs(t - res.tc));
     } catch (const UsageError&) {
       // Too few points in a narrow window: that window does not count.
@@ -188,7 +208,22 @@ FiniteSizeResult analyse_finite_size(const std::vector<SizePredictions>& sizes,
     tcc.push_back(c.critical_temperature);
   }
   res.nu = res.collapse.nu;
-  res.nu_error = standard_deviation(nus);
+  res.nu_statistical = standard_deviation(nus);
+  // Neighbouring pairs of sizes alone: how much nu depends on which sizes are collapsed.
+  for (size_t l = 0; l + 1 < nL && nL > 2; ++l) {
+    const std::vector<SizePredictions> pair{sizes[l], sizes[l + 1]};
+    Replicate pm;
+    pm.curves = {measured.curves[l], measured.curves[l + 1]};
+    try {
+      const double nu =
+          fit_collapse(collapse_points(pair, pm, res.tc, o.collapse_window), res.tc).nu;
+      res.nu_pairs.push_back(nu);
+      res.nu_sizes = std::max(res.nu_sizes, std::fabs(nu - res.nu));
+    } catch (const Error&) {
+      res.nu_pairs.push_back(std::nan(""));  // a pair whose collapse does not converge
+    }
+  }
+  res.nu_error = std::hypot(res.nu_statistical, res.nu_sizes);
   res.tc_collapse = res.collapse.critical_temperature;
   res.tc_collapse_error = standard_deviation(tcc);
   return res;

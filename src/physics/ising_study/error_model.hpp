@@ -27,15 +27,24 @@ struct ErrorModelOptions {
   // the others measure how much the answer depends on it.
   std::vector<double> windows{0.3, 0.2, 0.45};
   double collapse_window = 0.3;  // |T - T_c| for the collapse fit
+  // The extrapolation of T*(L) uses the sizes L >= min_fit_size if there are two or more of
+  // them, else every size; every size still enters the collapse.
+  int64_t min_fit_size = 32;
 };
 
 struct FiniteSizeResult {
   std::vector<int64_t> sizes;
   std::vector<double> crossing, crossing_error;  // T*(L): central value, bootstrap error
+  std::vector<int64_t> fit_sizes;                // the sizes the extrapolation uses
   CrossingFit fit;  // T_c + a/L (+ b/L^2 with >= 4 sizes when chi2 asks for it)
   double tc = 0, tc_statistical = 0, tc_window = 0, tc_error = 0;
   CollapseResult collapse;
   double nu = 0, nu_error = 0, tc_collapse = 0, tc_collapse_error = 0;
+  // nu_error = hypot(nu_statistical, nu_sizes): the bootstrap's spread and the largest change of
+  // nu when only two neighbouring sizes are collapsed (nu_pairs[l]: sizes l and l + 1), the
+  // corrections to scaling the one-function collapse leaves out.
+  double nu_statistical = 0, nu_sizes = 0;
+  std::vector<double> nu_pairs;
   int64_t replicates = 0;
 };
 

@@ -196,7 +196,8 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
   const IsingDataset d = generate({.temperatures = temps,
                                    .lattice_size = L,
                                    .configs_per_temperature = o.configs_per_temperature,
-                                   .seed = o.seed * 1000003 + uint64_t(L)});
+                                   .seed = o.seed * 1000003 + uint64_t(L),
+                                   .min_measurement_sweeps = o.measurement_sweeps});
   r.generate_seconds = seconds_since(t0);
   r.monte_carlo = d.summary;
 
@@ -348,6 +349,7 @@ void extrapolate(StudyResult& result, const StudyOptions& o) {
 nlohmann::json config_json(const StudyOptions& o) {
   return {{"sizes", o.sizes},
           {"configs_per_temperature", o.configs_per_temperature},
+          {"measurement_sweeps", o.measurement_sweeps},
           {"test_fraction", o.test_fraction},
           {"validation_fraction", o.validation_fraction},
           {"excluded_band", {o.exclude_low, o.exclude_high}},
@@ -407,9 +409,13 @@ void write_metrics(const StudyOptions& o, const StudyResult& result) {
     j["T_c_statistical_error"] = f.tc_statistical;
     j["T_c_window_error"] = f.tc_window;
     j["fit_model"] = f.fit.quadratic ? "T_c + a/L + b/L^2" : "T_c + a/L";
+    j["fit_sizes"] = f.fit_sizes;
     j["quadratic"] = f.fit.b;
     j["nu"] = f.nu;
     j["nu_error"] = f.nu_error;
+    j["nu_statistical_error"] = f.nu_statistical;
+    j["nu_sizes_error"] = f.nu_sizes;
+    j["nu_pairs"] = f.nu_pairs;
     j["collapse"] = {{"T_c", f.tc_collapse},      {"T_c_error", f.tc_collapse_error},
                      {"nu", f.collapse.nu},       {"width", f.collapse.width},
                      {"shift", f.collapse.shift}, {"chi2", f.collapse.chi2},

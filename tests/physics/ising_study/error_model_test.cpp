@@ -52,6 +52,9 @@ TEST(IsingErrorModel, RecoversTcAndNuAndCoversTheTruth) {
     const FiniteSizeResult f = analyse_finite_size(synthetic(100 + uint64_t(r), 4, 0.003),
                                                    {.replicates = 60, .seed = uint64_t(r)});
     ASSERT_EQ(f.crossing.size(), 3u);
+    EXPECT_EQ(f.fit_sizes, (std::vector<int64_t>{32, 64}));  // min_fit_size = 32
+    ASSERT_EQ(f.nu_pairs.size(), 2u);
+    EXPECT_GE(f.nu_error, f.nu_statistical);
     EXPECT_GT(f.tc_error, 0.0);
     EXPECT_LT(f.tc_error, 0.03);
     // The networks' spread enters: each crossing's error is at least most of spread / sqrt(K).
@@ -69,4 +72,21 @@ TEST(IsingErrorModel, NetworkSpreadWidensTheError) {
   const FiniteSizeResult loose = analyse_finite_size(synthetic(7, 4, 0.01), {.replicates = 60});
   EXPECT_GT(loose.crossing_error.back(), 2 * tight.crossing_error.back());
   EXPECT_THROW(analyse_finite_size({synthetic(7, 2, 0.0).front()}), UsageError);
+}
+
+TEST(IsingErrorModel, SmallestSizeLeftOutOfTheExtrapolation) {
+  // L = 16's crossings moved far off the a/L line: the default fit (L >= 32) does not see it,
+  // the fit over every size does; both still report T*(16).
+  auto sizes = synthetic(11, 4, 0.001);
+  for (auto& p : sizes.front().member_p)
+    for (size_t i = 0; i < p.size(); ++i)  // shift the L = 16 curves by -0.05 in T
+      p[i] =
+          0.5 *
+          (1 - std::tanh((sizes.front().temperature[i] + 0.05 - (kTc - 0.5 / 16.0)) * 16.0 / 1.6));
+  const FiniteSizeResult large = analyse_finite_size(sizes, {.replicates = 40});
+  const FiniteSizeResult all = analyse_finite_size(sizes, {.replicates = 40, .min_fit_size = 0});
+  EXPECT_EQ(all.fit_sizes, (std::vector<int64_t>{16, 32, 64}));
+  EXPECT_NEAR(large.tc, kTc, 0.004);
+  EXPECT_GT(std::fabs(all.tc - kTc), 0.01);
+  EXPECT_NEAR(large.crossing.front(), kTc - 0.5 / 16.0 - 0.05, 0.005);
 }
