@@ -238,6 +238,36 @@ std::vector<std::vector<std::byte>> Comm::allgather(std::span<const std::byte> m
   return out;
 }
 
+std::vector<std::vector<std::byte>> Comm::gather(std::span<const std::byte> mine, int root) const {
+  PHYSCNN_CHECK(root >= 0 && root < size_, UsageError, "gather: root ", root, " of ", size_,
+                " ranks");
+  std::vector<std::vector<std::byte>> out;
+#ifdef PHYSCNN_HAVE_MPI
+  if (mpi_ && size_ > 1) {
+    const int n = count_of(mine.size());
+    std::vector<int> counts(static_cast<std::size_t>(size_)), displs(counts.size());
+    MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, root, MPI_COMM_WORLD);
+    std::size_t total = 0;
+    for (std::size_t r = 0; rank_ == root && r < counts.size(); ++r) {
+      displs[r] = count_of(total);
+      total += static_cast<std::size_t>(counts[r]);
+    }
+    if (rank_ == root) count_of(total);  // the displacements are ints
+    std::vector<std::byte> all(total);
+    MPI_Gatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE, root,
+                MPI_COMM_WORLD);
+    if (rank_ == root) {
+      out.resize(counts.size());
+      for (std::size_t r = 0; r < counts.size(); ++r)
+        out[r].assign(all.begin() + displs[r], all.begin() + displs[r] + counts[r]);
+    }
+    return out;
+  }
+#endif
+  out.emplace_back(mine.begin(), mine.end());
+  return out;
+}
+
 void Comm::barrier() const {
 #ifdef PHYSCNN_HAVE_MPI
   if (mpi_ && size_ > 1) MPI_Barrier(MPI_COMM_WORLD);

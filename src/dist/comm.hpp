@@ -71,6 +71,9 @@ class Comm {
   void broadcast(std::span<std::byte> v, int root = 0) const;
   // Every rank's bytes (of any length, possibly zero) delivered to every rank, in rank order.
   std::vector<std::vector<std::byte>> allgather(std::span<const std::byte> mine) const;
+  // Every rank's bytes (of any length) delivered to `root` only, in rank order (MPI_Gatherv);
+  // other ranks get an empty vector. One rank's bytes and their total must stay below 2 GiB.
+  std::vector<std::vector<std::byte>> gather(std::span<const std::byte> mine, int root = 0) const;
   void barrier() const;
 
   // Stops every rank of the job with `exit_code` (MPI_Abort) after `message` went to stderr;
