@@ -40,6 +40,10 @@ case $case_name in
     done
     grep -q "^T_c = " "$tmp/s3.out" || { cat "$tmp/s3.out"; fail "rank 0 prints the result"; }
     [[ $(grep -c "^T_c = " "$tmp/s3.out") -eq 1 ]] || fail "only rank 0 prints"
+    # The protocols that are not shared are refused, not run once per rank.
+    "${mpi[@]}" -np 2 "$bin" ising --protocol mehta --quick --out "$tmp/m" >"$tmp/m.out" 2>"$tmp/m.err"
+    [[ $? -eq 2 ]] || { cat "$tmp/m.err"; fail "--protocol mehta under mpirun is a usage error"; }
+    grep -q "run in one process" "$tmp/m.err" || fail "the refusal says to run without mpirun"
     ;;
   nqs_ranks)
     cat >"$tmp/s.toml" <<'TOML'
