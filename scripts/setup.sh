@@ -19,6 +19,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-opencv nodejs
   dpkg-dev
   libfastjet-dev
+  libopenmpi-dev openmpi-bin
 )
 # npm for ONNX Runtime (tools/onnxruntime); a node that brings its own npm needs no Debian npm.
 if ! command -v npm >/dev/null; then packages+=(npm); fi

@@ -6,7 +6,9 @@
 #include "cli/commands.hpp"
 #include "data/formats/hdf5.hpp"
 #include "data/formats/npz.hpp"
+#include "dist/comm.hpp"
 #include "physics/ising/generator.hpp"
+#include "physics/ising_study/distributed.hpp"
 #include "physics/tracks/generator.hpp"
 
 namespace physcnn::cli {
@@ -127,11 +129,17 @@ Run add_generate(CLI::App& app) {
     if (!ising->parsed()) return tracks();
     check_out(a->out);
     const auto temps = parse_range(a->temps, "--temps");
-    const auto d = physics::ising::generate({.temperatures = temps,
-                                             .lattice_size = a->L,
-                                             .configs_per_temperature = a->per_temp,
-                                             .seed = a->seed,
-                                             .field = a->field});
+    const physics::ising::GeneratorOptions options{.temperatures = temps,
+                                                   .lattice_size = a->L,
+                                                   .configs_per_temperature = a->per_temp,
+                                                   .seed = a->seed,
+                                                   .field = a->field};
+    // Under mpirun the ranks share the temperatures; rank 0 receives them all and writes.
+    const auto& world = dist::Comm::world();
+    const auto d = world.distributed()
+                       ? std::move(physics::ising::generate_on_ranks({options}, world).front())
+                       : physics::ising::generate(options);
+    if (!world.is_root()) return 0;
     const Shape spins{d.count(), a->L, a->L}, n{d.count()};
     const std::vector<std::pair<std::string, data::Array>> arrays{
         {"spins", data::Array::from_vector(d.spins, spins)},

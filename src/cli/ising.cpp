@@ -10,6 +10,7 @@
 #include "cli/stop_signal.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "dist/comm.hpp"
 #include "physics/ising_study/protocols.hpp"
 #include "physics/ising_study/study.hpp"
 #include "viz/ising_report.hpp"
@@ -158,6 +159,17 @@ Run add_ising(CLI::App& app) {
     PHYSCNN_CHECK_ARG(!o.resume || (a->protocol == "carrasquilla" && a->task == "phase"),
                       "--resume continues the phase study (--protocol carrasquilla, --task "
                       "phase); the other protocols are short and keep no checkpoints");
+    if (dist::Comm::world().distributed()) {  // docs/mpi.md
+      PHYSCNN_CHECK_ARG(a->protocol == "carrasquilla" && a->task == "phase" && a->seeds.empty() &&
+                            a->analyse.empty(),
+                        "under mpirun, physcnn ising shares the phase study's Monte Carlo over "
+                        "the ranks; --protocol mehta, --task temperature, --seeds and --analyse "
+                        "run in one process (start them without mpirun)");
+      if (!dist::Comm::world().is_root()) {  // its share of the Monte Carlo; rank 0 writes
+        physics::ising::run_study(o);
+        return 0;
+      }
+    }
     if (!a->analyse.empty()) {
       if (a->seeds.empty()) return print_run_analysis(a->analyse, o);
       o.out_dir = a->analyse;

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/parallel.hpp"
+#include "dist/comm.hpp"
 
 namespace {
 // Messages quote file names, keys and layer names from files a user may not trust: control
@@ -17,9 +18,28 @@ namespace {
 void print_error(const char* kind, const std::string& message) {
   std::fprintf(stderr, "physcnn: %s: %s\n", kind, physcnn::printable(message).c_str());
 }
+
+int run(int argc, char** argv);
 }  // namespace
 
+// Under mpirun every rank runs the same command; a rank that fails stops the whole job (MPI_Abort
+// with its exit code) so that no other rank waits forever in a collective.
 int main(int argc, char** argv) {
+  const int code = run(argc, argv);
+  if (code != 0 && physcnn::dist::launched_under_mpi() && physcnn::dist::built_with_mpi()) {
+    const auto& world = physcnn::dist::Comm::world();
+    if (world.distributed()) {
+      std::fprintf(stderr, "physcnn: rank %d of %d failed (exit %d); stopping every rank\n",
+                   world.rank(), world.size(), code);
+      world.abort(code);
+    }
+  }
+  physcnn::dist::Comm::finalize();
+  return code;
+}
+
+namespace {
+int run(int argc, char** argv) {
   physcnn::cli::route_stop_signals();  // before any thread exists (cli/stop_signal.hpp)
   CLI::App app{
       "physcnn: convolutional neural networks on physics data.\n"
@@ -58,6 +78,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (threads > 0) physcnn::set_num_threads(threads);
+    physcnn::dist::Comm::world();  // initialises MPI only when started by mpirun or srun
     size_t i = 0;
     for (CLI::App* sub : app.get_subcommands({})) {
       if (sub->parsed()) return runs.at(i)();
@@ -83,3 +104,4 @@ int main(int argc, char** argv) {
     return 1;
   }
 }
+}  // namespace

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/stop_signal.hpp"
 #include "core/error.hpp"
+#include "dist/comm.hpp"
 #include "physics/nqs/study.hpp"
 #include "viz/line_plot.hpp"
 
@@ -39,15 +40,17 @@ Run add_nqs(CLI::App& app) {
     const std::string out =
         a->out.empty() ? "runs/nqs-" + std::filesystem::path(a->file).stem().string() : a->out;
     StopOnSignal guard;
+    const bool root = dist::Comm::world().is_root();  // under mpirun rank 0 prints and writes
     const auto r = physics::nqs::run_nqs(
         spec, out, a->resume,
         [&](const physics::nqs::IterationRecord& rec) {
-          if (rec.iteration % a->every == 0 || rec.iteration == 1)
+          if (root && (rec.iteration % a->every == 0 || rec.iteration == 1))
             std::printf("iter %5d  E = %.8f +- %.8f  var %.4g  acc %.3f  %.0f s\n", rec.iteration,
                         rec.energy, rec.error, rec.variance, rec.acceptance, rec.seconds);
           std::fflush(stdout);
         },
         [] { return StopOnSignal::requested(); });
+    if (!root) return r.stopped ? 130 : 0;
     // Energy per site against iteration, with the exact line.
     const int n = spec.lattice == "square" ? spec.lx * (spec.ly > 0 ? spec.ly : spec.lx) : spec.lx;
     viz::PlotOptions po;

@@ -70,7 +70,9 @@ std::vector<double> replica_average(const std::vector<std::vector<double>>& v) {
   return out;
 }
 
-void run_temperature(const GeneratorOptions& o, size_t index, IsingDataset& out) {
+// Temperature `index` of the options, written to position `slot` of `out` (its configurations
+// at slot * configs_per_temperature, its summary at slot).
+void run_temperature(const GeneratorOptions& o, size_t index, size_t slot, IsingDataset& out) {
   const double T = o.temperatures[index];
   const int64_t L = o.lattice_size, n_cfg = o.configs_per_temperature;
   const bool use_wolff = o.field == 0.0 && std::fabs(T - kCriticalTemperature) <= o.wolff_window;
@@ -112,7 +114,7 @@ void run_temperature(const GeneratorOptions& o, size_t index, IsingDataset& out)
   const int64_t saves = (n_cfg + kR - 1) / kR;
   s.measurement_sweeps = std::max(saves * s.spacing_sweeps, o.min_measurement_sweeps);
   Series prod;
-  const int64_t N = L * L, first = int64_t(index) * n_cfg;
+  const int64_t N = L * L, first = int64_t(slot) * n_cfg;
   int64_t saved = 0;
   double e_now[kR], m_now[kR];
   for (int64_t sweep = 1; sweep <= s.measurement_sweeps; ++sweep) {
@@ -141,12 +143,12 @@ void run_temperature(const GeneratorOptions& o, size_t index, IsingDataset& out)
   s.specific_heat = binned_jackknife({e, replica_average(e2)}, [&](const std::vector<double>& v) {
     return double(N) * (v[1] - v[0] * v[0]) / (T * T);
   });
-  out.summary[index] = s;
+  out.summary[slot] = s;
 }
 
 }  // namespace
 
-IsingDataset generate(const GeneratorOptions& o) {
+IsingDataset generate_subset(const GeneratorOptions& o, const std::vector<size_t>& indices) {
   PHYSCNN_CHECK_ARG(!o.temperatures.empty(), "ising::generate: no temperatures given");
   check_lattice_size("ising::generate", o.lattice_size);
   for (double T : o.temperatures) check_temperature("ising::generate", T);
@@ -161,7 +163,10 @@ IsingDataset generate(const GeneratorOptions& o) {
       ", factors >= 0, min_measurement_sweeps=", o.min_measurement_sweeps, " >= 32)");
   PHYSCNN_CHECK_ARG(std::isfinite(o.field),
                     "ising::generate: field must be finite, got h=", o.field);
-  const size_t n_t = o.temperatures.size(), total = n_t * size_t(o.configs_per_temperature);
+  for (size_t i : indices)
+    PHYSCNN_CHECK_ARG(i < o.temperatures.size(), "ising::generate: temperature index ", i, " of ",
+                      o.temperatures.size(), " temperatures");
+  const size_t n_t = indices.size(), total = n_t * size_t(o.configs_per_temperature);
   IsingDataset out;
   out.lattice_size = o.lattice_size;
   out.spins.resize(total * size_t(o.lattice_size * o.lattice_size));
@@ -179,7 +184,7 @@ IsingDataset generate(const GeneratorOptions& o) {
     for (int64_t w = lo; w < hi; ++w) {
       for (size_t i = next++; i < n_t && !failed; i = next++) {
         try {
-          run_temperature(o, i, out);
+          run_temperature(o, indices[i], i, out);
         } catch (...) {
           if (!failed.exchange(true)) failure = std::current_exception();
         }
@@ -188,6 +193,12 @@ IsingDataset generate(const GeneratorOptions& o) {
   });
   if (failure) std::rethrow_exception(failure);
   return out;
+}
+
+IsingDataset generate(const GeneratorOptions& o) {
+  std::vector<size_t> all(o.temperatures.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return generate_subset(o, all);
 }
 
 Tensor to_tensor(const IsingDataset& data) {

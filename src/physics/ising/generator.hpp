@@ -75,6 +75,12 @@ struct IsingDataset {
 // and random above.
 IsingDataset generate(const GeneratorOptions& options);
 
+// generate() restricted to the temperatures options.temperatures[i] for i in `indices`, in that
+// order, each from the same stream Rng(seed).fork(i): concatenating the subsets of any split of
+// the indices in index order gives generate()'s dataset byte for byte (how MPI ranks share the
+// work, physics/ising_study/distributed.hpp).
+IsingDataset generate_subset(const GeneratorOptions& options, const std::vector<size_t>& indices);
+
 // The configurations as float32 (N, 1, L, L).
 Tensor to_tensor(const IsingDataset& data);
 

@@ -20,6 +20,7 @@
 #include "io/safetensors.hpp"
 #include "nn/nn.hpp"
 #include "optim/adam.hpp"
+#include "physics/ising_study/distributed.hpp"
 #include "tensor/ops.hpp"
 
 namespace physcnn::physics::ising {
@@ -186,18 +187,16 @@ nlohmann::json to_json(const SizeResult& r) {
   return j;
 }
 
-SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOptions& o) {
+// `shared`: the size's configurations made by the ranks of an MPI job (nullptr: make them here).
+SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOptions& o,
+                      IsingDataset* shared) {
   SizeResult r;
   r.size = L;
   auto t0 = Clock::now();
-  if (!o.quiet)
+  if (!o.quiet && !shared)
     log_info("L = ", L, ": Monte Carlo at ", temps.size(), " temperatures, ",
              o.configs_per_temperature, " configurations each");
-  const IsingDataset d = generate({.temperatures = temps,
-                                   .lattice_size = L,
-                                   .configs_per_temperature = o.configs_per_temperature,
-                                   .seed = o.seed * 1000003 + uint64_t(L),
-                                   .min_measurement_sweeps = o.measurement_sweeps});
+  const IsingDataset d = shared ? std::move(*shared) : generate(o.generator_options(L, temps));
   r.generate_seconds = seconds_since(t0);
   r.monte_carlo = d.summary;
 
@@ -464,10 +463,18 @@ StudyResult run_study(const StudyOptions& o) {
                   temps.end());
     }
   }
-  claim_run_folder(o, temps);
+  // Under mpirun the ranks share every size's Monte Carlo (distributed.hpp); rank 0 alone goes on.
+  if (dist::Comm::world().is_root()) claim_run_folder(o, temps);
+  std::vector<GeneratorOptions> per_size;
+  for (int64_t L : o.sizes) per_size.push_back(o.generator_options(L, temps));
+  double shared_seconds = 0;
+  std::vector<IsingDataset> shared = generate_for_study(per_size, shared_seconds);
+  if (!dist::Comm::world().is_root()) return {};
   StudyResult result;
   for (int64_t L : o.sizes) {
-    result.sizes.push_back(study_size(L, temps, o));
+    IsingDataset* mine = shared.empty() ? nullptr : &shared[result.sizes.size()];
+    result.sizes.push_back(study_size(L, temps, o, mine));
+    if (mine && result.sizes.size() == 1) result.sizes.back().generate_seconds += shared_seconds;
     // Partial results after every size, so that a report can show a long run as it goes.
     if (result.sizes.size() >= 2) extrapolate(result, o);
     result.seconds = seconds_since(t0);

@@ -53,6 +53,15 @@ struct StudyOptions {
   bool quiet = false;
   // Called after each lattice size with the results so far (metrics.json is already updated).
   std::function<void(const struct StudyResult&)> on_size_done;
+
+  // The Monte Carlo of size L (one place, so that every rank of an MPI job asks for the same).
+  GeneratorOptions generator_options(int64_t L, const std::vector<double>& temps) const {
+    return {.temperatures = temps,
+            .lattice_size = L,
+            .configs_per_temperature = configs_per_temperature,
+            .seed = seed * 1000003 + uint64_t(L),
+            .min_measurement_sweeps = measurement_sweeps};
+  }
 };
 
 // "--quick": two small sizes and fewer configurations, for tests and CI (seconds, not minutes).

@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "dist/comm.hpp"
 #include "io/atomic_file.hpp"
 #include "physics/ed/ground_state.hpp"
 #include "physics/nqs/vmc.hpp"
@@ -26,15 +28,17 @@ std::string hex(double v) {
 // Checkpoint: a text file of hex floats, so a resumed run continues bit for bit.
 void save_checkpoint(const std::string& path, int iteration, const Rbm& psi,
                      const MetropolisSampler& sampler, const std::vector<IterationRecord>& h) {
+  const auto configs = sampler.configs();  // every rank's chains (a collective under mpirun)
+  const auto rngs = sampler.rng_states();
+  if (!dist::Comm::world().is_root()) return;
   io::write_file_atomic(path, [&](std::ostream& os) {
     os << "physcnn-nqs-checkpoint 1\niteration " << iteration << "\nparams " << psi.n_params()
        << "\n";
     for (const cplx& p : psi.params()) os << hex(p.real()) << " " << hex(p.imag()) << "\n";
-    const auto rngs = sampler.rng_states();
     os << "chains " << rngs.size() << "\n";
     for (size_t c = 0; c < rngs.size(); ++c)
-      os << sampler.configs()[c] << " " << rngs[c].seed << " " << rngs[c].stream << " "
-         << rngs[c].counter << "\n";
+      os << configs[c] << " " << rngs[c].seed << " " << rngs[c].stream << " " << rngs[c].counter
+         << "\n";
     os << "history " << h.size() << "\n";
     for (const auto& r : h)
       os << r.iteration << " " << hex(r.energy) << " " << hex(r.error) << " " << hex(r.variance)
@@ -73,9 +77,9 @@ int load_checkpoint(const std::string& path, Rbm& psi, MetropolisSampler& sample
   }
   size_t chains = 0;
   is >> word >> chains;
-  PHYSCNN_CHECK(is.good() && chains == sampler.configs().size(), UsageError, path,
-                ": the checkpoint has ", chains, " chains, the study file ",
-                sampler.configs().size());
+  const size_t expected = sampler.configs().size();
+  PHYSCNN_CHECK(is.good() && chains == expected, UsageError, path, ": the checkpoint has ", chains,
+                " chains, the study file ", expected);
   std::vector<Config> configs(chains);
   std::vector<Rng::State> rngs(chains);
   for (size_t c = 0; c < chains; ++c)
@@ -128,7 +132,11 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
   const int n = lat.n_sites();
   Rng init(spec.seed, 1);
   Rbm psi(lat, spec.alpha, spec.marshall, spec.init_scale, init, spec.symmetric);
-  MetropolisSampler sampler(lat, h.conserves_sz(), spec.chains, spec.seed);
+  // Under mpirun each rank runs its block of the chains; moments() sums over the ranks and only
+  // rank 0 writes (docs/mpi.md).
+  const dist::Comm& world = dist::Comm::world();
+  MetropolisSampler sampler(lat, h.conserves_sz(), spec.chains, spec.seed,
+                            spec.exact ? nullptr : &world);
   NqsResult r;
   r.n_params = psi.n_params();
   std::filesystem::create_directories(out_dir);
@@ -149,8 +157,8 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
     rec.iteration = it + 1;
     rec.energy = m.energy;
     rec.variance = m.variance;
-    rec.acceptance = e.acceptance;
-    rec.error = spec.exact ? 0.0 : estimate(m.local_energy, e.n_chains).error;
+    rec.acceptance = m.acceptance;
+    rec.error = spec.exact ? 0.0 : estimate(m.local_energy, m.n_chains).error;
     PHYSCNN_CHECK(std::isfinite(m.energy), NumericalError, "iteration ", it + 1,
                   ": the energy is not finite; lower the learning rate");
     const std::vector<cplx> d = sr_direction(m, spec.diag_shift);
@@ -159,10 +167,12 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
         base + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.history.push_back(rec);
     if (progress) progress(rec);
-    const bool stopping = stop && stop();
+    double stop_here[1] = {stop && stop() ? 1.0 : 0.0};
+    world.allreduce_max(stop_here);  // every rank stops after the same iteration
+    const bool stopping = stop_here[0] > 0;
     if ((it + 1) % spec.checkpoint_every == 0 || it + 1 == spec.iterations || stopping) {
       save_checkpoint(ckpt, it + 1, psi, sampler, r.history);
-      write_history(out_dir + "/energy.csv", r.history, n);
+      if (world.is_root()) write_history(out_dir + "/energy.csv", r.history, n);
     }
     if (stopping) {
       r.stopped = it + 1 < spec.iterations;
@@ -177,14 +187,15 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
   const Ensemble e =
       spec.exact ? exact_ensemble(h, psi) : eval.sample(psi, spec.eval_samples, spec.burn_in);
   const Moments m = moments(h, psi, e, false);
-  const Estimate est = estimate(m.local_energy, e.n_chains);
+  const Estimate est = estimate(m.local_energy, m.n_chains);
   r.energy_per_site = m.energy / n;
   r.error_per_site = spec.exact ? 0.0 : est.error / n;
   r.variance = m.variance;
-  r.acceptance = e.acceptance;
+  r.acceptance = m.acceptance;
   r.tau = est.tau;
   for (size_t i = 0; i < e.configs.size(); ++i)
     r.s_pipi += e.weights[i] * s_pipi_of(lat, e.configs[i]);
+  if (e.ranks) e.ranks->allreduce_sum(std::span(&r.s_pipi, 1));
   r.exact_per_site = r.relative_error = r.s_pipi_exact = NAN;
   if (ed::estimated_states(lat, h.conserves_sz()) <= 2e5) {
     const ed::EdResult x = ed::ground_state(h);

@@ -1,12 +1,43 @@
 #include "physics/nqs/vmc.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
+#include <span>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 
 namespace physcnn::physics::nqs {
+
+namespace {
+
+// Every rank's `mine` concatenated in rank order (the vector itself without ranks).
+template <class T>
+std::vector<T> gather_all(const std::vector<T>& mine, const dist::Comm* ranks) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (!ranks) return mine;
+  const auto parts = ranks->allgather(std::as_bytes(std::span(mine)));
+  std::vector<T> all;
+  for (const auto& part : parts) {
+    const size_t at = all.size();
+    all.resize(at + part.size() / sizeof(T));
+    if (!part.empty()) std::memcpy(all.data() + at, part.data(), part.size());
+  }
+  return all;
+}
+
+// Sums over the ranks, then the root's sums to every rank: MPI does not promise the same
+// rounding on every rank, and the ranks must take the same SR step.
+void sum_over(std::vector<double>& v, const dist::Comm* ranks) {
+  if (!ranks) return;
+  ranks->allreduce_sum(std::span(v));
+  ranks->broadcast(std::as_writable_bytes(std::span(v)), 0);
+}
+
+}  // namespace
 
 cplx local_energy(const ed::SpinHamiltonian& h, const Rbm& psi, Config s) {
   const cplx log_s = psi.log_psi(s);
@@ -37,13 +68,20 @@ Ensemble exact_ensemble(const ed::SpinHamiltonian& h, const Rbm& psi) {
 }
 
 MetropolisSampler::MetropolisSampler(const ed::Lattice& lattice, bool exchange, int n_chains,
-                                     uint64_t seed)
-    : n_(lattice.n_sites()), exchange_(exchange) {
+                                     uint64_t seed, const dist::Comm* ranks)
+    : n_(lattice.n_sites()),
+      exchange_(exchange),
+      total_(n_chains),
+      ranks_(ranks && ranks->distributed() ? ranks : nullptr) {
   PHYSCNN_CHECK_ARG(n_chains >= 1, "sampler chains = ", n_chains, ": need at least 1");
+  PHYSCNN_CHECK_ARG(!ranks_ || n_chains >= ranks_->size(), "sampler chains = ", n_chains, " for ",
+                    ranks_ ? ranks_->size() : 1, " MPI ranks: every rank needs at least one chain");
+  block_ =
+      ranks_ ? dist::block_of(n_chains, ranks_->rank(), ranks_->size()) : dist::Block{0, n_chains};
   PHYSCNN_CHECK_ARG(!exchange || n_ % 2 == 0, "exchange moves keep S^z = 0, which the ",
                     lattice.describe(), " (odd) does not have");
   const Rng root(seed);
-  for (int c = 0; c < n_chains; ++c) {
+  for (int64_t c = block_.begin; c < block_.end; ++c) {
     rng_.push_back(root.fork(static_cast<uint64_t>(c)));
     Config s = 0;
     if (exchange) {  // a random configuration with n/2 up spins
@@ -110,22 +148,29 @@ Ensemble MetropolisSampler::sample(const Rbm& psi, int per_chain, int burn_in) {
   int64_t total = 0;
   for (int64_t a : accepted) total += a;
   e.acceptance = double(total) / (double(chains) * per_chain * n_);
-  e.weights.assign(e.configs.size(), 1.0 / double(e.configs.size()));
+  e.weights.assign(e.configs.size(), 1.0 / (double(total_) * per_chain));
+  e.ranks = ranks_;
   return e;
+}
+
+std::vector<Config> MetropolisSampler::configs() const {
+  return gather_all(state_, ranks_);
 }
 
 std::vector<Rng::State> MetropolisSampler::rng_states() const {
   std::vector<Rng::State> out;
   for (const Rng& r : rng_) out.push_back(r.state());
-  return out;
+  return gather_all(out, ranks_);
 }
 
 void MetropolisSampler::set_state(const std::vector<Config>& configs,
                                   const std::vector<Rng::State>& rngs) {
-  PHYSCNN_CHECK_ARG(configs.size() == state_.size() && rngs.size() == state_.size(),
-                    "sampler state has ", configs.size(), " chains, the sampler ", state_.size());
-  state_ = configs;
-  for (size_t c = 0; c < rngs.size(); ++c) rng_[c].set_state(rngs[c]);
+  PHYSCNN_CHECK_ARG(configs.size() == size_t(total_) && rngs.size() == size_t(total_),
+                    "sampler state has ", configs.size(), " chains, the sampler ", total_);
+  for (int64_t c = block_.begin; c < block_.end; ++c) {
+    state_[size_t(c - block_.begin)] = configs[size_t(c)];
+    rng_[size_t(c - block_.begin)].set_state(rngs[size_t(c)]);
+  }
 }
 
 Estimate estimate(const std::vector<double>& values, int n_chains) {
@@ -163,22 +208,32 @@ Moments moments(const ed::SpinHamiltonian& h, const Rbm& psi, const Ensemble& e,
     }
   });
   Moments m;
-  cplx mean_e = 0;
-  for (size_t i = 0; i < ns; ++i) mean_e += e.weights[i] * eloc[i];
-  m.energy = mean_e.real();
+  // First the means (energy, O_k, acceptance), summed over the ranks when there are several.
+  std::vector<double> first(2 + 2 * p + 2, 0.0);
+  auto* mean_e = reinterpret_cast<cplx*>(first.data());
+  auto* mean_o = mean_e + 1;
+  for (size_t i = 0; i < ns; ++i) {
+    *mean_e += e.weights[i] * eloc[i];
+    for (size_t k = 0; k < p; ++k) mean_o[k] += e.weights[i] * o[i * p + k];
+  }
+  const int local_chains = e.n_chains;
+  first[2 + 2 * p] = e.acceptance * local_chains;
+  first[3 + 2 * p] = local_chains;
+  sum_over(first, e.ranks);
+  m.energy = mean_e->real();
+  m.n_chains = static_cast<int>(first[3 + 2 * p]);
+  m.acceptance = first[2 + 2 * p] / m.n_chains;
   m.local_energy.resize(ns);
   for (size_t i = 0; i < ns; ++i) {
     m.local_energy[i] = eloc[i].real();
-    m.variance += e.weights[i] * std::norm(eloc[i] - mean_e);
+    m.variance += e.weights[i] * std::norm(eloc[i] - *mean_e);
   }
-  std::vector<cplx> mean_o(p, 0.0);
-  for (size_t i = 0; i < ns; ++i)
-    for (size_t k = 0; k < p; ++k) mean_o[k] += e.weights[i] * o[i * p + k];
+  m.local_energy = gather_all(m.local_energy, e.ranks);
   // Centred derivatives, scaled by sqrt(weight): S = Oc^H Oc, F = Oc^H (E_loc - E).
   for (size_t i = 0; i < ns; ++i) {
     const double sw = std::sqrt(e.weights[i]);
     for (size_t k = 0; k < p; ++k) o[i * p + k] = sw * (o[i * p + k] - mean_o[k]);
-    eloc[i] = sw * (eloc[i] - mean_e);
+    eloc[i] = sw * (eloc[i] - *mean_e);
   }
   m.force.assign(p, 0.0);
   for (size_t i = 0; i < ns; ++i)
@@ -194,6 +249,19 @@ Moments moments(const ed::SpinHamiltonian& h, const Rbm& psi, const Ensemble& e,
           for (size_t l = 0; l < p; ++l) row[l] += ok * oi[l];
         }
     });
+  }
+  if (e.ranks) {  // then the variance, F and S
+    const size_t nf = 2 * p, nsm = 2 * m.s_matrix.size();
+    auto* force = reinterpret_cast<double*>(m.force.data());  // complex<double> is double[2]
+    auto* s_mat = reinterpret_cast<double*>(m.s_matrix.data());
+    std::vector<double> second(1 + nf + nsm);
+    second[0] = m.variance;
+    std::copy_n(force, nf, second.begin() + 1);
+    std::copy_n(s_mat, nsm, second.begin() + std::ptrdiff_t(1 + nf));
+    sum_over(second, e.ranks);
+    m.variance = second[0];
+    std::copy_n(second.begin() + 1, nf, force);
+    std::copy_n(second.begin() + std::ptrdiff_t(1 + nf), nsm, s_mat);
   }
   return m;
 }

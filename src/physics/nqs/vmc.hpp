@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "dist/comm.hpp"
 #include "physics/ed/hamiltonian.hpp"
 #include "physics/nqs/rbm.hpp"
 
@@ -21,6 +22,9 @@ struct Ensemble {
   std::vector<double> weights;
   int n_chains = 1;  // samples are chain-major: chain c holds [c*per_chain, (c+1)*per_chain)
   double acceptance = 1;
+  // Set when these are one rank's share of an MPI job's samples (its chains, weights summing to
+  // 1 over all ranks): moments() then sums over the ranks (docs/mpi.md).
+  const dist::Comm* ranks = nullptr;
 };
 
 // Every configuration of the Hamiltonian's sector (S^z = 0 when conserved) weighted by
@@ -30,19 +34,26 @@ Ensemble exact_ensemble(const ed::SpinHamiltonian& h, const Rbm& psi);
 class MetropolisSampler {
  public:
   // exchange: swap an up and a down spin (keeps S^z = 0, starts there); else flip one spin.
-  MetropolisSampler(const ed::Lattice& lattice, bool exchange, int n_chains, uint64_t seed);
+  // With `ranks`, this process runs only its block of the n_chains (dist::block_of), each chain
+  // with the stream it has in a single process, so the job samples what one process would.
+  MetropolisSampler(const ed::Lattice& lattice, bool exchange, int n_chains, uint64_t seed,
+                    const dist::Comm* ranks = nullptr);
   // per_chain samples from every chain, one sweep (n_sites proposals) apart, after `burn_in`
   // sweeps. The chains continue from where the previous call left them.
   Ensemble sample(const Rbm& psi, int per_chain, int burn_in);
 
-  // The chains' configurations and generator states, for checkpoints (set_state checks sizes).
-  const std::vector<Config>& configs() const { return state_; }
+  // All n_chains chains' configurations and generator states, for checkpoints (set_state checks
+  // sizes and keeps its own block). With ranks, a collective every rank must call.
+  std::vector<Config> configs() const;
   std::vector<Rng::State> rng_states() const;
   void set_state(const std::vector<Config>& configs, const std::vector<Rng::State>& rngs);
 
  private:
   int n_;
   bool exchange_;
+  int total_ = 1;                      // chains of the whole job
+  dist::Block block_;                  // the chains this process runs
+  const dist::Comm* ranks_ = nullptr;  // set when the chains are shared over MPI ranks
   std::vector<Config> state_;
   std::vector<Rng> rng_;
 };
@@ -59,10 +70,14 @@ Estimate estimate(const std::vector<double>& values, int n_chains);
 // The derivative of the energy along the real part of theta_k is 2 Re F_k.
 struct Moments {
   double energy = 0, variance = 0;
-  std::vector<double> local_energy;  // Re E_loc per configuration
+  double acceptance = 1;             // of the Metropolis moves, over all ranks
+  int n_chains = 1;                  // chains behind local_energy
+  std::vector<double> local_energy;  // Re E_loc per configuration (of every rank, chain order)
   std::vector<cplx> force;           // F, n_params
   std::vector<cplx> s_matrix;        // S, n_params^2 row-major (when asked)
 };
+// With e.ranks the sums run over every rank's samples (MPI all-reduce, then the root's sums
+// broadcast so that every rank takes the same SR step); local_energy gathers every rank's.
 Moments moments(const ed::SpinHamiltonian& h, const Rbm& psi, const Ensemble& e, bool with_s);
 
 // Solves (S + shift * I) x = F by Gaussian elimination with partial pivoting; throws
