@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "data/loader.hpp"
 #include "nn/module.hpp"
@@ -21,6 +22,7 @@ struct Evaluation {
   std::optional<ClassificationMetrics> classification;
   std::optional<RegressionMetrics> regression;
   bool segmentation = false;  // per-pixel classes: values() adds mean_iou, efficiency, purity
+  std::map<std::string, double> task;            // the metric set's values (train/metric_sets.hpp)
   std::map<std::string, double> values() const;  // loss and the metrics
 };
 
@@ -32,6 +34,8 @@ struct Tally {
   int64_t samples = 0;
   std::optional<ClassificationMetrics> cls;
   std::optional<RegressionMetrics> reg;
+  std::string metric_set;                        // "" or a train/metric_sets.hpp name
+  std::vector<double> set_outputs, set_targets;  // every sample's, for the metric set
 
   // out: the model's output for a batch; target: loss_target's; batch_loss: its mean loss.
   void add(const Tensor& out, const Tensor& target, double batch_loss);
@@ -39,7 +43,9 @@ struct Tally {
 };
 
 // Loss and metrics of `model` in evaluation mode over every batch of `loader` (epoch 0).
-Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k = 5);
+// metric_set: "" or a train/metric_sets.hpp name whose values join the metrics.
+Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k = 5,
+                    const std::string& metric_set = "");
 // Model outputs for every sample of `loader` in its order (a loader without shuffling keeps the
 // dataset's order).
 Tensor predict(nn::Module& model, data::DataLoader& loader);
