@@ -16,6 +16,7 @@ Run add_generate_airshower(CLI::App& sub) {
   auto o = std::make_shared<as::ShowerOptions>();
   auto grid = std::make_shared<std::string>("square");
   auto out = std::make_shared<std::string>();
+  sub.option_defaults()->always_capture_default();  // --help shows the simulation's defaults
   sub.add_option("--grid", *grid, "square (9x9 detectors) or hex (triangular, odd-q offset)")
       ->check(CLI::IsMember({"square", "hex"}));
   sub.add_option("--n", o->events, "events")->check(CLI::Range(1, 100000000));
