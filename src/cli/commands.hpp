@@ -15,6 +15,9 @@ class Module;
 namespace physcnn::train {
 struct Experiment;
 }
+namespace physcnn::data {
+struct Array;
+}
 
 namespace physcnn::cli {
 
@@ -23,6 +26,12 @@ using Run = std::function<int()>;
 Run add_ising(CLI::App& app);
 Run add_generate(CLI::App& app);
 Run add_generate_jets(CLI::App& generate);  // `generate jets`, under add_generate
+// `generate airshower`: options and run of the toy surface detector on its subcommand.
+Run add_generate_airshower(CLI::App& sub);
+// The files `generate` writes: .npz (compressed) or .h5/.hdf5, checked before any work.
+void check_out(const std::string& out);
+void write_arrays(const std::string& out,
+                  const std::vector<std::pair<std::string, data::Array>>& arrays);
 Run add_summary(CLI::App& app);
 Run add_layers(CLI::App& app);  // the model-file layer types and keys (nn/registry)
 Run add_gradcheck(CLI::App& app);

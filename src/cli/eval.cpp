@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "data/dataset.hpp"
 #include "train/experiment.hpp"
+#include "train/metric_sets.hpp"
 #include "train/run_dir.hpp"
 #include "viz/roc_plot.hpp"
 
@@ -35,7 +36,8 @@ Run add_eval(CLI::App& app) {
       "Evaluate trained weights: `physcnn eval RUN` (the run's test split), or\n"
       "`physcnn eval --model M --weights W --data FILE` (M: zoo name or model .toml).");
   struct Args {
-    std::string run, model, weights, data, labels, x = "x", y = "y", loss = "cross_entropy", out;
+    std::string run, model, weights, data, labels, x = "x", y = "y", loss = "cross_entropy", out,
+                                                   metrics;
     int64_t batch_size = 256, top_k = 5;
     bool quiet = false;
   };
@@ -51,6 +53,9 @@ Run add_eval(CLI::App& app) {
   cmd->add_option("--loss", a->loss,
                   "cross_entropy, mse, bce, pixel_cross_entropy, dice, focal, or a sum "
                   "(\"pixel_cross_entropy + 0.5*dice\")");
+  cmd->add_option("--metrics", a->metrics,
+                  "a metric set for the task (airshower: energy, angular and core resolution); "
+                  "with a run folder, the experiment's `metrics` by default");
   cmd->add_option("--batch-size", a->batch_size, "evaluation batch size")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--out", a->out, "write eval.json here (default: RUN/eval.json with a run)");
@@ -61,13 +66,14 @@ Run add_eval(CLI::App& app) {
     train::LossKind loss = train::parse_loss(a->loss);
     int64_t top_k = 5;
     std::vector<std::string> class_names;
-    std::string weights = a->weights, out = a->out;
+    std::string weights = a->weights, out = a->out, metrics = a->metrics;
     if (!a->run.empty()) {
       PHYSCNN_CHECK_ARG(a->model.empty(), "eval: give a run folder or --model, not both");
       train::Experiment e;
       spec = load_run_model(a->run, &e);
       loss = e.loss;
       top_k = e.top_k;
+      if (metrics.empty()) metrics = e.metrics;
       if (weights.empty()) weights = (fs::path(a->run) / "model.safetensors").string();
       if (out.empty()) out = (fs::path(a->run) / "eval.json").string();
       if (a->data.empty()) {
@@ -96,12 +102,14 @@ Run add_eval(CLI::App& app) {
           train::check_model_fits_data(*spec.model, spec.input, a->run.empty() ? a->model : a->run,
                                        fit, loss, !spec.file.empty());
       top_k = train::effective_top_k(top_k, output);
+      if (!metrics.empty())
+        train::check_metric_set(metrics, output, !train::is_classification(loss));
     }
     spec.model->build(set->sample_shape());
     const auto stats = train::load_model(weights, *spec.model);
     data::DataLoader loader(set, {.batch_size = a->batch_size, .shuffle = false},
                             train::eval_transform(stats));
-    const train::Evaluation ev = train::evaluate(*spec.model, loader, loss, top_k);
+    const train::Evaluation ev = train::evaluate(*spec.model, loader, loss, top_k, metrics);
     const std::string json =
         train::eval_json(ev, loss, class_names, a->data.empty() ? "test" : a->data);
     if (!out.empty()) train::write_text_atomic(out, json);

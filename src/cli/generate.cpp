@@ -1,6 +1,7 @@
 // `physcnn generate ising`: Monte Carlo configurations to .npz or HDF5, with the measured
 // autocorrelation times and the spacing chosen from them; `physcnn generate tracks`: toy tracker
-// images with per-pixel labels for segmentation; `generate jets` is in generate_jets.cpp.
+// images with per-pixel labels for segmentation; `generate jets` is in generate_jets.cpp and
+// `generate airshower` in generate_airshower.cpp.
 #include <cstdio>
 
 #include "cli/commands.hpp"
@@ -12,8 +13,6 @@
 #include "physics/tracks/generator.hpp"
 
 namespace physcnn::cli {
-
-namespace {
 
 void write_arrays(const std::string& out,
                   const std::vector<std::pair<std::string, data::Array>>& arrays) {
@@ -28,6 +27,8 @@ void check_out(const std::string& out) {
   PHYSCNN_CHECK_ARG(out.ends_with(".npz") || out.ends_with(".h5") || out.ends_with(".hdf5"),
                     "--out ", out, ": the file name must end in .npz, .h5 or .hdf5");
 }
+
+namespace {
 
 Run add_generate_tracks(CLI::App& cmd) {
   auto* sub = cmd.add_subcommand(
@@ -124,8 +125,11 @@ Run add_generate(CLI::App& app) {
   ising->add_option("--out", a->out, "output file, .npz or .h5")->required();
   auto tracks = add_generate_tracks(*cmd);
   auto jets = add_generate_jets(*cmd);
-  return [a, ising, tracks, jets, cmd] {
+  auto* shower_cmd = cmd->add_subcommand("airshower");
+  auto shower = add_generate_airshower(*shower_cmd);
+  return [a, ising, tracks, jets, cmd, shower_cmd, shower] {
     if (cmd->got_subcommand("jets")) return jets();
+    if (shower_cmd->parsed()) return shower();
     if (!ising->parsed()) return tracks();
     check_out(a->out);
     const auto temps = parse_range(a->temps, "--temps");

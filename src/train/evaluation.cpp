@@ -8,6 +8,7 @@
 #include "autograd/functional.hpp"
 #include "data/dataset.hpp"
 #include "tensor/ops.hpp"
+#include "train/metric_sets.hpp"
 
 namespace physcnn::train {
 
@@ -17,6 +18,10 @@ void Tally::add(const Tensor& out, const Tensor& target, double batch_loss) {
   const int64_t n = out.size(0);
   loss_sum += batch_loss * double(n);
   samples += n;
+  if (!metric_set.empty()) {
+    for (double v : out.contiguous().to_vector()) set_outputs.push_back(v);
+    for (double v : target.contiguous().to_vector()) set_targets.push_back(v);
+  }
   if (loss.family() == LossKind::Mse) {
     if (!reg) reg.emplace();
     reg->add(out, target);
@@ -61,6 +66,8 @@ Evaluation Tally::result() const {
   e.segmentation = loss.per_pixel();
   const auto signal = std::count(score_labels.begin(), score_labels.end(), int64_t(1));
   if (signal > 0 && signal < int64_t(score_labels.size())) e.roc = roc_curve(scores, score_labels);
+  if (!metric_set.empty())
+    e.task = train::metric_set(metric_set).compute(set_outputs, set_targets, samples);
   return e;
 }
 
@@ -76,14 +83,16 @@ std::map<std::string, double> Evaluation::values() const {
   }
   if (regression)
     for (const auto& [k, x] : metric_values(*regression)) v[k] = x;
+  for (const auto& [k, x] : task) v[k] = x;
   return v;
 }
 
-Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k) {
+Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k,
+                    const std::string& metric_set) {
   ag::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
-  Tally tally{.loss = loss, .top_k = top_k};
+  Tally tally{.loss = loss, .top_k = top_k, .metric_set = metric_set};
   loader.start_epoch(0);
   while (auto b = loader.next()) {
     const Tensor out = model(ag::Var(b->inputs)).value();

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "data/loader.hpp"
 #include "nn/module.hpp"
@@ -25,6 +26,7 @@ struct Evaluation {
   // Binary classifiers (two logits, or one BCE logit per sample) with both classes present: the
   // ROC curve of the signal score (class 1); eval.json and `physcnn eval` report it.
   std::optional<Roc> roc;
+  std::map<std::string, double> task;            // the metric set's values (train/metric_sets.hpp)
   std::map<std::string, double> values() const;  // loss and the metrics
 };
 
@@ -38,6 +40,8 @@ struct Tally {
   std::optional<RegressionMetrics> reg;
   std::vector<double> scores;  // binary classifiers: logit(class 1) - logit(class 0), or the logit
   std::vector<int64_t> score_labels;
+  std::string metric_set;                        // "" or a train/metric_sets.hpp name
+  std::vector<double> set_outputs, set_targets;  // every sample's, for the metric set
 
   // out: the model's output for a batch; target: loss_target's; batch_loss: its mean loss.
   void add(const Tensor& out, const Tensor& target, double batch_loss);
@@ -45,7 +49,9 @@ struct Tally {
 };
 
 // Loss and metrics of `model` in evaluation mode over every batch of `loader` (epoch 0).
-Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k = 5);
+// metric_set: "" or a train/metric_sets.hpp name whose values join the metrics.
+Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k = 5,
+                    const std::string& metric_set = "");
 // Model outputs for every sample of `loader` in its order (a loader without shuffling keeps the
 // dataset's order).
 Tensor predict(nn::Module& model, data::DataLoader& loader);

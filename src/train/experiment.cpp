@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "io/toml_util.hpp"
+#include "train/metric_sets.hpp"
 
 namespace physcnn::train {
 
@@ -31,7 +32,7 @@ std::vector<std::pair<const char*, std::string*>> data_paths(DataConfig& d) {
 const std::vector<std::string> kTopKeys{
     "name",      "model",    "seed",           "threads",        "epochs", "batch_size",
     "out",       "loss",     "top_k",          "clip_grad_norm", "data",   "transforms",
-    "optimizer", "schedule", "early_stopping", "checkpoint"};
+    "optimizer", "schedule", "early_stopping", "checkpoint",     "metrics"};
 const std::vector<std::string> kDataKeys{
     "format",     "root",          "train",    "test",    "train_x",    "train_y",
     "test_x",     "test_y",        "x",        "y",       "mmap",       "scale_uint8",
@@ -162,6 +163,10 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   if (e.out.empty()) e.out = "runs/" + e.name;
   if (auto v = get_string(root, "loss", top)) e.loss = parse_loss(*v);
   read(get_int(root, "top_k", top), e.top_k);
+  if (auto v = get_string(root, "metrics", top)) {
+    e.metrics = *v;
+    (void)metric_set(e.metrics);  // an unknown name fails here, listing the known sets
+  }
   read(get_double(root, "clip_grad_norm", top), e.clip_grad_norm);
   // 0: no training; the run folder holds the initial (or --init) weights and their evaluation.
   PHYSCNN_CHECK_ARG(e.epochs >= 0, source_name, ": epochs must be >= 0, got ", e.epochs);

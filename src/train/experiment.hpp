@@ -84,6 +84,7 @@ struct Experiment {
   std::string out;  // run folder
   LossKind loss = LossKind::CrossEntropy;
   int64_t top_k = 5;
+  std::string metrics;  // "" or a metric set of train/metric_sets.hpp (e.g. "airshower")
   double clip_grad_norm = 0.0;
   DataConfig data;
   TransformConfig transforms;

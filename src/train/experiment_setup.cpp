@@ -178,6 +178,7 @@ TrainerOptions trainer_options(const Experiment& e, const std::string& checkpoin
   o.epochs = e.epochs;
   o.loss = e.loss;
   o.top_k = e.top_k;
+  o.metric_set = e.metrics;
   o.clip_grad_norm = e.clip_grad_norm;
   o.schedule_per_step = e.schedule.per == "step";
   o.seed = e.seed;

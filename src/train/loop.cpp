@@ -132,7 +132,7 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
   Progress bar(
       options_.label + " epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs),
       train.batches_per_epoch(), options_.quiet);
-  Tally tally{.loss = options_.loss, .top_k = options_.top_k};
+  Tally tally{.loss = options_.loss, .top_k = options_.top_k, .metric_set = options_.metric_set};
   int64_t b = 0;
   while (auto batch = train.next()) {
     StepConfig config;  // named, not designated: GCC 12 warns on a temporary's std::function
@@ -160,7 +160,8 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const auto& [k, v] : tally.result().values()) rec.values["train_" + k] = v;
   if (validation) {
-    const Evaluation ev = evaluate(model_, *validation, options_.loss, options_.top_k);
+    const Evaluation ev =
+        evaluate(model_, *validation, options_.loss, options_.top_k, options_.metric_set);
     for (const auto& [k, v] : ev.values()) rec.values["val_" + k] = v;
   }
   rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -171,9 +172,11 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
                       rec.values["train_loss"] < prev.values.at("train_loss");
   }
   std::vector<std::string> order{"train_loss"};
-  for (const auto& m : metric_names(options_.loss, options_.top_k)) order.push_back("train_" + m);
+  for (const auto& m : metric_names(options_.loss, options_.top_k, options_.metric_set))
+    order.push_back("train_" + m);
   order.push_back("val_loss");
-  for (const auto& m : metric_names(options_.loss, options_.top_k)) order.push_back("val_" + m);
+  for (const auto& m : metric_names(options_.loss, options_.top_k, options_.metric_set))
+    order.push_back("val_" + m);
   std::string status = format_values(rec, order);
   if (rec.overfitting) status += "  [val worse, train better: overtraining?]";
   bar.finish(status);
@@ -190,10 +193,12 @@ const std::vector<EpochRecord>& Trainer::fit(data::DataLoader& train,
   }
   // A misspelt monitor fails now, not after the first epoch's training.
   std::vector<std::string> logged{"train_loss"};
-  for (const auto& m : metric_names(options_.loss, options_.top_k)) logged.push_back("train_" + m);
+  for (const auto& m : metric_names(options_.loss, options_.top_k, options_.metric_set))
+    logged.push_back("train_" + m);
   if (validation) {
     logged.push_back("val_loss");
-    for (const auto& m : metric_names(options_.loss, options_.top_k)) logged.push_back("val_" + m);
+    for (const auto& m : metric_names(options_.loss, options_.top_k, options_.metric_set))
+      logged.push_back("val_" + m);
   }
   if (std::find(logged.begin(), logged.end(), options_.monitor) == logged.end()) {
     std::string list;

@@ -34,6 +34,7 @@ struct TrainerOptions {
   int epochs = 10;
   LossKind loss = LossKind::CrossEntropy;
   int64_t top_k = 5;
+  std::string metric_set;          // "" or a train/metric_sets.hpp name, logged per epoch
   double clip_grad_norm = 0.0;     // 0: off
   bool schedule_per_step = false;  // step the schedule after every batch instead of epoch
   uint64_t seed = 0;               // dropout masks: one stream per (seed, epoch, layer)

@@ -7,6 +7,7 @@
 
 #include "autograd/functional.hpp"
 #include "core/error.hpp"
+#include "train/metric_sets.hpp"
 #include "train/metrics.hpp"
 
 namespace physcnn::train {
@@ -123,7 +124,13 @@ bool is_classification(const LossKind& loss) {
   return loss.family() != LossTerm::Mse;
 }
 
-std::vector<std::string> metric_names(const LossKind& loss, int64_t top_k) {
+std::vector<std::string> metric_names(const LossKind& loss, int64_t top_k,
+                                      const std::string& metric_set) {
+  if (!metric_set.empty()) {
+    std::vector<std::string> names = metric_names(loss, top_k);
+    for (const auto& n : train::metric_set(metric_set).names) names.push_back(n);
+    return names;
+  }
   if (loss.family() == LossTerm::Mse) return regression_metric_names();
   if (loss.family() == LossTerm::CrossEntropy && top_k > 1)
     return classification_metric_names(top_k);

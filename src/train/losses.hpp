@@ -50,7 +50,9 @@ bool is_classification(const LossKind& loss);
 // Metric names (without train_/val_) logged for a loss, in column order.
 // Per-pixel losses log accuracy (of the pixels), mean_iou, and the efficiency and purity of the
 // foreground (every class but 0) in metrics.hpp's sense.
-std::vector<std::string> metric_names(const LossKind& loss, int64_t top_k);
+// A metric set (train/metric_sets.hpp) adds its names at the end.
+std::vector<std::string> metric_names(const LossKind& loss, int64_t top_k,
+                                      const std::string& metric_set = "");
 
 // The batch's target for the loss, shaped for the model output `out` (ShapeError/UsageError
 // when the data does not suit the loss).

@@ -86,9 +86,10 @@ std::vector<std::string> class_labels(const std::vector<std::string>& names, int
 }
 
 void write_metrics(const std::string& run_dir, const std::vector<EpochRecord>& history,
-                   LossKind loss, int64_t top_k, const std::vector<std::string>& class_names) {
+                   LossKind loss, int64_t top_k, const std::vector<std::string>& class_names,
+                   const std::string& metric_set) {
   std::vector<std::string> cols{"train_loss"};
-  const auto metrics = metric_names(loss, top_k);
+  const auto metrics = metric_names(loss, top_k, metric_set);
   for (const auto& m : metrics) cols.push_back("train_" + m);
   const bool has_val = !history.empty() && history.front().values.count("val_loss");
   if (has_val) {

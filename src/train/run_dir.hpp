@@ -56,7 +56,8 @@ void write_text_atomic(const std::string& path, const std::string& text);
 // metrics.csv (columns epoch, train_loss, train_<metric>..., val_loss, val_<metric>..., lr,
 // seconds, images_per_second) and metrics.json ({"task", "class_names", "epochs": [...]}).
 void write_metrics(const std::string& run_dir, const std::vector<EpochRecord>& history,
-                   LossKind loss, int64_t top_k, const std::vector<std::string>& class_names);
+                   LossKind loss, int64_t top_k, const std::vector<std::string>& class_names,
+                   const std::string& metric_set = "");
 // eval.json: loss, metrics, and for classification the confusion matrix (rows: true class)
 // and per-class precision/recall/F1/support with class names.
 std::string eval_json(const Evaluation& ev, LossKind loss, const std::vector<std::string>& names,

@@ -6,6 +6,7 @@
 
 #include "core/log.hpp"
 #include "nn/summary.hpp"
+#include "train/metric_sets.hpp"
 #include "train/run_dir.hpp"
 
 namespace physcnn::train {
@@ -35,6 +36,7 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
     if (!o.quiet) std::fprintf(stderr, "initial weights from %s\n", o.init.c_str());
   }
   e.top_k = effective_top_k(e.top_k, output);
+  if (!e.metrics.empty()) check_metric_set(e.metrics, output, !is_classification(e.loss));
 
   if (o.should_stop && o.should_stop())
     throw Interrupted("interrupted while loading, before training started (nothing written)");
@@ -89,12 +91,12 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
       data.test ? data.test : (data.validation ? data.validation : data.train);
   write_samples(dir.file("samples.npz"), *sample_set, data.eval_transform);
   trainer.on_epoch = [&](const EpochRecord&) {
-    write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names);
+    write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names, e.metrics);
     if (o.on_epoch) o.on_epoch(e.out);
   };
   trainer.should_stop = o.should_stop;
   trainer.fit(train_loader, val_loader.get());
-  write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names);
+  write_metrics(e.out, trainer.history(), e.loss, e.top_k, data.class_names, e.metrics);
   save_model(dir.file("model.safetensors"), model, data.stats);
   if (o.should_stop && o.should_stop())
     throw Interrupted("interrupted after training, before the test evaluation; " +
@@ -104,7 +106,7 @@ ExperimentResult run_experiment(const Experiment& experiment, const RunOptions& 
     std::fprintf(stderr, "restored the weights of epoch %d (best %s)\n", trainer.best_epoch(),
                  e.early_stopping.monitor.c_str());
   if (test_loader) {
-    result.test = evaluate(model, *test_loader, e.loss, e.top_k);
+    result.test = evaluate(model, *test_loader, e.loss, e.top_k, e.metrics);
     write_text_atomic(dir.file("eval.json"),
                       eval_json(*result.test, e.loss, data.class_names, "test"));
   }

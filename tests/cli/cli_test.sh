@@ -279,6 +279,34 @@ EOF
     grep -q "^auc " "$tmp/out" || fail "eval prints the AUC"
     [[ -s "$tmp/run/roc.png" ]] || fail "no roc.png beside eval.json"
     ;;
+  airshower)
+    # The toy air-shower array on both grids, bad options (exit 2), a dense net trained one epoch
+    # with the airshower metric set, and `eval --metrics` on the same weights.
+    expect_exit 0 "$bin" generate airshower --grid square --n 64 --seed 3 --out "$tmp/s.npz"
+    grep -q "wrote 64 showers on a 9x9 square array" "$tmp/out" || fail "generate reports the showers"
+    expect_exit 0 "$bin" generate airshower --grid hex --n 8 --rows 6 --cols 7 --out "$tmp/h.h5"
+    /usr/bin/python3 -c "import numpy as n,sys; d=n.load(sys.argv[1]); assert d['x'].shape==(64,2,9,9) and d['y'].shape==(64,6) and d['direction'].shape==(64,3) and abs((d['direction']**2).sum(1)-1).max()<1e-12" \
+      "$tmp/s.npz" || fail "airshower arrays have the documented shapes"
+    expect_exit 2 "$bin" generate airshower --grid triangle --out "$tmp/x.npz"
+    expect_exit 2 "$bin" generate airshower --zenith-max 95 --out "$tmp/x.npz"
+    grep -q "zenith-max" "$tmp/err" || fail "a bad option is named"
+    expect_exit 2 "$bin" generate airshower --dead 1.5 --out "$tmp/x.npz"
+    expect_exit 2 "$bin" generate airshower --out "$tmp/x.txt"
+    printf 'model = "%s"\nepochs = 1\nbatch_size = 16\nloss = "mse"\nmetrics = "airshower"\n[data]\nformat = "npz"\ntrain = "s.npz"\nvalidation = 0.25\ntest_fraction = 0.25\n' \
+      "$(dirname "$0")/../../examples/airshower/dense.toml" >"$tmp/as.toml"
+    expect_exit 0 "$bin" train "$tmp/as.toml" --out "$tmp/run" --quiet --no-report
+    for k in '"angular_resolution_deg"' '"core_resolution_m"' '"energy_resolution"'; do
+      grep -qF "$k" "$tmp/run/eval.json" || fail "eval.json lacks $k"
+    done
+    grep -q "val_angular_resolution_deg" "$tmp/run/metrics.csv" || fail "metrics.csv lacks the resolutions"
+    expect_exit 0 "$bin" eval --model "$(dirname "$0")/../../examples/airshower/dense.toml" \
+      --weights "$tmp/run/model.safetensors" --data "$tmp/s.npz" --loss mse --metrics airshower --out "$tmp/e.json"
+    grep -q "core_resolution_m" "$tmp/e.json" || fail "eval --metrics writes the resolutions"
+    expect_exit 2 "$bin" eval --model "$(dirname "$0")/../../examples/airshower/dense.toml" \
+      --weights "$tmp/run/model.safetensors" --data "$tmp/s.npz" --loss mse --metrics airshowr
+    grep -q "did you mean" "$tmp/err" || fail "an unknown metric set suggests the known one"
+    expect_exit 2 "$bin" train "$tmp/as.toml" --out "$tmp/run2" --set metrics=nosuch
+    ;;
   segmentation)
     # Tracker images, a U-Net trained one epoch with a loss sum, the segmentation metrics in
     # eval.json, masks and overlays from predict.
