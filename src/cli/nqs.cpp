@@ -15,8 +15,9 @@ namespace physcnn::cli {
 Run add_nqs(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "nqs",
-      "Variational ground state of a spin model with a neural-network wavefunction (an RBM), "
-      "optimised by stochastic reconfiguration on Metropolis samples, and compared with exact "
+      "Variational ground state of a spin model with a neural-network wavefunction (an RBM or "
+      "the convolutional network of Choo et al.), optimised by stochastic reconfiguration or "
+      "Adam on Metropolis samples, and compared with exact "
       "diagonalisation. Ctrl-C stops after the current iteration; --resume continues.\n"
       "Example: physcnn nqs examples/nqs/heisenberg_4x4.toml");
   struct Args {
@@ -73,8 +74,8 @@ Run add_nqs(CLI::App& app) {
                   r.history.empty() ? 0 : r.history.back().iteration);
       return 130;
     }
-    std::printf("\n%lld parameters, %.0f s of optimisation in this run; run folder %s\n",
-                (long long)r.n_params, r.seconds, out.c_str());
+    std::printf("\n%s, %lld parameters, %.0f s of optimisation in this run; run folder %s\n",
+                r.ansatz.c_str(), (long long)r.n_params, r.seconds, out.c_str());
     std::printf("acceptance %.3f, autocorrelation time %.2f sweeps\n", r.acceptance, r.tau);
     std::printf("variance   %.6g\n", r.variance);
     std::printf("E/N        %.8f +- %.8f\n", r.energy_per_site, r.error_per_site);

@@ -378,6 +378,43 @@ TOML
     expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
     grep -q "did you mean 'chains'" "$tmp/err" || { cat "$tmp/err"; fail "nqs suggests chains"; }
     expect_exit 3 "$bin" nqs "$tmp/none.toml"
+    # The convolutional ansatz with Adam: stopped and resumed (Adam's moments are in the
+    # checkpoint) repeats the straight run.
+    cat >"$tmp/c.toml" <<'TOML'
+iterations = 6
+checkpoint_every = 2
+eval_samples = 20
+[lattice]
+kind = "square"
+L = 2
+Ly = 4
+[ansatz]
+type = "cnn"
+channels = [2]
+symmetric = true
+[sampler]
+chains = 4
+samples = 10
+[optimizer]
+type = "adam"
+learning_rate = 0.01
+TOML
+    expect_exit 0 "$bin" nqs "$tmp/c.toml" --out "$tmp/d"
+    grep -q "^cnn 2 kernel 3 tanh, point-group average" "$tmp/out" || { cat "$tmp/out"; fail "nqs names the cnn"; }
+    expect_exit 0 "$bin" nqs "$tmp/c.toml" --out "$tmp/e" --iterations 3
+    expect_exit 0 "$bin" nqs "$tmp/c.toml" --out "$tmp/e" --resume
+    cut -d, -f1-5 "$tmp/d/energy.csv" >"$tmp/d.csv"
+    cut -d, -f1-5 "$tmp/e/energy.csv" >"$tmp/e.csv"
+    cmp -s "$tmp/d.csv" "$tmp/e.csv" || { diff "$tmp/d.csv" "$tmp/e.csv"; fail "cnn/adam resume differs"; }
+    printf '[ansatz]\ntype = "cnn"\nchannels = [4, 0]\n' >"$tmp/bad.toml"
+    expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
+    grep -q "channels" "$tmp/err" || { cat "$tmp/err"; fail "nqs names the bad channels"; }
+    printf '[ansatz]\ntype = "cnn"\nkernel = 4\n' >"$tmp/bad.toml"
+    expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
+    grep -q "'kernel' must be odd and positive" "$tmp/err" || { cat "$tmp/err"; fail "nqs names the even kernel"; }
+    printf '[optimizer]\ntype = "lbfgs"\n' >"$tmp/bad.toml"
+    expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
+    grep -q "the optimizers are: sr, adam" "$tmp/err" || { cat "$tmp/err"; fail "nqs lists the optimizers"; }
     ;;
   *) fail "unknown case $case_name" ;;
 esac

@@ -4,19 +4,45 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "core/parallel.hpp"
 
 namespace physcnn::physics::nqs {
 
-cplx local_energy(const ed::SpinHamiltonian& h, const Rbm& psi, Config s) {
-  const cplx log_s = psi.log_psi(s);
-  cplx off = 0;
-  const double diag = h.for_each_connected(
-      s, [&](Config t, double e) { off += e * std::exp(psi.log_psi(t) - log_s); });
-  return diag + off;
+cplx local_energy(const ed::SpinHamiltonian& h, const Wavefunction& psi, Config s) {
+  return local_energies(h, psi, {s})[0];
 }
 
-Ensemble exact_ensemble(const ed::SpinHamiltonian& h, const Rbm& psi) {
+std::vector<cplx> local_energies(const ed::SpinHamiltonian& h, const Wavefunction& psi,
+                                 const std::vector<Config>& configs,
+                                 const std::vector<cplx>* log_s) {
+  const size_t ns = configs.size();
+  // All connected configurations in one list (the samples themselves first when their log psi
+  // is not given), then one batch evaluation.
+  std::vector<Config> all;
+  std::vector<double> diag(ns), elem;
+  std::vector<size_t> start(ns + 1);
+  const size_t head = log_s ? 0 : ns;
+  if (!log_s) all = configs;
+  for (size_t i = 0; i < ns; ++i) {
+    start[i] = all.size();
+    diag[i] = h.for_each_connected(configs[i], [&](Config t, double e) {
+      all.push_back(t);
+      elem.push_back(e);
+    });
+  }
+  start[ns] = all.size();
+  std::vector<cplx> logs(all.size());
+  psi.log_psi_batch(all.data(), static_cast<int64_t>(all.size()), logs.data());
+  std::vector<cplx> out(ns);
+  for (size_t i = 0; i < ns; ++i) {
+    const cplx ls = log_s ? (*log_s)[i] : logs[i];
+    cplx off = 0;
+    for (size_t j = start[i]; j < start[i + 1]; ++j) off += elem[j - head] * std::exp(logs[j] - ls);
+    out[i] = diag[i] + off;
+  }
+  return out;
+}
+
+Ensemble exact_ensemble(const ed::SpinHamiltonian& h, const Wavefunction& psi) {
   const int n = h.lattice().n_sites();
   PHYSCNN_CHECK_ARG(n <= 24, "exact enumeration of ", h.lattice().describe(),
                     " is too large; at most 24 sites");
@@ -25,8 +51,10 @@ Ensemble exact_ensemble(const ed::SpinHamiltonian& h, const Rbm& psi) {
     if (!h.conserves_sz() || 2 * std::popcount(s) == n) e.configs.push_back(s);
   std::vector<double> logw(e.configs.size());
   double top = -INFINITY;
+  std::vector<cplx> logs(e.configs.size());
+  psi.log_psi_batch(e.configs.data(), static_cast<int64_t>(e.configs.size()), logs.data());
   for (size_t i = 0; i < e.configs.size(); ++i) {
-    logw[i] = 2 * psi.log_psi(e.configs[i]).real();
+    logw[i] = 2 * logs[i].real();
     top = std::max(top, logw[i]);
   }
   double z = 0;
@@ -61,52 +89,59 @@ MetropolisSampler::MetropolisSampler(const ed::Lattice& lattice, bool exchange, 
   }
 }
 
-Ensemble MetropolisSampler::sample(const Rbm& psi, int per_chain, int burn_in) {
+Ensemble MetropolisSampler::sample(const Wavefunction& psi, int per_chain, int burn_in) {
   PHYSCNN_CHECK_ARG(per_chain >= 1, "samples per chain = ", per_chain, ": need at least 1");
   const int chains = static_cast<int>(state_.size());
+  const auto nc = static_cast<size_t>(chains);
   Ensemble e;
   e.n_chains = chains;
-  e.configs.resize(static_cast<size_t>(chains) * per_chain);
-  std::vector<int64_t> accepted(static_cast<size_t>(chains), 0);
-  parallel_for(0, chains, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t c = lo; c < hi; ++c) {
-      Rng& rng = rng_[static_cast<size_t>(c)];
-      Config s = state_[static_cast<size_t>(c)];
-      cplx log_s = psi.log_psi(s);
-      for (int sweep = 0; sweep < burn_in + per_chain; ++sweep) {
-        for (int step = 0; step < n_; ++step) {
-          Config t;
-          if (exchange_) {
-            const int up = std::popcount(s);
-            // The k-th up spin and the l-th down spin, uniformly.
-            int k = static_cast<int>(rng.below(static_cast<uint64_t>(up)));
-            int l = static_cast<int>(rng.below(static_cast<uint64_t>(n_ - up)));
-            int i = -1, j = -1;
-            for (int b = 0; b < n_; ++b) {
-              if (s >> b & 1) {
-                if (k-- == 0) i = b;
-              } else if (l-- == 0) {
-                j = b;
-              }
+  e.configs.resize(nc * static_cast<size_t>(per_chain));
+  std::vector<int64_t> accepted(nc, 0);
+  // The chains move in lockstep: every chain proposes, one batch evaluates the proposals, every
+  // chain accepts or rejects. Each chain draws from its own generator in the same order as it
+  // would alone, so the result does not depend on how the batch is evaluated.
+  std::vector<cplx> log_s(nc), log_t(nc);
+  std::vector<Config> t(nc);
+  psi.log_psi_batch(state_.data(), chains, log_s.data());
+  for (int sweep = 0; sweep < burn_in + per_chain; ++sweep) {
+    for (int step = 0; step < n_; ++step) {
+      for (size_t c = 0; c < nc; ++c) {
+        Rng& rng = rng_[c];
+        const Config s = state_[c];
+        if (exchange_) {
+          const int up = std::popcount(s);
+          // The k-th up spin and the l-th down spin, uniformly.
+          int k = static_cast<int>(rng.below(static_cast<uint64_t>(up)));
+          int l = static_cast<int>(rng.below(static_cast<uint64_t>(n_ - up)));
+          int i = -1, j = -1;
+          for (int b = 0; b < n_; ++b) {
+            if (s >> b & 1) {
+              if (k-- == 0) i = b;
+            } else if (l-- == 0) {
+              j = b;
             }
-            t = s ^ (Config{1} << i) ^ (Config{1} << j);
-          } else {
-            t = s ^ (Config{1} << rng.below(static_cast<uint64_t>(n_)));
           }
-          const cplx log_t = psi.log_psi(t);
-          const double ratio = std::exp(2 * (log_t - log_s).real());
-          if (ratio >= 1 || rng.uniform() < ratio) {
-            s = t;
-            log_s = log_t;
-            if (sweep >= burn_in) ++accepted[static_cast<size_t>(c)];
-          }
+          t[c] = s ^ (Config{1} << i) ^ (Config{1} << j);
+        } else {
+          t[c] = s ^ (Config{1} << rng.below(static_cast<uint64_t>(n_)));
         }
-        if (sweep >= burn_in) e.configs[static_cast<size_t>(c) * per_chain + (sweep - burn_in)] = s;
       }
-      state_[static_cast<size_t>(c)] = s;
-      rng.set_state(rng.state());  // drop buffered bits: a checkpoint captures the whole state
+      psi.log_psi_batch(t.data(), chains, log_t.data());
+      for (size_t c = 0; c < nc; ++c) {
+        const double ratio = std::exp(2 * (log_t[c] - log_s[c]).real());
+        if (ratio >= 1 || rng_[c].uniform() < ratio) {
+          state_[c] = t[c];
+          log_s[c] = log_t[c];
+          if (sweep >= burn_in) ++accepted[c];
+        }
+      }
     }
-  });
+    if (sweep >= burn_in)
+      for (size_t c = 0; c < nc; ++c)
+        e.configs[c * static_cast<size_t>(per_chain) + static_cast<size_t>(sweep - burn_in)] =
+            state_[c];
+  }
+  for (Rng& rng : rng_) rng.set_state(rng.state());  // drop buffered bits (checkpoints)
   int64_t total = 0;
   for (int64_t a : accepted) total += a;
   e.acceptance = double(total) / (double(chains) * per_chain * n_);
@@ -150,86 +185,6 @@ Estimate estimate(const std::vector<double>& values, int n_chains) {
   r.error = std::sqrt(spread / n_chains);
   r.tau = r.variance > 0 ? 0.5 * spread * double(per) / r.variance : 0;
   return r;
-}
-
-Moments moments(const ed::SpinHamiltonian& h, const Rbm& psi, const Ensemble& e, bool with_s) {
-  const size_t ns = e.configs.size();
-  const size_t p = static_cast<size_t>(psi.n_params());
-  std::vector<cplx> o(ns * p), eloc(ns);
-  parallel_for(0, static_cast<int64_t>(ns), 16, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      psi.log_derivatives(e.configs[static_cast<size_t>(i)], &o[static_cast<size_t>(i) * p]);
-      eloc[static_cast<size_t>(i)] = local_energy(h, psi, e.configs[static_cast<size_t>(i)]);
-    }
-  });
-  Moments m;
-  cplx mean_e = 0;
-  for (size_t i = 0; i < ns; ++i) mean_e += e.weights[i] * eloc[i];
-  m.energy = mean_e.real();
-  m.local_energy.resize(ns);
-  for (size_t i = 0; i < ns; ++i) {
-    m.local_energy[i] = eloc[i].real();
-    m.variance += e.weights[i] * std::norm(eloc[i] - mean_e);
-  }
-  std::vector<cplx> mean_o(p, 0.0);
-  for (size_t i = 0; i < ns; ++i)
-    for (size_t k = 0; k < p; ++k) mean_o[k] += e.weights[i] * o[i * p + k];
-  // Centred derivatives, scaled by sqrt(weight): S = Oc^H Oc, F = Oc^H (E_loc - E).
-  for (size_t i = 0; i < ns; ++i) {
-    const double sw = std::sqrt(e.weights[i]);
-    for (size_t k = 0; k < p; ++k) o[i * p + k] = sw * (o[i * p + k] - mean_o[k]);
-    eloc[i] = sw * (eloc[i] - mean_e);
-  }
-  m.force.assign(p, 0.0);
-  for (size_t i = 0; i < ns; ++i)
-    for (size_t k = 0; k < p; ++k) m.force[k] += std::conj(o[i * p + k]) * eloc[i];
-  if (with_s) {
-    m.s_matrix.assign(p * p, 0.0);
-    parallel_for(0, static_cast<int64_t>(p), 8, [&](int64_t lo, int64_t hi) {
-      for (int64_t k = lo; k < hi; ++k)
-        for (size_t i = 0; i < ns; ++i) {
-          const cplx ok = std::conj(o[i * p + static_cast<size_t>(k)]);
-          cplx* row = &m.s_matrix[static_cast<size_t>(k) * p];
-          const cplx* oi = &o[i * p];
-          for (size_t l = 0; l < p; ++l) row[l] += ok * oi[l];
-        }
-    });
-  }
-  return m;
-}
-
-std::vector<cplx> sr_direction(const Moments& m, double shift) {
-  const size_t p = m.force.size();
-  PHYSCNN_CHECK_ARG(m.s_matrix.size() == p * p, "sr_direction needs the S matrix");
-  std::vector<cplx> a = m.s_matrix, x = m.force;
-  for (size_t k = 0; k < p; ++k) a[k * p + k] += shift;
-  for (size_t col = 0; col < p; ++col) {
-    size_t piv = col;
-    for (size_t r = col + 1; r < p; ++r)
-      if (std::abs(a[r * p + col]) > std::abs(a[piv * p + col])) piv = r;
-    PHYSCNN_CHECK(std::abs(a[piv * p + col]) > 1e-300, NumericalError, "the S matrix (+ shift ",
-                  shift, ") is singular at column ", col, "; raise the diagonal shift");
-    if (piv != col) {
-      for (size_t c = 0; c < p; ++c) std::swap(a[col * p + c], a[piv * p + c]);
-      std::swap(x[col], x[piv]);
-    }
-    const cplx inv = 1.0 / a[col * p + col];
-    for (size_t r = col + 1; r < p; ++r) {
-      const cplx f = a[r * p + col] * inv;
-      if (f == 0.0) continue;
-      for (size_t c = col; c < p; ++c) a[r * p + c] -= f * a[col * p + c];
-      x[r] -= f * x[col];
-    }
-  }
-  for (size_t r = p; r-- > 0;) {
-    cplx s = x[r];
-    for (size_t c = r + 1; c < p; ++c) s -= a[r * p + c] * x[c];
-    x[r] = s / a[r * p + r];
-  }
-  for (const cplx& v : x)
-    PHYSCNN_CHECK(std::isfinite(v.real()) && std::isfinite(v.imag()), NumericalError,
-                  "the SR direction is not finite");
-  return x;
 }
 
 }  // namespace physcnn::physics::nqs
