@@ -1,5 +1,6 @@
 // `physcnn nqs STUDY.toml`: a neural-quantum-state variational study, compared with exact
-// diagonalisation; the run folder holds energy.csv, energy.png and checkpoint.txt.
+// diagonalisation; the run folder holds energy.csv, checkpoint.txt, result.json, a copy of the
+// study file and the report page (index.html, report/energy.png).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -8,7 +9,7 @@
 #include "cli/stop_signal.hpp"
 #include "core/error.hpp"
 #include "physics/nqs/study.hpp"
-#include "viz/line_plot.hpp"
+#include "report/report.hpp"
 
 namespace physcnn::cli {
 
@@ -39,6 +40,9 @@ Run add_nqs(CLI::App& app) {
     if (a->iterations > 0) spec.iterations = a->iterations;
     const std::string out =
         a->out.empty() ? "runs/nqs-" + std::filesystem::path(a->file).stem().string() : a->out;
+    std::filesystem::create_directories(out);
+    std::filesystem::copy_file(a->file, out + "/study.toml",
+                               std::filesystem::copy_options::overwrite_existing);
     StopOnSignal guard;
     const auto r = physics::nqs::run_nqs(
         spec, out, a->resume,
@@ -49,26 +53,8 @@ Run add_nqs(CLI::App& app) {
           std::fflush(stdout);
         },
         [] { return StopOnSignal::requested(); });
-    // Energy per site against iteration, with the exact line.
-    const int n = spec.lattice == "square" ? spec.lx * (spec.ly > 0 ? spec.ly : spec.lx) : spec.lx;
-    viz::PlotOptions po;
-    po.title = "energy per site";
-    po.x_label = "iteration";
-    po.y_label = "E / N";
-    po.integer_x = true;
-    viz::Series s;
-    s.label = "NQS (" + spec.ansatz + ")";
-    s.style = viz::SeriesStyle::Lines;
-    for (const auto& rec : r.history) {
-      s.x.push_back(rec.iteration);
-      s.y.push_back(rec.energy / n);
-    }
-    viz::LinePlot plot(po);
-    plot.add(s);
-    if (std::isfinite(r.exact_per_site)) {
-      plot.add_reference({r.exact_per_site, r.exact_from_ed ? "exact (ED)" : "reference", false});
-    }
-    plot.save_png(out + "/energy.png");
+    // The report page: energy against iteration with the exact line, the final estimate.
+    const auto page = report::write_run_report(out);
     if (r.stopped) {
       std::printf("stopped after iteration %d; continue with --resume\n",
                   r.history.empty() ? 0 : r.history.back().iteration);
@@ -90,6 +76,7 @@ Run add_nqs(CLI::App& app) {
     } else {
       std::printf("S(pi,pi)   %.6f (no exact value: the lattice is too large for ED)\n", r.s_pipi);
     }
+    std::printf("report     %s\n", page.index.c_str());
     return 0;
   };
 }

@@ -362,7 +362,12 @@ TOML
     expect_exit 0 "$bin" nqs "$tmp/s.toml" --out "$tmp/a"
     grep -q "^exact E/N  -0.45638.*(physcnn ed)" "$tmp/out" || { cat "$tmp/out"; fail "nqs prints the exact energy"; }
     grep -q "^rel. error" "$tmp/out" || fail "nqs prints the relative error"
-    [[ -s "$tmp/a/energy.png" && -s "$tmp/a/checkpoint.txt" ]] || fail "run folder files"
+    [[ -s "$tmp/a/report/energy.png" && -s "$tmp/a/report/error.png" && -s "$tmp/a/checkpoint.txt" ]] || fail "run folder files"
+    [[ -s "$tmp/a/study.toml" && -s "$tmp/a/result.json" ]] || fail "study copy and result"
+    grep -q "E/N -0.4" "$tmp/a/index.html" || fail "the report page gives the energy"
+    grep -q "exact (ED) -0.45638" "$tmp/a/index.html" || fail "the report page gives the exact energy"
+    expect_exit 0 "$bin" report "$tmp/a"
+    grep -q "wrote $tmp/a/index.html" "$tmp/out" || { cat "$tmp/out"; fail "physcnn report on an nqs run"; }
     [[ $(wc -l <"$tmp/a/energy.csv") -eq 13 ]] || fail "energy.csv has 12 iterations"
     # Stopped after 6 iterations and resumed: the same energies as the straight run.
     expect_exit 0 "$bin" nqs "$tmp/s.toml" --out "$tmp/b" --iterations 6

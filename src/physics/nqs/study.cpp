@@ -184,6 +184,31 @@ std::unique_ptr<Wavefunction> make_ansatz(const NqsSpec& spec, const ed::Lattice
                                spec.symmetric);
 }
 
+// The final estimate for the report page (report/nqs_report): numbers, null when unknown.
+void write_result(const std::string& path, const NqsResult& r) {
+  auto num = [](double v) {
+    if (!std::isfinite(v)) return std::string("null");
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.12g", v);
+    return std::string(buf);
+  };
+  std::string ansatz;
+  for (char c : r.ansatz)
+    if (c != '"' && c != '\\') ansatz += c;
+  io::write_file_atomic(path, [&](std::ostream& os) {
+    os << "{\n  \"ansatz\": \"" << ansatz << "\",\n  \"parameters\": " << r.n_params
+       << ",\n  \"energy_per_site\": " << num(r.energy_per_site)
+       << ",\n  \"error_per_site\": " << num(r.error_per_site)
+       << ",\n  \"exact_per_site\": " << num(r.exact_per_site) << ",\n  \"exact_source\": \""
+       << (r.exact_from_ed ? "exact (ED)" : "reference")
+       << "\",\n  \"relative_error\": " << num(r.relative_error)
+       << ",\n  \"variance\": " << num(r.variance) << ",\n  \"acceptance\": " << num(r.acceptance)
+       << ",\n  \"autocorrelation_sweeps\": " << num(r.tau) << ",\n  \"s_pipi\": " << num(r.s_pipi)
+       << ",\n  \"s_pipi_exact\": " << num(r.s_pipi_exact) << ",\n  \"seconds\": " << num(r.seconds)
+       << "\n}\n";
+  });
+}
+
 // Constant, or exponential decay from learning_rate to final_learning_rate.
 double learning_rate_at(const NqsSpec& spec, int it) {
   if (std::isnan(spec.final_learning_rate) || spec.iterations < 2) return spec.learning_rate;
@@ -311,6 +336,7 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
     r.exact_per_site = spec.reference;
     r.relative_error = std::fabs((r.energy_per_site - r.exact_per_site) / r.exact_per_site);
   }
+  write_result(out_dir + "/result.json", r);
   return r;
 }
 
