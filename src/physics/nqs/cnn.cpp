@@ -14,6 +14,23 @@ namespace physcnn::physics::nqs {
 namespace {
 
 constexpr int64_t kRowsPerChunk = 4096;  // network rows per forward (memory, cache)
+// Batches smaller than this run on one thread: a parallel region costs more than such a batch
+// (the Metropolis steps of a few chains), and far more on a loaded machine, where a
+// descheduled thread holds up the region's barrier.
+constexpr int64_t kSerialSites = 16384;  // rows x sites
+
+class SerialBelow {
+ public:
+  explicit SerialBelow(int64_t work) : previous_(num_threads()) {
+    if (work < kSerialSites) set_num_threads(1);
+  }
+  ~SerialBelow() { set_num_threads(previous_); }
+  SerialBelow(const SerialBelow&) = delete;
+  SerialBelow& operator=(const SerialBelow&) = delete;
+
+ private:
+  int previous_;
+};
 
 std::shared_ptr<nn::Module> make_activation(const std::string& name) {
   if (name == "tanh") return std::make_shared<nn::Tanh>();
@@ -181,6 +198,7 @@ cplx Cnn::marshall_phase(Config s) const {
 
 void Cnn::heads(const Config* s, int64_t n, double* out) const {
   autograd::NoGradGuard no_grad;
+  const SerialBelow serial(n * n_);
   for (int64_t lo = 0; lo < n; lo += kRowsPerChunk) {
     const int64_t rows = std::min(kRowsPerChunk, n - lo);
     Tensor x = Tensor::empty(Shape{rows, 1, ly_, lx_}, DType::F64);
@@ -238,6 +256,7 @@ void Cnn::log_derivatives_batch(const Config* s, int64_t n, cplx* value, cplx* o
   std::fill(o, o + n * p, cplx(0));
   for (int64_t lo = 0; lo < n; lo += per_chunk) {
     const int64_t b = std::min(per_chunk, n - lo), half = gc * b, rows = 2 * half;
+    const SerialBelow serial(rows * n_);
     // Row head * half + i * gc + g: sample lo + i under group element g, head 0 or 1.
     Tensor x = Tensor::empty(Shape{rows, 1, ly_, lx_}, DType::F64);
     double* xd = x.data<double>();
@@ -293,7 +312,7 @@ void Cnn::log_derivatives_batch(const Config* s, int64_t n, cplx* value, cplx* o
       value[lo + i] = top + std::log(sum / double(gc)) + marshall_phase(s[lo + i]);
     }
     // O_k(s) = sum_g w_g (dA(g s)/dtheta_k + i dphi(g s)/dtheta_k), layer by layer.
-    parallel_for(0, b, 1, [&](int64_t ilo, int64_t ihi) {
+    parallel_for(0, b, 8, [&](int64_t ilo, int64_t ihi) {
       std::vector<double> col;
       for (int64_t i = ilo; i < ihi; ++i) {
         cplx* oi = o + (lo + i) * p;

@@ -309,6 +309,7 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
     }
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (r.stopped) return r;  // the final estimate belongs to a finished run
 
   // The final estimate from a longer run of the chains (a copy: the checkpoint stays valid).
   MetropolisSampler eval = sampler;
