@@ -411,6 +411,10 @@ TOML
     cut -d, -f1-5 "$tmp/d/energy.csv" >"$tmp/d.csv"
     cut -d, -f1-5 "$tmp/e/energy.csv" >"$tmp/e.csv"
     cmp -s "$tmp/d.csv" "$tmp/e.csv" || { diff "$tmp/d.csv" "$tmp/e.csv"; fail "cnn/adam resume differs"; }
+    # Adam on the RBM's complex parameters (real and imaginary parts).
+    printf 'iterations = 4\neval_samples = 20\n[lattice]\nkind = "chain"\nL = 8\n[sampler]\nchains = 4\nsamples = 10\n[optimizer]\ntype = "adam"\nlearning_rate = 0.01\n' >"$tmp/r.toml"
+    expect_exit 0 "$bin" nqs "$tmp/r.toml" --out "$tmp/f"
+    grep -q "^rel. error" "$tmp/out" || { cat "$tmp/out"; fail "nqs with adam on the rbm"; }
     printf '[ansatz]\ntype = "cnn"\nchannels = [4, 0]\n' >"$tmp/bad.toml"
     expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
     grep -q "channels" "$tmp/err" || { cat "$tmp/err"; fail "nqs names the bad channels"; }
