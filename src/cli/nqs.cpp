@@ -1,5 +1,6 @@
 // `physcnn nqs STUDY.toml`: a neural-quantum-state variational study, compared with exact
-// diagonalisation; the run folder holds energy.csv, energy.png and checkpoint.txt.
+// diagonalisation; the run folder holds energy.csv, checkpoint.txt, result.json, a copy of the
+// study file and the report page (index.html, report/energy.png).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -9,15 +10,16 @@
 #include "core/error.hpp"
 #include "dist/comm.hpp"
 #include "physics/nqs/study.hpp"
-#include "viz/line_plot.hpp"
+#include "report/report.hpp"
 
 namespace physcnn::cli {
 
 Run add_nqs(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "nqs",
-      "Variational ground state of a spin model with a neural-network wavefunction (an RBM), "
-      "optimised by stochastic reconfiguration on Metropolis samples, and compared with exact "
+      "Variational ground state of a spin model with a neural-network wavefunction (an RBM or "
+      "the convolutional network of Choo et al.), optimised by stochastic reconfiguration or "
+      "Adam on Metropolis samples, and compared with exact "
       "diagonalisation. Ctrl-C stops after the current iteration; --resume continues.\n"
       "Example: physcnn nqs examples/nqs/heisenberg_4x4.toml");
   struct Args {
@@ -39,45 +41,33 @@ Run add_nqs(CLI::App& app) {
     if (a->iterations > 0) spec.iterations = a->iterations;
     const std::string out =
         a->out.empty() ? "runs/nqs-" + std::filesystem::path(a->file).stem().string() : a->out;
+    std::filesystem::create_directories(out);
+    std::filesystem::copy_file(a->file, out + "/study.toml",
+                               std::filesystem::copy_options::overwrite_existing);
+    // The CNN wavefunction's new estimators are not yet summed over ranks (docs/mpi.md): under
+    // mpirun every rank would run the whole study and write the same folder.
+    PHYSCNN_CHECK(!dist::Comm::world().distributed(), UsageError,
+                  "physcnn nqs does not run on several MPI ranks yet; start it without mpirun "
+                  "(it uses every thread of one machine)");
     StopOnSignal guard;
-    const bool root = dist::Comm::world().is_root();  // under mpirun rank 0 prints and writes
     const auto r = physics::nqs::run_nqs(
         spec, out, a->resume,
         [&](const physics::nqs::IterationRecord& rec) {
-          if (root && (rec.iteration % a->every == 0 || rec.iteration == 1))
+          if (rec.iteration % a->every == 0 || rec.iteration == 1)
             std::printf("iter %5d  E = %.8f +- %.8f  var %.4g  acc %.3f  %.0f s\n", rec.iteration,
                         rec.energy, rec.error, rec.variance, rec.acceptance, rec.seconds);
           std::fflush(stdout);
         },
         [] { return StopOnSignal::requested(); });
-    if (!root) return r.stopped ? 130 : 0;
-    // Energy per site against iteration, with the exact line.
-    const int n = spec.lattice == "square" ? spec.lx * (spec.ly > 0 ? spec.ly : spec.lx) : spec.lx;
-    viz::PlotOptions po;
-    po.title = "energy per site";
-    po.x_label = "iteration";
-    po.y_label = "E / N";
-    po.integer_x = true;
-    viz::Series s;
-    s.label = "NQS (" + spec.ansatz + ")";
-    s.style = viz::SeriesStyle::Lines;
-    for (const auto& rec : r.history) {
-      s.x.push_back(rec.iteration);
-      s.y.push_back(rec.energy / n);
-    }
-    viz::LinePlot plot(po);
-    plot.add(s);
-    if (std::isfinite(r.exact_per_site)) {
-      plot.add_reference({r.exact_per_site, r.exact_from_ed ? "exact (ED)" : "reference", false});
-    }
-    plot.save_png(out + "/energy.png");
+    // The report page: energy against iteration with the exact line, the final estimate.
+    const auto page = report::write_run_report(out);
     if (r.stopped) {
       std::printf("stopped after iteration %d; continue with --resume\n",
                   r.history.empty() ? 0 : r.history.back().iteration);
       return 130;
     }
-    std::printf("\n%lld parameters, %.0f s of optimisation in this run; run folder %s\n",
-                (long long)r.n_params, r.seconds, out.c_str());
+    std::printf("\n%s, %lld parameters, %.0f s of optimisation in this run; run folder %s\n",
+                r.ansatz.c_str(), (long long)r.n_params, r.seconds, out.c_str());
     std::printf("acceptance %.3f, autocorrelation time %.2f sweeps\n", r.acceptance, r.tau);
     std::printf("variance   %.6g\n", r.variance);
     std::printf("E/N        %.8f +- %.8f\n", r.energy_per_site, r.error_per_site);
@@ -92,6 +82,7 @@ Run add_nqs(CLI::App& app) {
     } else {
       std::printf("S(pi,pi)   %.6f (no exact value: the lattice is too large for ED)\n", r.s_pipi);
     }
+    std::printf("report     %s\n", page.index.c_str());
     return 0;
   };
 }

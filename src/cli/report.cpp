@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/inspect_input.hpp"
+#include "report/nqs_report.hpp"
 #include "report/report.hpp"
 
 namespace physcnn::cli {
@@ -27,7 +28,10 @@ Run add_report(CLI::App& app) {
   cmd->add_option("--refresh", a->refresh, "seconds between reloads while RUN/RUNNING exists")
       ->check(CLI::Range(1, 3600));
   return [a] {
-    const ResolvedModel m = a->model.empty() ? run_folder_model(a->run) : resolve_model(a->model);
+    // An nqs run folder has no network model file: its page needs none.
+    const ResolvedModel m =
+        a->model.empty() ? (report::is_nqs_run(a->run) ? ResolvedModel{} : run_folder_model(a->run))
+                         : resolve_model(a->model);
     const auto r = report::write_run_report(a->run, {.model = m.model,
                                                      .max_samples = a->samples,
                                                      .max_channels = a->channels,

@@ -13,6 +13,7 @@
 #include "io/safetensors.hpp"
 #include "nn/inspect.hpp"
 #include "report/html.hpp"
+#include "report/nqs_report.hpp"
 #include "report/pictures.hpp"
 #include "tensor/ops.hpp"
 #include "train/evaluation.hpp"
@@ -192,13 +193,6 @@ std::string model_sections(Builder& b, nn::Module& model, const Samples* samples
   return s;
 }
 
-// The folder's own name, also for "runs/x/" and ".".
-std::string run_name(const std::string& run_dir) {
-  fs::path p = fs::absolute(run_dir).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  return p.filename().string();
-}
-
 }  // namespace
 
 ReportResult write_run_report(const std::string& run_dir, const ReportOptions& options) {
@@ -206,6 +200,7 @@ ReportResult write_run_report(const std::string& run_dir, const ReportOptions& o
                 "' does not exist or is not a folder");
   PHYSCNN_CHECK_ARG(options.max_samples > 0 && options.max_channels > 0 && options.max_layers > 0,
                     "write_run_report: max_samples, max_channels and max_layers must be positive");
+  if (is_nqs_run(run_dir)) return write_nqs_report(run_dir, options);
   ReportResult r;
   r.index = run_dir + "/index.html";
   r.running = fs::exists(run_dir + "/RUNNING");

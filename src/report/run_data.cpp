@@ -2,8 +2,10 @@
 #include "report/run_data.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -172,6 +174,12 @@ Samples read_samples(const std::string& path) {
     s.y = y.to_int64();
   }
   return s;
+}
+
+std::string run_name(const std::string& run_dir) {
+  std::filesystem::path p = std::filesystem::absolute(run_dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  return p.filename().string();
 }
 
 }  // namespace physcnn::report

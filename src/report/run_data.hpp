@@ -47,4 +47,7 @@ struct Samples {
 };
 Samples read_samples(const std::string& path);
 
+// The folder's own name, also for "runs/x/" and ".".
+std::string run_name(const std::string& run_dir);
+
 }  // namespace physcnn::report

@@ -410,7 +410,12 @@ TOML
     expect_exit 0 "$bin" nqs "$tmp/s.toml" --out "$tmp/a"
     grep -q "^exact E/N  -0.45638.*(physcnn ed)" "$tmp/out" || { cat "$tmp/out"; fail "nqs prints the exact energy"; }
     grep -q "^rel. error" "$tmp/out" || fail "nqs prints the relative error"
-    [[ -s "$tmp/a/energy.png" && -s "$tmp/a/checkpoint.txt" ]] || fail "run folder files"
+    [[ -s "$tmp/a/report/energy.png" && -s "$tmp/a/report/error.png" && -s "$tmp/a/checkpoint.txt" ]] || fail "run folder files"
+    [[ -s "$tmp/a/study.toml" && -s "$tmp/a/result.json" ]] || fail "study copy and result"
+    grep -q "E/N -0.4" "$tmp/a/index.html" || fail "the report page gives the energy"
+    grep -q "exact (ED) -0.45638" "$tmp/a/index.html" || fail "the report page gives the exact energy"
+    expect_exit 0 "$bin" report "$tmp/a"
+    grep -q "wrote $tmp/a/index.html" "$tmp/out" || { cat "$tmp/out"; fail "physcnn report on an nqs run"; }
     [[ $(wc -l <"$tmp/a/energy.csv") -eq 13 ]] || fail "energy.csv has 12 iterations"
     # Stopped after 6 iterations and resumed: the same energies as the straight run.
     expect_exit 0 "$bin" nqs "$tmp/s.toml" --out "$tmp/b" --iterations 6
@@ -426,6 +431,47 @@ TOML
     expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
     grep -q "did you mean 'chains'" "$tmp/err" || { cat "$tmp/err"; fail "nqs suggests chains"; }
     expect_exit 3 "$bin" nqs "$tmp/none.toml"
+    # The convolutional ansatz with Adam: stopped and resumed (Adam's moments are in the
+    # checkpoint) repeats the straight run.
+    cat >"$tmp/c.toml" <<'TOML'
+iterations = 6
+checkpoint_every = 2
+eval_samples = 20
+[lattice]
+kind = "square"
+L = 2
+Ly = 4
+[ansatz]
+type = "cnn"
+channels = [2]
+symmetric = true
+[sampler]
+chains = 4
+samples = 10
+[optimizer]
+type = "adam"
+learning_rate = 0.01
+TOML
+    expect_exit 0 "$bin" nqs "$tmp/c.toml" --out "$tmp/d"
+    grep -q "^cnn 2 kernel 3 tanh, point-group average" "$tmp/out" || { cat "$tmp/out"; fail "nqs names the cnn"; }
+    expect_exit 0 "$bin" nqs "$tmp/c.toml" --out "$tmp/e" --iterations 3
+    expect_exit 0 "$bin" nqs "$tmp/c.toml" --out "$tmp/e" --resume
+    cut -d, -f1-5 "$tmp/d/energy.csv" >"$tmp/d.csv"
+    cut -d, -f1-5 "$tmp/e/energy.csv" >"$tmp/e.csv"
+    cmp -s "$tmp/d.csv" "$tmp/e.csv" || { diff "$tmp/d.csv" "$tmp/e.csv"; fail "cnn/adam resume differs"; }
+    # Adam on the RBM's complex parameters (real and imaginary parts).
+    printf 'iterations = 4\neval_samples = 20\n[lattice]\nkind = "chain"\nL = 8\n[sampler]\nchains = 4\nsamples = 10\n[optimizer]\ntype = "adam"\nlearning_rate = 0.01\n' >"$tmp/r.toml"
+    expect_exit 0 "$bin" nqs "$tmp/r.toml" --out "$tmp/f"
+    grep -q "^rel. error" "$tmp/out" || { cat "$tmp/out"; fail "nqs with adam on the rbm"; }
+    printf '[ansatz]\ntype = "cnn"\nchannels = [4, 0]\n' >"$tmp/bad.toml"
+    expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
+    grep -q "channels" "$tmp/err" || { cat "$tmp/err"; fail "nqs names the bad channels"; }
+    printf '[ansatz]\ntype = "cnn"\nkernel = 4\n' >"$tmp/bad.toml"
+    expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
+    grep -q "'kernel' must be odd and positive" "$tmp/err" || { cat "$tmp/err"; fail "nqs names the even kernel"; }
+    printf '[optimizer]\ntype = "lbfgs"\n' >"$tmp/bad.toml"
+    expect_exit 2 "$bin" nqs "$tmp/bad.toml" --out "$tmp/c"
+    grep -q "the optimizers are: sr, adam" "$tmp/err" || { cat "$tmp/err"; fail "nqs lists the optimizers"; }
     ;;
   *) fail "unknown case $case_name" ;;
 esac

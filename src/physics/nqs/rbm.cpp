@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace physcnn::physics::nqs {
 
@@ -86,6 +87,25 @@ cplx Rbm::log_derivatives(Config s, cplx* out) const {
   }
   if (marshall_ && (std::popcount(s & sublattice_a_) & 1)) value += cplx(0, std::acos(-1.0));
   return value;
+}
+
+void Rbm::set_parameters(const std::vector<cplx>& p) {
+  PHYSCNN_CHECK_ARG(p.size() == params_.size(), "rbm: ", p.size(), " parameters given, it has ",
+                    params_.size());
+  params_ = p;
+}
+
+void Rbm::log_psi_batch(const Config* s, int64_t n, cplx* out) const {
+  parallel_for(0, n, 64, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) out[i] = log_psi(s[i]);
+  });
+}
+
+void Rbm::log_derivatives_batch(const Config* s, int64_t n, cplx* value, cplx* o) const {
+  const int64_t p = n_params();
+  parallel_for(0, n, 16, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; ++i) value[i] = log_derivatives(s[i], o + i * p);
+  });
 }
 
 cplx Rbm::symmetric_log(Config s, cplx* out) const {

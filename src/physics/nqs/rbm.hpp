@@ -14,13 +14,11 @@
 
 #include "core/rng.hpp"
 #include "physics/ed/lattice.hpp"
+#include "physics/nqs/wavefunction.hpp"
 
 namespace physcnn::physics::nqs {
 
-using ed::Config;
-using cplx = std::complex<double>;
-
-class Rbm {
+class Rbm : public Wavefunction {
  public:
   // hidden = alpha * sites hidden units; parameters drawn from a normal of width `init_scale`
   // (real and imaginary parts). Throws UsageError for alpha < 1 or a non-positive scale, and
@@ -30,7 +28,12 @@ class Rbm {
 
   int n_visible() const { return n_; }
   int n_hidden() const { return m_; }
-  int64_t n_params() const { return static_cast<int64_t>(params_.size()); }
+  int64_t n_params() const override { return static_cast<int64_t>(params_.size()); }
+  bool holomorphic() const override { return true; }
+  std::vector<cplx> parameters() const override { return params_; }
+  void set_parameters(const std::vector<cplx>& p) override;
+  void log_psi_batch(const Config* s, int64_t n, cplx* out) const override;
+  void log_derivatives_batch(const Config* s, int64_t n, cplx* value, cplx* o) const override;
   // Layout: a (n), b (m), W (m x n, row j = hidden unit j); symmetric: a (1), b (alpha),
   // W (alpha x n).
   const std::vector<cplx>& params() const { return params_; }

@@ -17,15 +17,22 @@ struct NqsSpec {
   std::string lattice = "square";
   int lx = 4, ly = 0;  // ly 0: square of lx (1 on a chain)
   ed::Couplings couplings;
-  std::string ansatz = "rbm";
+  std::string ansatz = "rbm";  // rbm or cnn
   int alpha = 1;
   bool marshall = true;
-  bool symmetric = false;  // share RBM weights over translations
+  bool symmetric =
+      false;  // RBM: share weights over translations; CNN: average over the point group
   double init_scale = 0.01;
+  std::vector<int> channels{8, 8};              // CNN hidden layers
+  int kernel = 3;                               // CNN kernel
+  std::string activation = "tanh";              // CNN activation
   int chains = 16, samples = 64, burn_in = 10;  // samples per chain and iteration (sweeps)
-  bool exact = false;  // exact enumeration instead of sampling (small lattices)
-  std::string optimizer = "sr";
+  bool exact = false;            // exact enumeration instead of sampling (small lattices)
+  std::string optimizer = "sr";  // sr or adam
   double learning_rate = 0.05, diag_shift = 0.01;
+  double final_learning_rate = NAN;  // NaN: constant; else exponential decay to it
+  std::string solver = "auto";       // SR: direct, cg, or auto (direct up to 500 parameters)
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // Adam
   int iterations = 300;
   int eval_samples = 1000;  // per chain, for the final estimate
   int checkpoint_every = 20;
@@ -49,6 +56,7 @@ struct NqsResult {
   double relative_error = 0;  // NaN without ED
   double s_pipi = 0, s_pipi_exact = 0;
   int64_t n_params = 0;
+  std::string ansatz;  // e.g. "cnn 8-8 k3 tanh, point group"
   std::vector<IterationRecord> history;
   double seconds = 0;  // optimisation wall time in this process
   bool stopped = false;

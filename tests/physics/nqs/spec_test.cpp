@@ -38,8 +38,16 @@ TEST(NqsSpec, MistakesNameTheKey) {
     }
   };
   expect_error("[optimizer]\nlearning_rate = -1\n", "learning_rate");
-  expect_error("[optimizer]\ntype = \"adam\"\n", "optimizers are: sr");
-  expect_error("[ansatz]\ntype = \"cnn\"\n", "ansatz types are: rbm");
+  expect_error("[optimizer]\ntype = \"lbfgs\"\n", "optimizers are: sr, adam");
+  expect_error("[optimizer]\nsolver = \"qr\"\n", "solvers are: auto, direct, cg");
+  expect_error("[optimizer]\nbeta2 = 1.0\n", "'beta1' and 'beta2' must be in [0, 1)");
+  expect_error("[optimizer]\nfinal_learning_rate = 0.0\n", "final_learning_rate");
+  expect_error("[ansatz]\ntype = \"gcnn\"\n", "ansatz types are: rbm, cnn");
+  expect_error("[ansatz]\ntype = \"cnn\"\nkernel = 2\n", "'kernel' must be odd");
+  expect_error("[ansatz]\ntype = \"cnn\"\nchannels = []\n", "'channels' must be a non-empty");
+  expect_error("[ansatz]\ntype = \"cnn\"\nchannels = [4, 0]\n", "'channels' entries");
+  expect_error("[ansatz]\ntype = \"cnn\"\nchannels = [4.5]\n", "'channels' entries");
+  expect_error("[ansatz]\nactivation = \"swish\"\n", "activations are: tanh");
   expect_error("[sampler]\nchains = 0\n", "chains");
   expect_error("iterations = 1.5\n", "iterations");
   expect_error("lattice = 3\n", "[lattice] must be a table");
