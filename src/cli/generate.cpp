@@ -108,7 +108,7 @@ Run add_generate(CLI::App& app) {
       "energies and magnetisations");
   struct Args {
     int64_t L = 32, per_temp = 500;
-    std::string temps = "1.0:3.5:41", out;
+    std::string temps = "1.0:3.5:41", out, lattice = "square";
     uint64_t seed = 0;
     double field = 0;
   };
@@ -120,16 +120,23 @@ Run add_generate(CLI::App& app) {
   ising->add_option("--seed", a->seed, "random seed");
   ising->add_option("--field", a->field, "external field h (Wolff updates need h = 0)");
   ising->add_option("--out", a->out, "output file, .npz or .h5")->required();
+  ising
+      ->add_option("--lattice", a->lattice,
+                   "square (default) or triangular (six neighbours, stored on the odd-q "
+                   "hexagonal grid of hexconv2d; L >= 4; labels from T_c = 4/ln 3)")
+      ->check(CLI::IsMember({"square", "triangular"}));
   auto tracks = add_generate_tracks(*cmd);
   return [a, ising, tracks] {
     if (!ising->parsed()) return tracks();
     check_out(a->out);
     const auto temps = parse_range(a->temps, "--temps");
-    const auto d = physics::ising::generate({.temperatures = temps,
-                                             .lattice_size = a->L,
-                                             .configs_per_temperature = a->per_temp,
-                                             .seed = a->seed,
-                                             .field = a->field});
+    const auto d = physics::ising::generate(
+        {.temperatures = temps,
+         .lattice_size = a->L,
+         .configs_per_temperature = a->per_temp,
+         .seed = a->seed,
+         .field = a->field,
+         .lattice = physics::ising::parse_lattice_type(a->lattice, "--lattice")});
     const Shape spins{d.count(), a->L, a->L}, n{d.count()};
     const std::vector<std::pair<std::string, data::Array>> arrays{
         {"spins", data::Array::from_vector(d.spins, spins)},

@@ -49,6 +49,13 @@ struct StudyOptions {
   bool quiet = false;
   // Called after each lattice size with the results so far (metrics.json is already updated).
   std::function<void(const struct StudyResult&)> on_size_done;
+  // The lattice (triangular: triangular_study_options() in triangular.hpp, a hexagonal CNN).
+  LatticeType lattice = LatticeType::square;
+  // Crossing and collapse windows are multiplied by this (the triangular protocol's scale).
+  double temperature_scale = 1.0;
+  // Where the generator switches labels and starts (0: the exact T_c); outside the excluded
+  // band, where the networks train, any value inside the band gives the same labels.
+  double critical_estimate = 0.0;
 };
 
 // "--quick": two small sizes and fewer configurations, for tests and CI (seconds, not minutes).
@@ -72,6 +79,7 @@ struct StudyResult {
   FiniteSizeResult finite_size;       // bootstrap over networks and configurations; nu
   double deviation_percent = 0, deviation_sigma = 0;
   double seconds = 0, analysis_seconds = 0;
+  LatticeType lattice = LatticeType::square;  // the deviation is from this lattice's exact T_c
 };
 
 StudyResult run_study(const StudyOptions& options);
