@@ -163,6 +163,11 @@ Run add_ising(CLI::App& app) {
     if (a->per_temp) o.configs_per_temperature = a->per_temp;
     if (a->epochs) o.epochs = a->epochs;
     if (a->ensemble) o.ensemble = a->ensemble;
+    for (int64_t L : o.sizes)
+      PHYSCNN_CHECK_ARG(o.lattice != physics::ising::LatticeType::triangular || L % 4 == 0,
+                        "--sizes: the triangular study needs multiples of 4 (hexpool2d halves the "
+                        "periodic grid, which must keep an even number of columns), got ",
+                        L);
     o.seed = a->seed;
     o.augment = !a->no_augment;
     o.quiet = a->quiet;

@@ -33,6 +33,8 @@ case $case_name in
     expect_exit 2 "$bin" ising --lattice triangular --protocol mehta --out "$tmp/m"
     grep -q "phase study only" "$tmp/err" || fail "--lattice triangular refuses other protocols"
     expect_exit 2 "$bin" ising --lattice triangular --quick --exclude 2.0:2.5 --out "$tmp/b"
+    expect_exit 2 "$bin" ising --lattice triangular --sizes 16,18 --out "$tmp/c"
+    grep -q "multiples of 4" "$tmp/err" || fail "triangular sizes must suit hexpool2d"
     expect_exit 2 "$bin" generate ising --lattice cubic --L 8 --out "$tmp/x.npz"
     expect_exit 2 "$bin" generate ising --lattice triangular --L 2 --temps 2 --out "$tmp/x.npz"
     grep -q "triangular lattice size" "$tmp/err" || fail "L = 2 is refused for triangular"
