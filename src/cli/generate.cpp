@@ -111,7 +111,7 @@ Run add_generate(CLI::App& app) {
       "energies and magnetisations");
   struct Args {
     int64_t L = 32, per_temp = 500;
-    std::string temps = "1.0:3.5:41", out;
+    std::string temps = "1.0:3.5:41", out, lattice = "square";
     uint64_t seed = 0;
     double field = 0;
   };
@@ -123,6 +123,11 @@ Run add_generate(CLI::App& app) {
   ising->add_option("--seed", a->seed, "random seed");
   ising->add_option("--field", a->field, "external field h (Wolff updates need h = 0)");
   ising->add_option("--out", a->out, "output file, .npz or .h5")->required();
+  ising
+      ->add_option("--lattice", a->lattice,
+                   "square (default) or triangular (six neighbours, stored on the odd-q "
+                   "hexagonal grid of hexconv2d; L >= 4; labels from T_c = 4/ln 3)")
+      ->check(CLI::IsMember({"square", "triangular"}));
   auto tracks = add_generate_tracks(*cmd);
   auto jets = add_generate_jets(*cmd);
   auto* shower_cmd = cmd->add_subcommand("airshower");
@@ -133,11 +138,13 @@ Run add_generate(CLI::App& app) {
     if (!ising->parsed()) return tracks();
     check_out(a->out);
     const auto temps = parse_range(a->temps, "--temps");
-    const physics::ising::GeneratorOptions options{.temperatures = temps,
-                                                   .lattice_size = a->L,
-                                                   .configs_per_temperature = a->per_temp,
-                                                   .seed = a->seed,
-                                                   .field = a->field};
+    const physics::ising::GeneratorOptions options{
+        .temperatures = temps,
+        .lattice_size = a->L,
+        .configs_per_temperature = a->per_temp,
+        .seed = a->seed,
+        .field = a->field,
+        .lattice = physics::ising::parse_lattice_type(a->lattice, "--lattice")};
     // Under mpirun the ranks share the temperatures; rank 0 receives them all and writes.
     const auto& world = dist::Comm::world();
     const auto d = world.distributed()

@@ -13,6 +13,7 @@
 #include "dist/comm.hpp"
 #include "physics/ising_study/protocols.hpp"
 #include "physics/ising_study/study.hpp"
+#include "physics/ising_study/triangular.hpp"
 #include "viz/ising_report.hpp"
 
 namespace physcnn::cli {
@@ -85,6 +86,7 @@ Run add_ising(CLI::App& app) {
     std::vector<int64_t> sizes;
     std::string temps, out, resume, exclude, seeds, analyse, protocol = "carrasquilla",
                                                              task = "phase";
+    std::string lattice = "square";
     int64_t per_temp = 0;
     int epochs = 0, ensemble = 0;
     uint64_t seed = 1;
@@ -135,9 +137,21 @@ Run add_ising(CLI::App& app) {
                   "phase (classify ordered/disordered) or temperature (regress T, report the "
                   "error per temperature)")
       ->check(CLI::IsMember({"phase", "temperature"}));
+  cmd->add_option("--lattice", a->lattice,
+                  "square (default) or triangular: the triangular-lattice model (exact T_c = "
+                  "4/ln 3 = 3.640957) with a hexagonal CNN, temperatures scaled from the square "
+                  "protocol by the Bethe ratio ln 2/ln 1.5 (docs/ising.md)")
+      ->check(CLI::IsMember({"square", "triangular"}));
   return [a] {
     physics::ising::StudyOptions o =
         a->quick ? physics::ising::quick_study_options() : physics::ising::StudyOptions{};
+    if (a->lattice == "triangular") {
+      PHYSCNN_CHECK_ARG(a->protocol == "carrasquilla" && a->task == "phase" && a->seeds.empty() &&
+                            a->analyse.empty(),
+                        "--lattice triangular runs the phase study only (no --protocol mehta, "
+                        "--task temperature, --seeds or --analyse)");
+      o = physics::ising::triangular_study_options(a->quick);
+    }
     if (!a->sizes.empty()) o.sizes = a->sizes;
     if (!a->temps.empty()) {
       o.temperatures = parse_range(a->temps, "--temps");
@@ -150,6 +164,11 @@ Run add_ising(CLI::App& app) {
     if (a->per_temp) o.configs_per_temperature = a->per_temp;
     if (a->epochs) o.epochs = a->epochs;
     if (a->ensemble) o.ensemble = a->ensemble;
+    for (int64_t L : o.sizes)
+      PHYSCNN_CHECK_ARG(o.lattice != physics::ising::LatticeType::triangular || L % 4 == 0,
+                        "--sizes: the triangular study needs multiples of 4 (hexpool2d halves the "
+                        "periodic grid, which must keep an even number of columns), got ",
+                        L);
     o.seed = a->seed;
     o.augment = !a->no_augment;
     o.quiet = a->quiet;

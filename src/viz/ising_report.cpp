@@ -56,6 +56,9 @@ struct RunMetrics {
   std::vector<SizeMetrics> sizes;
   // Any "config" object's entries, shown as they are (the study may add its options there).
   std::vector<std::pair<std::string, std::string>> config;
+  // The triangular study writes "lattice" and "exact_T_c" (4/ln 3); its energy has no curve here.
+  bool square = true;
+  std::string exact_name = "Onsager";
 };
 
 double number(const nlohmann::json& j, const char* key) {
@@ -83,6 +86,11 @@ RunMetrics read_metrics(const std::string& path) {
     m.t_c_error = number(j, "T_c_error");
     m.slope = number(j, "slope");
     if (j.contains("onsager_T_c")) m.onsager = number(j, "onsager_T_c");
+    if (j.contains("lattice") && j.at("lattice") == "triangular") {
+      m.square = false;
+      m.exact_name = "exact";
+      m.onsager = number(j, "exact_T_c");
+    }
     m.deviation_percent = number(j, "deviation_percent");
     m.deviation_sigma = number(j, "deviation_sigma");
     m.seconds = number(j, "seconds");
@@ -162,7 +170,8 @@ void plot_p_ordered(const RunMetrics& m, const std::string& dir) {
   for (const auto& s : m.sizes)
     plot.add(
         {.label = size_label(s.L), .x = s.temperatures, .y = s.p_ordered, .y_error = s.p_error});
-  plot.add_reference({.value = m.onsager, .label = "Onsager T_c = " + fmt("%.4f", m.onsager)});
+  plot.add_reference(
+      {.value = m.onsager, .label = m.exact_name + " T_c = " + fmt("%.4f", m.onsager)});
   save_both(plot, dir, "p_ordered");
 }
 
@@ -195,8 +204,9 @@ void plot_crossing(const RunMetrics& m, const std::string& dir) {
               .style = SeriesStyle::Markers,
               .color = 3});
   }
-  plot.add_reference(
-      {.value = m.onsager, .label = "Onsager T_c = " + fmt("%.4f", m.onsager), .vertical = false});
+  plot.add_reference({.value = m.onsager,
+                      .label = m.exact_name + " T_c = " + fmt("%.4f", m.onsager),
+                      .vertical = false});
   save_both(plot, dir, "crossing");
 }
 
@@ -270,7 +280,7 @@ void plot_monte_carlo(const RunMetrics& m, const std::string& dir) {
     for (double t : s.mc_t)
       if (std::isfinite(t) && t > 0) lo = std::min(lo, t), hi = std::max(hi, t);
   }
-  if (lo < hi) {
+  if (lo < hi && m.square) {
     Series exact{.label = "Onsager, L = ∞", .style = SeriesStyle::Lines, .color = 6};
     for (int i = 0; i <= 200; ++i) {
       const double t = lo + (hi - lo) * i / 200.0;
@@ -284,8 +294,8 @@ void plot_monte_carlo(const RunMetrics& m, const std::string& dir) {
 
 std::string result_line(const RunMetrics& m) {
   if (!std::isfinite(m.t_c)) return "T_c not yet available";
-  return "T_c = " + fmt("%.4f", m.t_c) + " ± " + fmt("%.4f", m.t_c_error) + "  (Onsager " +
-         fmt("%.6f", m.onsager) + ", deviation " + fmt("%.2f", m.deviation_percent) + "%, " +
+  return "T_c = " + fmt("%.4f", m.t_c) + " ± " + fmt("%.4f", m.t_c_error) + "  (" + m.exact_name +
+         " " + fmt("%.6f", m.onsager) + ", deviation " + fmt("%.2f", m.deviation_percent) + "%, " +
          fmt("%.1f", std::abs(m.deviation_sigma)) + " σ)";
 }
 

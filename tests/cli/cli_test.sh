@@ -28,6 +28,16 @@ case $case_name in
     expect_exit 2 "$bin" generate ising --L 8 --out "$tmp/x.txt"
     grep -q "must end in .npz" "$tmp/err" || fail "bad --out names the allowed endings"
     expect_exit 2 "$bin" generate ising --L 8 --temps 3:1:4 --out "$tmp/x.npz"
+    expect_exit 2 "$bin" ising --lattice hexagonal
+    grep -q "square" "$tmp/err" || fail "a bad --lattice names the choices"
+    expect_exit 2 "$bin" ising --lattice triangular --protocol mehta --out "$tmp/m"
+    grep -q "phase study only" "$tmp/err" || fail "--lattice triangular refuses other protocols"
+    expect_exit 2 "$bin" ising --lattice triangular --quick --exclude 2.0:2.5 --out "$tmp/b"
+    expect_exit 2 "$bin" ising --lattice triangular --sizes 16,18 --out "$tmp/c"
+    grep -q "multiples of 4" "$tmp/err" || fail "triangular sizes must suit hexpool2d"
+    expect_exit 2 "$bin" generate ising --lattice cubic --L 8 --out "$tmp/x.npz"
+    expect_exit 2 "$bin" generate ising --lattice triangular --L 2 --temps 2 --out "$tmp/x.npz"
+    grep -q "triangular lattice size" "$tmp/err" || fail "L = 2 is refused for triangular"
     ;;
   export)
     # ONNX export (docs/onnx.md): a zoo model with initial weights, and the refusals.
@@ -63,6 +73,10 @@ case $case_name in
     ls "$tmp" | grep -q tmp && fail "temporary file left behind"
     expect_exit 0 "$bin" generate ising --L 8 --temps 1.5,3.0 --per-temp 16 --out "$tmp/i.h5"
     [[ -s "$tmp/i.h5" ]] || fail "no h5 written"
+    # Triangular: at T = 2 the energy per site is near the ground state's -3 (square: -2).
+    expect_exit 0 "$bin" generate ising --lattice triangular --L 8 --temps 2,6 --per-temp 16 \
+      --out "$tmp/t.npz"
+    grep -Eq '^2\.0000 +-2\.9' "$tmp/out" || fail "triangular E/N at T = 2 is not near -3"
     ;;
   bench)
     # The benchmark runs (tiny settings) and the profile charges time to the U-Net's modules.

@@ -11,6 +11,7 @@
 #include "core/parallel.hpp"
 #include "physics/ising/lattice.hpp"
 #include "physics/ising/multispin.hpp"
+#include "physics/ising/triangular_multispin.hpp"
 
 namespace physcnn::physics::ising {
 
@@ -45,7 +46,8 @@ constexpr int kR = MultiSpinLattice::kReplicas;
 // Per-replica series of E/N and |M|/N (and M/N) over consecutive sweeps.
 struct Series {
   std::vector<std::vector<double>> e{size_t(kR)}, abs_m{size_t(kR)}, m{size_t(kR)};
-  void record(const MultiSpinLattice& lat) {
+  template <class Engine>
+  void record(const Engine& lat) {
     double e_now[kR], m_now[kR];
     lat.measure(e_now, m_now);
     for (int r = 0; r < kR; ++r) {
@@ -72,15 +74,18 @@ std::vector<double> replica_average(const std::vector<std::vector<double>>& v) {
 
 // Temperature `index` of the options, written to position `slot` of `out` (its configurations
 // at slot * configs_per_temperature, its summary at slot).
+template <class Engine>
 void run_temperature(const GeneratorOptions& o, size_t index, size_t slot, IsingDataset& out) {
   const double T = o.temperatures[index];
   const int64_t L = o.lattice_size, n_cfg = o.configs_per_temperature;
-  const bool use_wolff = o.field == 0.0 && std::fabs(T - kCriticalTemperature) <= o.wolff_window;
+  const double tc =
+      o.critical_temperature > 0 ? o.critical_temperature : exact_critical_temperature(o.lattice);
+  const bool use_wolff = o.field == 0.0 && std::fabs(T - tc) <= o.wolff_window;
   const int clusters = use_wolff ? o.wolff_clusters : 0;
   Rng rng = Rng(o.seed).fork(index);
-  MultiSpinLattice lat(L, rng.fork(1));
+  Engine lat(L, rng.fork(1));
   lat.set_parameters(T, o.field);
-  if (T < kCriticalTemperature) {
+  if (T < tc) {
     lat.fill_ordered(lat.random_bits());
   } else {
     lat.fill_random();
@@ -126,7 +131,7 @@ void run_temperature(const GeneratorOptions& o, size_t index, size_t slot, Ising
         const size_t k = size_t(first + saved);
         lat.copy_replica(r, out.spins.data() + k * size_t(N));
         out.temperature[k] = T;
-        out.label[k] = T < kCriticalTemperature ? 1 : 0;
+        out.label[k] = T < tc ? 1 : 0;
         out.energy[k] = e_now[r];
         out.magnetisation[k] = m_now[r];
       }
@@ -151,6 +156,11 @@ void run_temperature(const GeneratorOptions& o, size_t index, size_t slot, Ising
 IsingDataset generate_subset(const GeneratorOptions& o, const std::vector<size_t>& indices) {
   PHYSCNN_CHECK_ARG(!o.temperatures.empty(), "ising::generate: no temperatures given");
   check_lattice_size("ising::generate", o.lattice_size);
+  if (o.lattice == LatticeType::triangular)
+    check_triangular_size("ising::generate", o.lattice_size);
+  PHYSCNN_CHECK_ARG(std::isfinite(o.critical_temperature) && o.critical_temperature >= 0.0,
+                    "ising::generate: critical_temperature must be >= 0 (0: exact), got ",
+                    o.critical_temperature);
   for (double T : o.temperatures) check_temperature("ising::generate", T);
   PHYSCNN_CHECK_ARG(
       o.configs_per_temperature >= 1 && o.wolff_clusters >= 0 && o.wolff_window >= 0.0 &&
@@ -184,7 +194,11 @@ IsingDataset generate_subset(const GeneratorOptions& o, const std::vector<size_t
     for (int64_t w = lo; w < hi; ++w) {
       for (size_t i = next++; i < n_t && !failed; i = next++) {
         try {
-          run_temperature(o, indices[i], i, out);
+          if (o.lattice == LatticeType::triangular) {
+            run_temperature<TriangularMultiSpin>(o, indices[i], i, out);
+          } else {
+            run_temperature<MultiSpinLattice>(o, indices[i], i, out);
+          }
         } catch (...) {
           if (!failed.exchange(true)) failure = std::current_exception();
         }

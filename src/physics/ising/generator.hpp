@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "physics/ising/stats.hpp"
+#include "physics/ising/triangular.hpp"
 #include "tensor/tensor.hpp"
 
 namespace physcnn::physics::ising {
@@ -44,6 +45,12 @@ struct GeneratorOptions {
   int64_t max_pilot_sweeps = 8192;
   // The production run (where the summary means are measured) lasts at least this many sweeps.
   int64_t min_measurement_sweeps = 1024;
+  // The lattice: square (MultiSpinLattice) or triangular (TriangularMultiSpin, stored on the
+  // odd-q hexagonal grid of the hex layers; L >= 4).
+  LatticeType lattice = LatticeType::square;
+  // Where labels switch (1 below), replicas start ordered below, and the Wolff window is centred;
+  // 0: the lattice's exact T_c. A study that must not use the exact answer passes its estimate.
+  double critical_temperature = 0.0;
 };
 
 struct TemperatureSummary {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "physics/ising/multispin_impl.hpp"
 #include "physics/ising/wolff_impl.hpp"
 
 namespace physcnn::physics::ising {
@@ -93,20 +94,6 @@ struct NeighbourCount {
   }
 };
 
-// Bitwise "r < p" for 64 independent uniforms r, one random word per binary digit, most
-// significant first, stopping when every replica is decided (~log2(64) + 2 words on average).
-// `threshold(j)` gives bit j of each replica's p as a mask.
-template <class ThresholdBit>
-inline uint64_t bernoulli_accept(uint64_t accept, uint64_t undecided, Xoshiro256& rng,
-                                 ThresholdBit&& threshold) {
-  for (int j = 0; j < 32 && undecided; ++j) {
-    const uint64_t u = rng.next(), t = threshold(j);
-    accept |= undecided & ~u & t;
-    undecided &= ~(u ^ t);
-  }
-  return accept;
-}
-
 // h = 0: k >= 2 means dE <= 0 (always accepted); only k = 0 (dE = 8) and k = 1 (dE = 4) draw.
 inline uint64_t flip_mask_no_field(const NeighbourCount& n, Xoshiro256& rng,
                                    const uint64_t (*p8_p4)[2]) {
@@ -193,26 +180,6 @@ void MultiSpinLattice::mixed_sweep(int wolff_clusters) {
     for (int k = 0; k < wolff_clusters; ++k) wolff_update(r);
   }
 }
-
-namespace {
-// 64 bit-sliced binary counters: add() increments counter r by bit r of w (carry-save, ~2 word
-// operations per call amortised), count(r) reads one out.
-struct BitCounters {
-  std::array<uint64_t, 40> planes{};
-  void add(uint64_t w) {
-    for (size_t p = 0; w != 0 && p < planes.size(); ++p) {
-      const uint64_t carry = planes[p] & w;
-      planes[p] ^= w;
-      w = carry;
-    }
-  }
-  int64_t count(int r) const {
-    int64_t n = 0;
-    for (size_t p = 0; p < planes.size(); ++p) n |= int64_t((planes[p] >> r) & 1u) << p;
-    return n;
-  }
-};
-}  // namespace
 
 void MultiSpinLattice::measure(double* energy_per_spin, double* magnetisation_per_spin) const {
   const int64_t L = size_, N = sites();

@@ -21,6 +21,7 @@
 #include "nn/nn.hpp"
 #include "optim/adam.hpp"
 #include "physics/ising_study/distributed.hpp"
+#include "physics/ising_study/triangular.hpp"
 #include "tensor/ops.hpp"
 
 namespace physcnn::physics::ising {
@@ -127,23 +128,6 @@ void write_size_outputs(const std::string& dir, const IsingDataset& d, nn::Modul
 
 }  // namespace
 
-std::shared_ptr<nn::Sequential> ising_phase_cnn(uint64_t seed) {
-  Rng rng(seed, 0x50484153ull);  // "PHAS"
-  auto conv = [&](int64_t in, int64_t out) {
-    return std::make_shared<nn::Conv2d>(
-        nn::Conv2dOptions{
-            .in = in, .out = out, .kernel = 3, .padding = 1, .padding_mode = nn::Padding::Circular},
-        rng.fork(uint64_t(in * 1000 + out)));
-  };
-  return std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
-      conv(1, 16), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(), conv(16, 32),
-      std::make_shared<nn::ReLU>(), std::make_shared<nn::GlobalAvgPool2d>(),
-      std::make_shared<nn::Flatten>(),
-      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 32, .out = 32}, rng.fork(1)),
-      std::make_shared<nn::ReLU>(),
-      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 32, .out = 2}, rng.fork(2))});
-}
-
 namespace {
 
 nlohmann::json to_json(const SizeResult& r) {
@@ -207,7 +191,9 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
   data::Batch tr = gather(all, s.train);
   if (o.augment) {
     // One symmetric copy of every training configuration: exact physics, twice the data.
-    const Tensor aug = data::augment_lattices(tr.inputs, {}, rng);
+    const Tensor aug = o.lattice == LatticeType::triangular
+                           ? augment_hex_lattices(tr.inputs, rng)
+                           : data::augment_lattices(tr.inputs, {}, rng);
     tr.inputs = concat({tr.inputs, aug}, 0);
     tr.labels.insert(tr.labels.end(), tr.labels.begin(), tr.labels.end());
   }
@@ -226,7 +212,8 @@ SizeResult study_size(int64_t L, const std::vector<double>& temps, const StudyOp
   std::vector<double> member_crossings;
   for (int k = 0; k < o.ensemble; ++k) {
     const uint64_t member_seed = o.seed + uint64_t(L) + 7919 * uint64_t(k);
-    auto model = ising_phase_cnn(member_seed);
+    auto model = o.lattice == LatticeType::triangular ? hex_phase_cnn(member_seed)
+                                                      : ising_phase_cnn(member_seed);
     model->build(Shape{1, L, L});
     optim::Adam adam(model->named_parameters(), {.lr = o.learning_rate});
     const std::string net = "net" + std::to_string(k + 1);
@@ -328,6 +315,8 @@ void extrapolate(StudyResult& result, const StudyOptions& o) {
   ErrorModelOptions eo;
   eo.replicates = o.bootstrap_replicates;
   eo.seed = o.seed;
+  for (double& w : eo.windows) w *= o.temperature_scale;
+  eo.collapse_window *= o.temperature_scale;
   result.finite_size = analyse_finite_size(predictions, eo);
   const FiniteSizeResult& f = result.finite_size;
   for (size_t l = 0; l < result.sizes.size(); ++l) {
@@ -339,9 +328,9 @@ void extrapolate(StudyResult& result, const StudyOptions& o) {
   result.extrapolation.slope = f.fit.a;
   result.extrapolation.chi2 = f.fit.chi2;
   result.extrapolation.dof = f.fit.dof;
-  const double tc = f.tc;
-  result.deviation_percent = 100.0 * (tc - kCriticalTemperature) / kCriticalTemperature;
-  result.deviation_sigma = f.tc_error > 0 ? (tc - kCriticalTemperature) / f.tc_error : 0.0;
+  const double tc = f.tc, exact = exact_critical_temperature(o.lattice);
+  result.deviation_percent = 100.0 * (tc - exact) / exact;
+  result.deviation_sigma = f.tc_error > 0 ? (tc - exact) / f.tc_error : 0.0;
   result.analysis_seconds = seconds_since(t0);
 }
 
@@ -357,7 +346,7 @@ nlohmann::json config_json(const StudyOptions& o) {
           {"batch_size", o.batch_size},
           {"learning_rate", o.learning_rate},
           {"augment", o.augment},
-          {"network", "ising_phase_cnn"},
+          {"network", o.lattice == LatticeType::triangular ? "hex_phase_cnn" : "ising_phase_cnn"},
           {"seed", o.seed}};
 }
 
@@ -401,6 +390,8 @@ void write_metrics(const StudyOptions& o, const StudyResult& result) {
   j["slope"] = have_tc ? nlohmann::json(result.extrapolation.slope) : nlohmann::json();
   j["chi2"] = have_tc ? nlohmann::json(result.extrapolation.chi2) : nlohmann::json();
   j["onsager_T_c"] = kCriticalTemperature;
+  j["lattice"] = lattice_name(o.lattice);
+  j["exact_T_c"] = exact_critical_temperature(o.lattice);
   j["deviation_percent"] = have_tc ? nlohmann::json(result.deviation_percent) : nlohmann::json();
   j["deviation_sigma"] = have_tc ? nlohmann::json(result.deviation_sigma) : nlohmann::json();
   if (have_tc) {
@@ -446,7 +437,8 @@ StudyResult run_study(const StudyOptions& o) {
                     "finite-size extrapolation, got ",
                     o.sizes.size());
   PHYSCNN_CHECK_ARG(o.test_fraction > 0 && o.test_fraction < 1, "test_fraction must be in (0,1)");
-  PHYSCNN_CHECK_ARG(o.exclude_low <= kCriticalTemperature && o.exclude_high >= kCriticalTemperature,
+  PHYSCNN_CHECK_ARG(o.exclude_low <= exact_critical_temperature(o.lattice) &&
+                        o.exclude_high >= exact_critical_temperature(o.lattice),
                     "the excluded band [", o.exclude_low, ", ", o.exclude_high,
                     "] must contain T_c");
   const auto t0 = Clock::now();
@@ -471,6 +463,7 @@ StudyResult run_study(const StudyOptions& o) {
   std::vector<IsingDataset> shared = generate_for_study(per_size, shared_seconds);
   if (!dist::Comm::world().is_root()) return {};
   StudyResult result;
+  result.lattice = o.lattice;
   for (int64_t L : o.sizes) {
     IsingDataset* mine = shared.empty() ? nullptr : &shared[result.sizes.size()];
     result.sizes.push_back(study_size(L, temps, o, mine));
@@ -486,9 +479,11 @@ StudyResult run_study(const StudyOptions& o) {
 
 std::string format_result_line(const StudyResult& r) {
   char buf[200];
-  std::snprintf(buf, sizeof buf, "T_c = %.4f ± %.4f  (Onsager %.6f, deviation %.2f%%, %.1f σ)",
-                r.extrapolation.critical_temperature, r.extrapolation.error, kCriticalTemperature,
-                r.deviation_percent, std::abs(r.deviation_sigma));
+  std::snprintf(buf, sizeof buf, "T_c = %.4f ± %.4f  (%s %.6f, deviation %.2f%%, %.1f σ)",
+                r.extrapolation.critical_temperature, r.extrapolation.error,
+                r.lattice == LatticeType::triangular ? "exact 4/ln 3 =" : "Onsager",
+                exact_critical_temperature(r.lattice), r.deviation_percent,
+                std::abs(r.deviation_sigma));
   return buf;
 }
 

@@ -53,6 +53,13 @@ struct StudyOptions {
   bool quiet = false;
   // Called after each lattice size with the results so far (metrics.json is already updated).
   std::function<void(const struct StudyResult&)> on_size_done;
+  // The lattice (triangular: triangular_study_options() in triangular.hpp, a hexagonal CNN).
+  LatticeType lattice = LatticeType::square;
+  // Crossing and collapse windows are multiplied by this (the triangular protocol's scale).
+  double temperature_scale = 1.0;
+  // Where the generator switches labels and starts (0: the exact T_c); outside the excluded
+  // band, where the networks train, any value inside the band gives the same labels.
+  double critical_estimate = 0.0;
 
   // The Monte Carlo of size L (one place, so that every rank of an MPI job asks for the same).
   GeneratorOptions generator_options(int64_t L, const std::vector<double>& temps) const {
@@ -60,7 +67,9 @@ struct StudyOptions {
             .lattice_size = L,
             .configs_per_temperature = configs_per_temperature,
             .seed = seed * 1000003 + uint64_t(L),
-            .min_measurement_sweeps = measurement_sweeps};
+            .min_measurement_sweeps = measurement_sweeps,
+            .lattice = lattice,
+            .critical_temperature = critical_estimate};
   }
 };
 
@@ -85,6 +94,7 @@ struct StudyResult {
   FiniteSizeResult finite_size;       // bootstrap over networks and configurations; nu
   double deviation_percent = 0, deviation_sigma = 0;
   double seconds = 0, analysis_seconds = 0;
+  LatticeType lattice = LatticeType::square;  // the deviation is from this lattice's exact T_c
 };
 
 StudyResult run_study(const StudyOptions& options);
