@@ -12,6 +12,7 @@
 
 #include "data/formats/deflate.hpp"
 #include "data/formats/file_io.hpp"
+#include "data/formats/hdf5_header.hpp"
 
 namespace physcnn::data {
 
@@ -98,6 +99,25 @@ Handle open_file(const std::string& path, unsigned flags) {
   Handle f(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Fclose);
   if (!f.ok()) fail(path, "cannot open HDF5 file");
   return f;
+}
+
+// What the superblock says about addresses (libhdf5 has read and checked it when opening).
+detail::Hdf5Geometry geometry(hid_t file, const std::string& path) {
+  detail::Hdf5Geometry g;
+  Handle fcpl(H5Fget_create_plist(file), H5Pclose);
+  size_t sizeof_addr = 0, sizeof_size = 0;
+  hsize_t userblock = 0;
+  if (!fcpl.ok() || H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size) < 0 ||
+      H5Pget_userblock(fcpl.get(), &userblock) < 0)
+    fail(path, "cannot read the file's superblock");
+  PHYSCNN_CHECK(sizeof_addr >= 2 && sizeof_addr <= 8 && sizeof_size >= 2 && sizeof_size <= 8,
+                IoError, path, ": superblock declares ", sizeof_addr, "-byte addresses and ",
+                sizeof_size, "-byte lengths (expected 2 to 8)");
+  g.sizeof_addr = int(sizeof_addr);
+  g.sizeof_size = int(sizeof_size);
+  g.base = userblock;
+  g.file_size = std::filesystem::file_size(path);
+  return g;
 }
 
 // True when every component of `dataset` exists (H5Lexists needs the parents to exist).
@@ -310,10 +330,13 @@ std::vector<std::string> list_hdf5_datasets(const std::string& path) {
   struct Visit {
     std::vector<std::string> names;
   } visit;
+  // The object's kind comes from which messages its header holds: nothing is decoded (opening
+  // it, as this did, decoded its datatype: libhdf5 over-reads there, hdf5_header.hpp).
   auto cb = [](hid_t g, const char* name, const H5L_info_t* info, void* data) -> herr_t {
     if (info->type != H5L_TYPE_HARD) return 0;
-    Handle o(H5Oopen(g, name, H5P_DEFAULT), H5Oclose);
-    if (o.ok() && H5Iget_type(o.get()) == H5I_DATASET)
+    H5O_info_t oi{};
+    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+        oi.type == H5O_TYPE_DATASET)
       static_cast<Visit*>(data)->names.push_back(std::string("/") + name);
     return 0;
   };
@@ -338,12 +361,23 @@ Array read_hdf5(const std::string& path, const std::string& dataset_path) {
   Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
   if (!dapl.ok() || H5Pset_elink_cb(dapl.get(), refuse_elink, &elink) < 0)
     fail(where, "cannot set up the dataset access");
-  Handle ds(H5Dopen2(f.get(), ds_path.c_str(), dapl.get()), H5Dclose);
-  if (!ds.ok() && !elink.file.empty()) {
+  const auto refuse_elink_seen = [&] {
+    if (elink.file.empty()) return;
     H5Eclear2(H5E_DEFAULT);
     throw IoError(where + ": the path is an external link to '" + elink.object + "' in '" +
                   elink.file + "'; physcnn reads only data stored in the HDF5 file itself");
+  };
+  // Its header's datatype messages are checked from the file's bytes before libhdf5 decodes
+  // them (libhdf5 1.10 reads past the message on some: hdf5_header.hpp).
+  H5O_info_t oi{};
+  if (H5Oget_info_by_name2(f.get(), ds_path.c_str(), &oi, H5O_INFO_BASIC, dapl.get()) < 0) {
+    refuse_elink_seen();
+    fail(where, "is not a dataset");
   }
+  if (oi.type != H5O_TYPE_DATASET) fail(where, "is not a dataset");
+  detail::check_hdf5_object_header(path, geometry(f.get(), path), oi.addr, where);
+  Handle ds(H5Dopen2(f.get(), ds_path.c_str(), dapl.get()), H5Dclose);
+  if (!ds.ok()) refuse_elink_seen();
   if (!ds.ok()) fail(where, "is not a dataset");
   refuse_other_files(ds.get(), where);
   Handle type(H5Dget_type(ds.get()), H5Tclose);
