@@ -2,6 +2,8 @@
 // headers, continuation blocks) and datatype messages (IV.A.2.d), read from the file's bytes.
 #include "data/formats/hdf5_header.hpp"
 
+#include <hdf5.h>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -16,6 +18,7 @@ namespace {
 
 constexpr uint16_t kDatatypeMessage = 0x0003;
 constexpr uint16_t kContinuationMessage = 0x0010;
+constexpr uint16_t kSymbolTableMessage = 0x0011;
 constexpr uint64_t kMaxChunkBytes = uint64_t{64} << 20;  // no real header comes near this
 constexpr int kMaxChunks = 4096;                         // continuation blocks of one header
 constexpr int kMaxTypeDepth = 16;                        // nested compound/array/vlen/enum types
@@ -211,10 +214,27 @@ class HeaderChecker {
               {le(body.data(), g_.sizeof_addr), le(body.data() + g_.sizeof_addr, g_.sizeof_size)});
         } else if (type == kDatatypeMessage) {
           datatype(body, msg_flags, todo[c].addr, depth);
+        } else if (type == kSymbolTableMessage) {  // an old-style group: B-tree, local heap
+          if (len < size_t(2 * g_.sizeof_addr))
+            fail(todo[c].addr, "a symbol table message too short");
+          local_heap(le(body.data() + g_.sizeof_addr, g_.sizeof_addr));
         }
         p += size_t(len);
       }
     }
+  }
+
+  // A group's local heap ("HEAP", version 0, the data segment's size and address): libhdf5
+  // allocates the declared size, up to 2^64 bytes, before it reads the segment.
+  void local_heap(uint64_t addr) {
+    const int L = g_.sizeof_size, O = g_.sizeof_addr;
+    const std::vector<uint8_t> h = read(addr, uint64_t(8 + 2 * L + O), "a group's local heap");
+    if (std::memcmp(h.data(), "HEAP", 4) != 0 || h[4] != 0)
+      fail(addr, "a group's local heap without its HEAP signature");
+    const uint64_t size = le(h.data() + 8, L), data = le(h.data() + 8 + 2 * L, O);
+    if (size > g_.file_size || data > g_.file_size - size)
+      fail(addr, "a group's local heap declares " + std::to_string(size) + " bytes at address " +
+                     std::to_string(data) + " in a " + std::to_string(g_.file_size) + "-byte file");
   }
 
   void datatype(std::span<const uint8_t> body, int msg_flags, uint64_t chunk, int depth) {
@@ -246,6 +266,33 @@ class HeaderChecker {
 };
 
 }  // namespace
+
+const char* hdf5_class_name(int c) {
+  switch (c) {
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "float";
+    case H5T_STRING:
+      return "string";
+    case H5T_BITFIELD:
+      return "bitfield";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_REFERENCE:
+      return "reference";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_VLEN:
+      return "variable-length";
+    case H5T_ARRAY:
+      return "array";
+    default:
+      return "unknown";
+  }
+}
 
 void check_hdf5_datatype(std::span<const uint8_t> message, const std::string& where) {
   TypeReader(message, where).type(0);

@@ -22,10 +22,15 @@ struct Hdf5Geometry {
 };
 
 // Checks the object header at `addr` of the file `path`: its chunks lie in the file, every
-// message lies in its chunk, and every datatype message is well-formed inside its bounds.
+// message lies in its chunk, every datatype message is well-formed inside its bounds, and the
+// local heap of an old-style group lies in the file (libhdf5 allocated the size it declares,
+// 5 × 10^18 bytes in a fuzzed file, before reading it).
 // Throws IoError naming `where` otherwise.
 void check_hdf5_object_header(const std::string& path, const Hdf5Geometry& geometry, uint64_t addr,
                               const std::string& where);
+
+// The name of an HDF5 datatype class (H5T_class_t) for messages: "integer", "enum", ...
+const char* hdf5_class_name(int h5t_class);
 
 // Checks one encoded datatype (a datatype message's body) against its size; exposed for tests.
 void check_hdf5_datatype(std::span<const uint8_t> message, const std::string& where);

@@ -139,6 +139,18 @@ TEST(Hdf5Corrupt, DatatypeMessagesAreCheckedBeforeLibhdf5DecodesThem) {
   }
 }
 
+TEST(Hdf5Corrupt, GroupLocalHeapLargerThanTheFileIsRefused) {
+  // Found by fuzz/hdf5.cpp (second campaign): the root group's local heap declares a data segment
+  // of 5 x 10^18 bytes; libhdf5 allocated that size while listing the file (malloc of
+  // 0x4644488900000058 bytes, an ASan abort) before reading it. Each group's heap is now checked
+  // against the file before libhdf5 iterates the group or looks a name up in it.
+  const std::string p = physcnn::test::format_fixture("fuzz_huge_local_heap.h5");
+  EXPECT_TRUE(throws_with<IoError>([&] { list_hdf5_datasets(p); },
+                                   {p + ":/", "local heap declares", "refused before libhdf5"}));
+  EXPECT_TRUE(
+      throws_with<IoError>([&] { read_hdf5(p, "/x_be"); }, {p + ":/", "local heap declares"}));
+}
+
 TEST(Hdf5Corrupt, DatatypeCheckBoundsEveryField) {
   using physcnn::data::detail::check_hdf5_datatype;
   // float32 little-endian as libhdf5 writes it: class 1, version 1, size 4, 12 property bytes.
