@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/safe_stdout.hpp"
 #include "cli/stop_signal.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -21,6 +22,7 @@ void print_error(const char* kind, const std::string& message) {
 
 int main(int argc, char** argv) {
   physcnn::cli::route_stop_signals();  // before any thread exists (cli/stop_signal.hpp)
+  physcnn::cli::escape_stdout();       // no escape sequence from a file on stdout either
   CLI::App app{
       "physcnn: convolutional neural networks on physics data.\n"
       "Run `physcnn ising` for the Ising phase-transition study (no data needed)."};
