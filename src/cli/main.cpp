@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/safe_stdout.hpp"
 #include "cli/stop_signal.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
 namespace {
 int run(int argc, char** argv) {
   physcnn::cli::route_stop_signals();  // before any thread exists (cli/stop_signal.hpp)
+  physcnn::cli::escape_stdout();       // no escape sequence from a file on stdout either
   CLI::App app{
       "physcnn: convolutional neural networks on physics data.\n"
       "Run `physcnn ising` for the Ising phase-transition study (no data needed)."};

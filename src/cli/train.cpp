@@ -117,6 +117,11 @@ Run add_train(CLI::App& app) {
       // Resuming a run folder writes into it unless told otherwise.
       if (a->out.empty() && fs::is_directory(a->resume)) a->out = a->resume;
     }
+    // The run records its folder in experiment.toml and metrics.json, which hold only UTF-8 (a
+    // name in Latin-1 ended in "internal error: Encountered invalid utf-8 sequence").
+    PHYSCNN_CHECK(is_valid_utf8(a->out), IoError, "--out: run folder name '", a->out,
+                  "' is not valid UTF-8 (the run records it in experiment.toml and "
+                  "metrics.json); choose a UTF-8 name");
     if (!a->out.empty()) overrides.push_back({"out", "\"" + a->out + "\""});
     const train::Experiment e = train::load_experiment(a->experiment, overrides);
     if (e.threads > 0 && app.get_option("--threads")->count() == 0) set_num_threads(e.threads);

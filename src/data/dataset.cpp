@@ -85,24 +85,23 @@ void Dataset::check_index(int64_t index, const char* op) const {
 namespace detail {
 
 Targets Targets::from_array(const Array& y, int64_t n, const ArrayOptions& opt,
-                            const std::string& source) {
+                            const std::string& source, const std::string& y_source) {
   PHYSCNN_CHECK_ARG(!(opt.force_class && opt.force_regression), source,
                     ": force_class and force_regression both set");
-  PHYSCNN_CHECK_SHAPE(y.shape.rank() >= 1 && y.shape[0] == n, source, ": ", n,
-                      " inputs but targets of shape ", y.shape.str(), " (inputs first axis ", n,
-                      ")");
+  PHYSCNN_CHECK_SHAPE(y.shape.rank() >= 1 && y.shape[0] == n, y_source, ": targets of shape ",
+                      y.shape.str(), " for ", n, " inputs in ", source, " (first axes differ)");
   Targets t;
   const bool as_class = opt.force_class || (!opt.force_regression && elem_is_integer(y.type));
   if (as_class) {
-    PHYSCNN_CHECK_SHAPE(y.shape.rank() == 1 || (y.shape.rank() == 2 && y.shape[1] == 1), source,
+    PHYSCNN_CHECK_SHAPE(y.shape.rank() == 1 || (y.shape.rank() == 2 && y.shape[1] == 1), y_source,
                         ": class labels must be (N) or (N, 1), got ", y.shape.str());
     t.kind = TargetKind::Class;
     t.labels = y.to_int64();
     for (size_t i = 0; i < t.labels.size(); ++i)
-      PHYSCNN_CHECK_ARG(t.labels[i] >= 0, source, ": class label ", t.labels[i], " of sample ", i,
-                        " is negative");
+      PHYSCNN_CHECK(t.labels[i] >= 0, IoError, y_source, ": class label ", t.labels[i],
+                    " of sample ", i, " is negative (labels are 0, 1, 2, ...)");
   } else {
-    PHYSCNN_CHECK_SHAPE(y.shape.rank() <= 2, source,
+    PHYSCNN_CHECK_SHAPE(y.shape.rank() <= 2, y_source,
                         ": regression targets must be (N) or (N, K), got ", y.shape.str());
     t.kind = TargetKind::Regression;
     t.size = y.shape.rank() == 2 ? y.shape[1] : 1;
@@ -180,11 +179,13 @@ Sample TensorDataset::get(int64_t index) const {
 
 // --- ArrayDataset ----------------------------------------------------------------------------
 
-ArrayDataset::ArrayDataset(Array x, const Array& y, const ArrayOptions& options, std::string source)
+ArrayDataset::ArrayDataset(Array x, const Array& y, const ArrayOptions& options, std::string source,
+                           std::string y_source)
     : x_(std::move(x)), source_(std::move(source)) {
+  if (y_source.empty()) y_source = source_;
   sample_shape_ = input_sample_shape(x_.shape, options, source_);
   scale_ = input_scale(x_.type, options);
-  y_ = detail::Targets::from_array(y, x_.shape[0], options, source_);
+  y_ = detail::Targets::from_array(y, x_.shape[0], options, source_, y_source);
 }
 
 Sample ArrayDataset::get(int64_t index) const {
@@ -205,8 +206,7 @@ MappedNpyDataset::MappedNpyDataset(const std::string& x_path, const std::string&
     : x_(std::make_unique<MappedNpy>(x_path)), path_(x_path) {
   sample_shape_ = input_sample_shape(x_->shape(), options, path_);
   scale_ = input_scale(x_->type(), options);
-  y_ = detail::Targets::from_array(read_npy(y_path), x_->shape()[0], options,
-                                   x_path + " with targets " + y_path);
+  y_ = detail::Targets::from_array(read_npy(y_path), x_->shape()[0], options, x_path, y_path);
 }
 
 MappedNpyDataset::~MappedNpyDataset() = default;
@@ -258,8 +258,9 @@ DatasetPtr open_idx(const std::string& images_path, const std::string& labels_pa
                     " holds ", elem_name(x.type), " ", x.shape.str(),
                     ", expected uint8 images (N, H, W)");
   const Array y = read_idx(labels_path);
-  return std::make_shared<ArrayDataset>(
-      std::move(x), y, ArrayOptions{.scale_uint8 = true, .force_class = true}, images_path);
+  return std::make_shared<ArrayDataset>(std::move(x), y,
+                                        ArrayOptions{.scale_uint8 = true, .force_class = true},
+                                        images_path, labels_path);
 }
 
 DatasetPtr open_npz(const std::string& path, const std::string& x_key, const std::string& y_key,
@@ -273,19 +274,20 @@ DatasetPtr open_npz(const std::string& path, const std::string& x_key, const std
                                             "' (it has: ", names, ")"));
     }
   return std::make_shared<ArrayDataset>(npz.read(x_key), npz.read(y_key), options,
-                                        path + ":" + x_key);
+                                        path + ":" + x_key, path + ":" + y_key);
 }
 
 DatasetPtr open_hdf5(const std::string& path, const std::string& x_dataset,
                      const std::string& y_dataset, const ArrayOptions& options) {
   return std::make_shared<ArrayDataset>(read_hdf5(path, x_dataset), read_hdf5(path, y_dataset),
-                                        options, path + ":" + x_dataset);
+                                        options, path + ":" + x_dataset, path + ":" + y_dataset);
 }
 
 DatasetPtr open_npy(const std::string& x_path, const std::string& y_path,
                     const ArrayOptions& options, bool mapped) {
   if (mapped) return std::make_shared<MappedNpyDataset>(x_path, y_path, options);
-  return std::make_shared<ArrayDataset>(read_npy(x_path), read_npy(y_path), options, x_path);
+  return std::make_shared<ArrayDataset>(read_npy(x_path), read_npy(y_path), options, x_path,
+                                        y_path);
 }
 
 DatasetPtr open_image_folder(const std::string& root) {

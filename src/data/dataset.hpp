@@ -64,8 +64,10 @@ struct Targets {
   std::vector<float> values;    // N × size
   int64_t size = 1;
 
+  // `source` names the inputs (for a count mismatch), `y_source` the targets' own file and
+  // field, which every message about a label or target names.
   static Targets from_array(const Array& y, int64_t n, const ArrayOptions& options,
-                            const std::string& source);
+                            const std::string& source, const std::string& y_source);
   void fill(Sample& s, int64_t index) const;
   std::vector<int64_t> all_labels(const std::string& source) const;
 };
@@ -96,8 +98,9 @@ class TensorDataset : public Dataset {
 // memory) and converted to float32 one at a time.
 class ArrayDataset : public Dataset {
  public:
+  // `source` names the inputs (file:field), `y_source` the targets (default: `source`).
   ArrayDataset(Array x, const Array& y, const ArrayOptions& options = {},
-               std::string source = "arrays");
+               std::string source = "arrays", std::string y_source = {});
 
   int64_t size() const override { return x_.shape[0]; }
   Sample get(int64_t index) const override;

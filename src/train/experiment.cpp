@@ -94,7 +94,11 @@ void apply_override(toml::table& root, const Override& o) {
         quoted += char(c);
       }
     }
-    parsed = toml::parse("v = " + quoted + "\"", source);
+    try {
+      parsed = toml::parse("v = " + quoted + "\"", source);
+    } catch (const toml::parse_error&) {  // not UTF-8: TOML cannot hold it
+      throw UsageError(source + ": the value is not valid UTF-8 (TOML strings are UTF-8)");
+    }
   }
   // Moved, not copied: a toml++ copy drops the source (the "--set ..." name in messages).
   parsed.get("v")->visit([&](auto&& n) { t->insert_or_assign(parts.back(), std::move(n)); });

@@ -391,6 +391,40 @@ EOF
     expect_exit 2 "$bin" summary "$tmp/esc.toml"
     grep -qF 'k\x1b[2J' "$tmp/err" || { cat "$tmp/err"; fail "the escape is shown as \\x1b"; }
     LC_ALL=C grep -q $'\x1b' "$tmp/err" && fail "a raw escape character reached the terminal"
+    # ... on stdout too: a model name with an OSC title sequence and the one-byte CSI (U+009B),
+    # and a file name that is not UTF-8, in the summary table (printed raw before).
+    printf 'name = "m\\u001b]0;x\\u0007\\u009b"\ninput = [1, 4, 4]\nlayer = [{ type = "relu" }]\n' \
+      >"$tmp/esc_name"$'\xff'.toml
+    expect_exit 0 "$bin" summary "$tmp/esc_name"$'\xff'.toml
+    grep -qF 'm\x1b]0;x\x07\xc2\x9b (model file' "$tmp/out" && grep -qF 'esc_name\xff.toml' "$tmp/out" ||
+      { cat "$tmp/out"; fail "model and file name escaped on stdout"; }
+    LC_ALL=C grep -qP '\x1b|\x07|\xc2\x9b|\xff' "$tmp/out" && fail "a raw escape reached stdout"
+    # A path past PATH_MAX and a run folder name that is not UTF-8: exit 3 naming the path, not
+    # "internal error" (exit 1; the second ended in "Encountered invalid utf-8 sequence").
+    long=$(printf 'a/%.0s' $(seq 1 2100))m.toml
+    expect_exit 3 "$bin" summary "$long"
+    grep -qF 'File name too long' "$tmp/err" || fail "a 4,206-character path is named"
+    expect_exit 0 "$bin" generate ising --L 4 --temps 1.5,3.5 --per-temp 4 --out "$tmp/d.npz"
+    printf 'input = [1, 4, 4]\nlayer = [{ type = "flatten" }, { type = "linear", out = 2 }]\n' >"$tmp/m.toml"
+    printf '%s\n' 'model = "m.toml"' 'epochs = 1' 'batch_size = 4' '[data]' 'format = "npz"' \
+      'train = "d.npz"' 'x = "spins"' 'y = "label"' >"$tmp/e.toml"
+    expect_exit 3 "$bin" train "$tmp/e.toml" --out "$tmp/r"$'\xff' --quiet --no-report
+    grep -qF "run folder name '$tmp/r\xff' is not valid UTF-8" "$tmp/err" || { cat "$tmp/err"; fail "non-UTF-8 --out"; }
+    # A class folder without read permission: exit 3 naming it. Root reads every folder, so as
+    # root (CI) the command runs as the unprivileged user nobody (setpriv); chmod alone would
+    # test nothing there.
+    png='\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x04\x00\x00\x00\x04\x08\x00\x00\x00\x00\x8c\x9a\xc1\xa2'
+    png+='\x00\x00\x00\x0eIDATx\x9cch\x00\x02\x06T\x02\x00P\x14\x08\x01p%%\xae?\x00\x00\x00\x00IEND\xaeB`\x82'
+    mkdir -p "$tmp/png/a" "$tmp/png/b" "$tmp/w"
+    for f in a/0 a/1 b/0 b/1; do printf "$png" >"$tmp/png/$f.png"; done
+    printf '%s\n' 'model = "m.toml"' 'epochs = 1' 'batch_size = 2' '[data]' 'format = "png"' \
+      'train = "png"' >"$tmp/pe.toml"
+    chmod 755 "$tmp" && chmod 777 "$tmp/w" && chmod 000 "$tmp/png/b"
+    as_user=()
+    [[ $(id -u) -eq 0 ]] && as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    expect_exit 3 "${as_user[@]}" "$bin" train "$tmp/pe.toml" --out "$tmp/w/r" --quiet --no-report
+    grep -q "png/b.*Permission denied" "$tmp/err" || { cat "$tmp/err"; fail "an unreadable class folder is named"; }
+    chmod 755 "$tmp/png/b"
     ;;
   ed)
     expect_exit 0 "$bin" ed --help

@@ -81,7 +81,7 @@ TEST(Dataset, ArrayConversionAndTargets) {
   EXPECT_TRUE(throws_with<ShapeError>([&] { ArrayDataset(spins(), y, {}, "probe.npz:x"); },
                                       {"probe.npz:x", "5 inputs", "[2]"}));
   const Array negative = Array::from_vector(std::vector<int32_t>{0, -1}, Shape{2});
-  EXPECT_TRUE(throws_with<UsageError>([&] { ArrayDataset(img, negative); }, {"-1", "negative"}));
+  EXPECT_TRUE(throws_with<IoError>([&] { ArrayDataset(img, negative); }, {"-1", "negative"}));
 }
 
 TEST(Dataset, FilesNpzHdf5Npy) {
@@ -175,4 +175,43 @@ TEST(Dataset, FashionMnistIdx) {
   EXPECT_TRUE(throws_with<UsageError>(
       [&] { open_idx(root + "train-labels-idx1-ubyte.gz", root + "train-labels-idx1-ubyte.gz"); },
       {"open_idx", "uint8", "[60000]"}));
+}
+
+// A negative label is an error of the labels file and field, never of the inputs file (it was
+// "x.npy: class label -1 of sample 2 is negative" for a fault in y.npy).
+TEST(Dataset, NegativeLabelNamesTheLabelsFile) {
+  ScratchDir dir;
+  const Array labels = Array::from_vector(std::vector<int64_t>{0, 1, -1, 0, 1}, Shape{5});
+  const auto blames_labels = [](const auto& open, const std::string& labels_name,
+                                const std::string& inputs_name) {
+    try {
+      open();
+    } catch (const IoError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(labels_name + ": class label -1 of sample 2 is negative"),
+                std::string::npos)
+          << msg;
+      EXPECT_EQ(msg.find(inputs_name), std::string::npos) << msg;
+      return;
+    }
+    ADD_FAILURE() << "a negative label in " << labels_name << " was accepted";
+  };
+  write_npy(dir.file("x.npy"), spins());
+  write_npy(dir.file("y.npy"), labels);
+  blames_labels([&] { open_npy(dir.file("x.npy"), dir.file("y.npy")); }, dir.file("y.npy"),
+                "x.npy");
+  blames_labels([&] { open_npy(dir.file("x.npy"), dir.file("y.npy"), {}, true); },
+                dir.file("y.npy"), "x.npy");
+  write_npz(dir.file("d.npz"), {{"spins", spins()}, {"label", labels}});
+  blames_labels([&] { open_npz(dir.file("d.npz"), "spins", "label"); },
+                dir.file("d.npz") + ":label", ":spins");
+  write_hdf5(dir.file("d.h5"), {{"/spins", spins()}, {"/label", labels}});
+  blames_labels([&] { open_hdf5(dir.file("d.h5"), "/spins", "/label"); },
+                dir.file("d.h5") + ":/label", ":/spins");
+  std::vector<uint8_t> images(5 * 2 * 2, 7);
+  write_idx(dir.file("images-idx3-ubyte"), Array::from_vector(images, Shape{5, 2, 2}));
+  write_idx(dir.file("labels-idx1-ubyte"),
+            Array::from_vector(std::vector<int8_t>{0, 1, -1, 0, 1}, Shape{5}));
+  blames_labels([&] { open_idx(dir.file("images-idx3-ubyte"), dir.file("labels-idx1-ubyte")); },
+                dir.file("labels-idx1-ubyte"), "images-idx3-ubyte");
 }

@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <utility>
 #include <vector>
 
 #include "data/formats/deflate.hpp"
 #include "data/formats/file_io.hpp"
+#include "data/formats/hdf5_header.hpp"
 
 namespace physcnn::data {
 
@@ -59,33 +61,6 @@ std::string hdf5_reason() {
   return " (HDF5: " + m + ")";
 }
 
-const char* class_name(H5T_class_t c) {
-  switch (c) {
-    case H5T_INTEGER:
-      return "integer";
-    case H5T_FLOAT:
-      return "float";
-    case H5T_STRING:
-      return "string";
-    case H5T_BITFIELD:
-      return "bitfield";
-    case H5T_OPAQUE:
-      return "opaque";
-    case H5T_COMPOUND:
-      return "compound";
-    case H5T_REFERENCE:
-      return "reference";
-    case H5T_ENUM:
-      return "enum";
-    case H5T_VLEN:
-      return "variable-length";
-    case H5T_ARRAY:
-      return "array";
-    default:
-      return "unknown";
-  }
-}
-
 [[noreturn]] void fail(const std::string& file, const std::string& what) {
   throw IoError(file + ": " + what + hdf5_reason());
 }
@@ -100,8 +75,31 @@ Handle open_file(const std::string& path, unsigned flags) {
   return f;
 }
 
+// What the superblock says about addresses (libhdf5 has read and checked it when opening).
+detail::Hdf5Geometry geometry(hid_t file, const std::string& path) {
+  detail::Hdf5Geometry g;
+  Handle fcpl(H5Fget_create_plist(file), H5Pclose);
+  size_t sizeof_addr = 0, sizeof_size = 0;
+  hsize_t userblock = 0;
+  if (!fcpl.ok() || H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size) < 0 ||
+      H5Pget_userblock(fcpl.get(), &userblock) < 0)
+    fail(path, "cannot read the file's superblock");
+  PHYSCNN_CHECK(sizeof_addr >= 2 && sizeof_addr <= 8 && sizeof_size >= 2 && sizeof_size <= 8,
+                IoError, path, ": superblock declares ", sizeof_addr, "-byte addresses and ",
+                sizeof_size, "-byte lengths (expected 2 to 8)");
+  g.sizeof_addr = int(sizeof_addr);
+  g.sizeof_size = int(sizeof_size);
+  g.base = userblock;
+  g.file_size = std::filesystem::file_size(path);
+  return g;
+}
+
 // True when every component of `dataset` exists (H5Lexists needs the parents to exist).
-bool link_exists(hid_t file, const std::string& dataset) {
+// `before_lookup(group)` runs for "/" and each existing group on the path before a name is
+// looked up in it.
+bool link_exists(hid_t file, const std::string& dataset,
+                 const std::function<void(const std::string&)>& before_lookup = {}) {
+  if (before_lookup) before_lookup("/");
   size_t pos = 0;
   while (true) {
     pos = dataset.find('/', pos + 1);
@@ -109,6 +107,7 @@ bool link_exists(hid_t file, const std::string& dataset) {
     if (prefix != "/" && !prefix.empty() && H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0)
       return false;
     if (pos == std::string::npos) return true;
+    if (before_lookup && prefix != "/" && !prefix.empty()) before_lookup(prefix);
   }
 }
 
@@ -297,37 +296,71 @@ ElemType elem_type_of_dataset(hid_t type, const std::string& where) {
   }
   if (cls == H5T_FLOAT && (size == 4 || size == 8))
     return size == 4 ? ElemType::F32 : ElemType::F64;
-  throw IoError(::physcnn::detail::cat(where, ": dataset element type (HDF5 ", class_name(cls),
-                                       ", ", size,
+  throw IoError(::physcnn::detail::cat(where, ": dataset element type (HDF5 ",
+                                       detail::hdf5_class_name(cls), ", ", size,
                                        " bytes) is not supported; expected an integer of 1/2/4/8 "
                                        "bytes, float32/float64 or an h5py bool"));
 }
 
+// The file's datasets, group by group: each group's header (and local heap) is checked before
+// libhdf5 iterates it (H5Lvisit iterated groups unchecked).
+struct Lister {
+  std::string path;
+  detail::Hdf5Geometry geometry;
+  std::vector<std::string> names;
+  std::vector<haddr_t> seen;  // groups listed (hard links may form cycles)
+};
+
+void list_group(hid_t file, const std::string& group, Lister& l, int depth) {
+  H5O_info_t oi{};
+  if (H5Oget_info_by_name2(file, group.c_str(), &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+    fail(l.path + ":" + group, "cannot read the group");
+  if (depth > 64 || std::find(l.seen.begin(), l.seen.end(), oi.addr) != l.seen.end()) return;
+  l.seen.push_back(oi.addr);
+  detail::check_hdf5_object_header(l.path, l.geometry, oi.addr, l.path + ":" + group);
+  // The object's kind comes from which messages its header holds: nothing is decoded (opening
+  // it, as this did, decoded its datatype: libhdf5 over-reads there, hdf5_header.hpp).
+  std::vector<std::pair<std::string, H5O_type_t>> children;
+  auto cb = [](hid_t g, const char* name, const H5L_info_t* info, void* data) -> herr_t {
+    if (info->type != H5L_TYPE_HARD) return 0;
+    H5O_info_t ci{};
+    if (H5Oget_info_by_name2(g, name, &ci, H5O_INFO_BASIC, H5P_DEFAULT) >= 0)
+      static_cast<std::vector<std::pair<std::string, H5O_type_t>>*>(data)->emplace_back(name,
+                                                                                        ci.type);
+    return 0;
+  };
+  if (H5Literate_by_name(file, group.c_str(), H5_INDEX_NAME, H5_ITER_INC, nullptr, cb, &children,
+                         H5P_DEFAULT) < 0)
+    fail(l.path + ":" + group, "cannot list the group");
+  for (const auto& c : children) {
+    const std::string full = (group == "/" ? "/" : group + "/") + c.first;
+    if (c.second == H5O_TYPE_DATASET) l.names.push_back(full);
+    if (c.second == H5O_TYPE_GROUP) list_group(file, full, l, depth + 1);
+  }
+}
 }  // namespace
 
 std::vector<std::string> list_hdf5_datasets(const std::string& path) {
   Handle f = open_file(path, H5F_ACC_RDONLY);
-  struct Visit {
-    std::vector<std::string> names;
-  } visit;
-  auto cb = [](hid_t g, const char* name, const H5L_info_t* info, void* data) -> herr_t {
-    if (info->type != H5L_TYPE_HARD) return 0;
-    Handle o(H5Oopen(g, name, H5P_DEFAULT), H5Oclose);
-    if (o.ok() && H5Iget_type(o.get()) == H5I_DATASET)
-      static_cast<Visit*>(data)->names.push_back(std::string("/") + name);
-    return 0;
-  };
-  if (H5Lvisit(f.get(), H5_INDEX_NAME, H5_ITER_INC, cb, &visit) < 0)
-    fail(path, "cannot list the file's datasets");
-  std::sort(visit.names.begin(), visit.names.end());
-  return visit.names;
+  Lister l{path, geometry(f.get(), path), {}, {}};
+  list_group(f.get(), "/", l, 0);
+  std::sort(l.names.begin(), l.names.end());
+  return l.names;
 }
 
 Array read_hdf5(const std::string& path, const std::string& dataset_path) {
   const std::string ds_path = normalize(dataset_path);
   const std::string where = path + ":" + ds_path;
   Handle f = open_file(path, H5F_ACC_RDONLY);
-  if (!link_exists(f.get(), ds_path)) {
+  const detail::Hdf5Geometry g = geometry(f.get(), path);
+  // Each group on the path is checked before libhdf5 looks a name up in it.
+  const auto check_group = [&](const std::string& group) {
+    H5O_info_t gi{};
+    if (H5Oget_info_by_name2(f.get(), group.c_str(), &gi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+        gi.type == H5O_TYPE_GROUP)
+      detail::check_hdf5_object_header(path, g, gi.addr, path + ":" + group);
+  };
+  if (!link_exists(f.get(), ds_path, check_group)) {
     H5Eclear2(H5E_DEFAULT);
     std::string have;
     for (const auto& n : list_hdf5_datasets(path)) have += (have.empty() ? "" : ", ") + n;
@@ -338,12 +371,23 @@ Array read_hdf5(const std::string& path, const std::string& dataset_path) {
   Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
   if (!dapl.ok() || H5Pset_elink_cb(dapl.get(), refuse_elink, &elink) < 0)
     fail(where, "cannot set up the dataset access");
-  Handle ds(H5Dopen2(f.get(), ds_path.c_str(), dapl.get()), H5Dclose);
-  if (!ds.ok() && !elink.file.empty()) {
+  const auto refuse_elink_seen = [&] {
+    if (elink.file.empty()) return;
     H5Eclear2(H5E_DEFAULT);
     throw IoError(where + ": the path is an external link to '" + elink.object + "' in '" +
                   elink.file + "'; physcnn reads only data stored in the HDF5 file itself");
+  };
+  // Its header's datatype messages are checked from the file's bytes before libhdf5 decodes
+  // them (libhdf5 1.10 reads past the message on some: hdf5_header.hpp).
+  H5O_info_t oi{};
+  if (H5Oget_info_by_name2(f.get(), ds_path.c_str(), &oi, H5O_INFO_BASIC, dapl.get()) < 0) {
+    refuse_elink_seen();
+    fail(where, "is not a dataset");
   }
+  if (oi.type != H5O_TYPE_DATASET) fail(where, "is not a dataset");
+  detail::check_hdf5_object_header(path, g, oi.addr, where);
+  Handle ds(H5Dopen2(f.get(), ds_path.c_str(), dapl.get()), H5Dclose);
+  if (!ds.ok()) refuse_elink_seen();
   if (!ds.ok()) fail(where, "is not a dataset");
   refuse_other_files(ds.get(), where);
   Handle type(H5Dget_type(ds.get()), H5Tclose);
