@@ -40,6 +40,24 @@ void Tally::add(const Tensor& out, const Tensor& target, double batch_loss) {
   cls->add(out, labels);
 }
 
+void Tally::sum_over(const dist::Comm& comm) {
+  if (!comm.distributed()) return;
+  // A rank without samples has not created its metrics yet: agree on them first.
+  std::vector<double> kind{cls ? double(cls->classes()) : 0.0, cls ? double(cls->top_k()) : 0.0,
+                           reg ? 1.0 : 0.0};
+  comm.allreduce_max(kind);
+  if (kind[0] > 0 && !cls) cls.emplace(int64_t(kind[0]), int64_t(kind[1]));
+  if (kind[2] > 0 && !reg) reg.emplace();
+  std::vector<double> sum{loss_sum};
+  comm.allreduce_sum(sum);
+  loss_sum = sum[0];
+  std::vector<int64_t> n{samples};
+  comm.allreduce_sum(n);
+  samples = n[0];
+  if (cls) cls->sum_over(comm);
+  if (reg) reg->sum_over(comm);
+}
+
 Evaluation Tally::result() const {
   Evaluation e;
   e.loss = samples ? loss_sum / double(samples) : 0.0;
@@ -65,18 +83,21 @@ std::map<std::string, double> Evaluation::values() const {
   return v;
 }
 
-Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k) {
+Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k,
+                    const dist::Comm* comm) {
   ag::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
   Tally tally{.loss = loss, .top_k = top_k};
   loader.start_epoch(0);
   while (auto b = loader.next()) {
+    if (!b->inputs.defined()) continue;  // this rank's block of a small last batch is empty
     const Tensor out = model(ag::Var(b->inputs)).value();
     const Tensor target = loss_target(out, *b, loss);
     tally.add(out, target, loss_of(ag::Var(out), target, loss).item());
   }
   model.train(was_training);
+  if (comm) tally.sum_over(*comm);
   return tally.result();
 }
 

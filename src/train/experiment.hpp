@@ -85,6 +85,8 @@ struct Experiment {
   LossKind loss = LossKind::CrossEntropy;
   int64_t top_k = 5;
   double clip_grad_norm = 0.0;
+  // Under mpirun: batch norm with the global batch's statistics (docs/mpi.md).
+  bool sync_batch_norm = false;
   DataConfig data;
   TransformConfig transforms;
   OptimizerConfig optimizer;
