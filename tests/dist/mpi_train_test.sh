@@ -75,7 +75,7 @@ same_column() {
 case $case in
   equivalence2 | equivalence3)
     n=${case#equivalence}
-    "${mpirun[@]}" -np "$n" "$test_train" --gtest_filter='DataParallel.*' >"$tmp/out" 2>"$tmp/err" ||
+    "${mpirun[@]}" -np "$n" "$test_train" --gtest_filter='DataParallel.*' --gtest_color=no >"$tmp/out" 2>"$tmp/err" ||
       fail "DataParallel tests failed on $n ranks"
     # Every rank ran them (a plain process skips them).
     [[ $(grep -c "\[  PASSED  \] 3 tests" "$tmp/out") -eq $n ]] || fail "not every rank passed 3 tests"

@@ -99,6 +99,14 @@ void expect_same_training(const Outcome& ranks, const Outcome& one, const std::s
   }
 }
 
+// Under mpirun every rank must finalise MPI before it exits, or mpirun calls the exit abnormal.
+class FinalizeMpi : public ::testing::Environment {
+ public:
+  void TearDown() override { dist::Comm::finalize(); }
+};
+[[maybe_unused]] ::testing::Environment* const finalize_mpi =
+    ::testing::AddGlobalTestEnvironment(new FinalizeMpi);
+
 const dist::Comm* world_or_skip() {
   const dist::Comm& world = dist::Comm::world();
   return world.distributed() ? &world : nullptr;
@@ -119,8 +127,9 @@ TEST(DataParallel, RanksWithBlocksTrainAsOneProcessWithTheGlobalBatch) {
     EXPECT_GT(ranks.sync.buckets, 1);
     // Rank 0 has samples in every batch: each of its buckets but possibly the last started
     // during the backward pass (a rank with an empty block starts them all afterwards).
-    if (comm->is_root())
+    if (comm->is_root()) {
       EXPECT_GE(ranks.sync.started_early, ranks.sync.steps * (ranks.sync.buckets - 1));
+    }
   }
 }
 
