@@ -39,6 +39,12 @@ list(REVERSE physcnn_libs)
 foreach(lib ${physcnn_libs})
   string(APPEND PHYSCNN_PC_LIBS " -l${lib}")
 endforeach()
+# physcnn_dist's MPI library (full paths, as FindMPI gives them) when built with MPI.
+if(PHYSCNN_MPI)
+  foreach(lib ${MPI_C_LIBRARIES})
+    string(APPEND PHYSCNN_PC_LIBS " ${lib}")
+  endforeach()
+endif()
 configure_file(${CMAKE_SOURCE_DIR}/cmake/physcnn.pc.in ${CMAKE_BINARY_DIR}/physcnn.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/physcnn.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

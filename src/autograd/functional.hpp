@@ -5,7 +5,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "autograd/var.hpp"
@@ -128,6 +130,18 @@ Var batch_norm(const Var& x, const Var& weight, const Var& bias, Tensor& running
 // for bit, gradients to rounding (the masked sums may associate differently).
 Var batch_norm_relu(const Var& x, const Var& weight, const Var& bias, Tensor& running_mean,
                     Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+// Sums a vector over the replicas of a data-parallel job, in place; every replica calls it at
+// the same point (train/grad_sync.cpp gives it an MPI all-reduce).
+using ReplicaSum = std::function<void(std::span<double>)>;
+// batch_norm (relu: batch_norm_relu) in training with the statistics of the batch over all
+// replicas (synchronised batch norm, ops/norm_replicas.cpp): the count, sum and sum of squares
+// per channel are summed with `sum` in the forward, the sums of gy and gy * xhat in the
+// backward, so each replica's output and input gradient are those of one process holding every
+// replica's samples. The parameter gradients are this replica's parts (summed later with the
+// other gradients).
+Var batch_norm_replicas(const Var& x, const Var& weight, const Var& bias, Tensor& running_mean,
+                        Tensor& running_var, double momentum, double eps, bool relu,
+                        const ReplicaSum& sum);
 // Dropout scales kept values by 1/(1-p) in training; identity in evaluation.
 Var dropout(const Var& x, double p, bool training, Rng& rng);
 // Spatial dropout (Dropout2d): zeroes whole channels of (N,C,H,W).

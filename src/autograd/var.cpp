@@ -1,6 +1,7 @@
 // Topological backward over the tape, and grad-mode control.
 #include "autograd/var.hpp"
 
+#include <unordered_map>
 #include <unordered_set>
 
 #include "autograd/profile.hpp"
@@ -11,6 +12,7 @@ namespace physcnn::autograd {
 namespace {
 thread_local bool g_grad_enabled = true;
 thread_local LeafGradSink* t_leaf_sink = nullptr;
+thread_local const LeafReadyFn* t_leaf_ready = nullptr;
 
 // Nodes reachable from root through recorded ops, inputs before the ops that use them. Owning
 // pointers: the sweep frees each op's inputs as it goes, which must not free a pending node.
@@ -76,12 +78,28 @@ void Var::backward(const Tensor& seed) const {
                 "backward() on a value that does not require a gradient (", op(), ")");
   const std::vector<std::shared_ptr<Node>> order = topological_order(node_);
   accumulate(node_, seed, "seed");
+  // With a LeafReadyScope: how many ops of this graph still owe each leaf a contribution.
+  const LeafReadyFn* ready = t_leaf_ready;
+  std::unordered_map<Node*, int> owed;
+  if (ready) {
+    for (const auto& n : order)
+      if (n->backward)
+        for (const auto& in : n->inputs)
+          if (in->requires_grad && !in->backward) ++owed[in.get()];
+    if (!node_->backward) (*ready)(node_);  // backward() on a leaf itself
+  }
   NoGradGuard no_grad;
   const bool profiling = profile::active();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = it->get();
     if (!node->backward) continue;  // a leaf: its gradient stays
-    if (!node->grad.defined()) continue;
+    if (!node->grad.defined()) {
+      // Nothing flows through this op, but its leaves no longer wait for it.
+      if (ready)
+        for (const auto& in : node->inputs)
+          if (in->requires_grad && !in->backward && --owed[in.get()] == 0) (*ready)(in);
+      continue;
+    }
     const double t0 = profiling ? profile::cpu_seconds() : 0.0;
     Grads g{node->grad, std::vector<Tensor>(node->inputs.size()),
             std::vector<bool>(node->inputs.size())};
@@ -89,6 +107,9 @@ void Var::backward(const Tensor& seed) const {
     node->backward(g);
     for (size_t i = 0; i < node->inputs.size(); ++i)
       if (g.needed[i] && g.in[i].defined()) accumulate(node->inputs[i], g.in[i], node->op);
+    if (ready)
+      for (const auto& in : node->inputs)
+        if (in->requires_grad && !in->backward && --owed[in.get()] == 0) (*ready)(in);
     // Free the intermediate gradient and the graph below: a second backward needs a new forward.
     node->grad = Tensor();
     node->backward = nullptr;
@@ -114,6 +135,13 @@ LeafGradSink::Route::~Route() {
 void LeafGradSink::add_to_leaves() {
   for (auto& [leaf, sum] : sums_) add_gradient(leaf->grad, sum, leaf->value.dtype());
   sums_.clear();
+}
+
+LeafReadyScope::LeafReadyScope(const LeafReadyFn* fn) : previous_(t_leaf_ready) {
+  t_leaf_ready = fn;
+}
+LeafReadyScope::~LeafReadyScope() {
+  t_leaf_ready = previous_;
 }
 
 void Var::zero_grad() {

@@ -101,6 +101,24 @@ class LeafGradSink {
   std::vector<std::pair<std::shared_ptr<Node>, Tensor>> sums_;
 };
 
+// "Gradient ready" notifications. While a LeafReadyScope is alive on a thread, backward() on
+// that thread calls its function with each leaf (a parameter: a node without a backward
+// function) as soon as the sweep has delivered the leaf's last contribution, i.e. once every op
+// of this graph that uses the leaf has run its backward. The data-parallel trainer starts the
+// all-reduce of a parameter's gradient there, while the backward of earlier layers still runs.
+// Leaves the graph does not reach are never reported.
+using LeafReadyFn = std::function<void(const std::shared_ptr<Node>& leaf)>;
+class LeafReadyScope {
+ public:
+  explicit LeafReadyScope(const LeafReadyFn* fn);  // null: no notifications in this scope
+  ~LeafReadyScope();
+  LeafReadyScope(const LeafReadyScope&) = delete;
+  LeafReadyScope& operator=(const LeafReadyScope&) = delete;
+
+ private:
+  const LeafReadyFn* previous_;
+};
+
 // Grad mode: NoGradGuard switches recording off for its scope (evaluation, optimizer steps).
 bool grad_enabled();
 class NoGradGuard {

@@ -1,6 +1,7 @@
 // `physcnn train EXPERIMENT.toml`: trains as the experiment file says (every field overridable
 // with --set and shortcuts), into a run folder with metrics, checkpoints, weights, test-set
 // evaluation and the report; --resume continues a run exactly.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/parallel.hpp"
+#include "dist/comm.hpp"
 #include "report/report.hpp"
 #include "train/checkpoint.hpp"
 #include "train/experiment.hpp"
@@ -125,9 +127,16 @@ Run add_train(CLI::App& app) {
     if (!a->out.empty()) overrides.push_back({"out", "\"" + a->out + "\""});
     const train::Experiment e = train::load_experiment(a->experiment, overrides);
     if (e.threads > 0 && app.get_option("--threads")->count() == 0) set_num_threads(e.threads);
+    // Under mpirun every rank trains a block of each batch (docs/mpi.md); the ranks on one node
+    // share its cores unless the experiment or --threads says otherwise.
+    const dist::Comm& world = dist::Comm::world();
+    const int on_node = world.ranks_on_node();
+    if (world.distributed() && e.threads == 0 && app.get_option("--threads")->count() == 0)
+      set_num_threads(std::max(1, num_threads() / on_node));
+    const bool root = world.is_root();
     const ModelSpec spec = load_model_spec(e.model, e.seed);
     auto report = [&](const std::string& run_dir) {
-      if (a->no_report) return;
+      if (a->no_report || !root) return;
       try {
         report::write_run_report(run_dir, {.model = spec.model, .load_weights = false});
       } catch (const Error& err) {  // the report is a view: training goes on without it
@@ -146,7 +155,9 @@ Run add_train(CLI::App& app) {
     run.quiet = a->quiet;
     run.should_stop = [] { return StopOnSignal::requested(); };
     run.on_epoch = report;
+    run.comm = &world;
     const train::ExperimentResult r = train::run_experiment(e, run);
+    if (!root) return 0;  // rank 0 alone prints and writes
     if (r.test) print_test(*r.test, e.loss);
     report(r.run_dir);  // RUNNING is gone: the finished page stops reloading
     if (!a->quiet) std::fprintf(stderr, "run folder: %s\n", printable(r.run_dir).c_str());

@@ -14,10 +14,11 @@ namespace physcnn {
 namespace {
 
 // Every switch of every floor: kernels::FastPaths (conv_gemm, conv_direct, winograd, avx2),
-// nn fusion (fusion), train::StepSwitches (microbatch, chunk_threads).
-constexpr std::array<std::string_view, 8> kKnown = {"conv_gemm",  "conv_direct",  "winograd",
-                                                    "avx2",       "avx512",       "fusion",
-                                                    "microbatch", "chunk_threads"};
+// nn fusion (fusion), train::StepSwitches (microbatch, chunk_threads,
+// grad_overlap).
+constexpr std::array<std::string_view, 9> kKnown = {"conv_gemm",  "conv_direct",   "winograd",
+                                                    "avx2",       "avx512",        "fusion",
+                                                    "microbatch", "chunk_threads", "grad_overlap"};
 
 std::string known_list() {
   std::string s;

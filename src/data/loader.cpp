@@ -63,6 +63,8 @@ DataLoader::DataLoader(DatasetPtr dataset, const LoaderOptions& options, Transfo
                     " must be >= 1");
   PHYSCNN_CHECK_ARG(options_.workers >= 0, "DataLoader: workers ", options_.workers,
                     " must be >= 0");
+  PHYSCNN_CHECK_ARG(options_.ranks >= 1 && options_.rank >= 0 && options_.rank < options_.ranks,
+                    "DataLoader: rank ", options_.rank, " of ", options_.ranks, " ranks");
   PHYSCNN_CHECK_ARG(options_.prefetch >= 1, "DataLoader: prefetch ", options_.prefetch,
                     " must be >= 1 (batches built ahead)");
 }
@@ -92,13 +94,20 @@ Rng DataLoader::sample_rng(int64_t epoch, int64_t index) const {
 
 Batch DataLoader::make_batch(int64_t epoch, int64_t b, const std::vector<int64_t>& order) const {
   const int64_t n = static_cast<int64_t>(order.size());
-  const int64_t start = b * options_.batch_size;
-  const int64_t count = std::min(options_.batch_size, n - start);
-  PHYSCNN_CHECK_ARG(start >= 0 && count > 0, "DataLoader: batch ", b, " is past the end of ", n,
-                    " samples");
+  const int64_t global_start = b * options_.batch_size;
+  const int64_t global_count = std::min(options_.batch_size, n - global_start);
+  PHYSCNN_CHECK_ARG(global_start >= 0 && global_count > 0, "DataLoader: batch ", b,
+                    " is past the end of ", n, " samples");
+  // This rank's block of the global batch (dist::block_of's rule; tests/train checks they agree).
+  const int64_t base = global_count / options_.ranks, extra = global_count % options_.ranks;
+  const int64_t start =
+      global_start + options_.rank * base + std::min<int64_t>(options_.rank, extra);
+  const int64_t count = base + (options_.rank < extra ? 1 : 0);
   Batch out;
   out.epoch = epoch;
   out.index = b;
+  out.global_size = global_count;
+  if (count == 0) return out;
   const bool regression = dataset_->target_kind() == TargetKind::Regression;
   const int64_t K = dataset_->target_size();
   if (regression) out.targets = Tensor::empty(Shape{count, K});

@@ -35,6 +35,11 @@ struct LoaderOptions {
   LastBatch last_batch = LastBatch::Keep;
   int workers = 1;   // threads building batches; 0 builds them in the caller's thread
   int prefetch = 2;  // batches built ahead of the one being consumed (>= 1)
+  // Data parallel: batch_size is the global batch; this loader builds only rank `rank`'s block of
+  // each global batch (of `ranks`): contiguous rows, sizes differing by at most one, lower ranks
+  // taking the larger blocks (dist::block_of's rule). The order and each sample's augmentation
+  // are those of the whole batch, so the ranks' blocks together are the single-process batch.
+  int rank = 0, ranks = 1;
 };
 
 struct Batch {
@@ -43,7 +48,11 @@ struct Batch {
   Tensor targets;                // float32 (N, K) (regression targets)
   std::vector<int64_t> indices;  // dataset index of each sample
   int64_t epoch = 0;
-  int64_t index = 0;  // position of this batch in the epoch
+  int64_t index = 0;        // position of this batch in the epoch
+  int64_t global_size = 0;  // samples of the global batch (all ranks); this one holds a block
+  // A rank's block may be empty (a last batch smaller than the number of ranks): then inputs is
+  // undefined and size() is 0.
+  int64_t size() const { return int64_t(indices.size()); }
 };
 
 class DataLoader {

@@ -274,6 +274,20 @@ void Comm::barrier() const {
 #endif
 }
 
+int Comm::ranks_on_node() const {
+#ifdef PHYSCNN_HAVE_MPI
+  if (mpi_ && size_ > 1) {
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
+    int n = 1;
+    MPI_Comm_size(node, &n);
+    MPI_Comm_free(&node);
+    return n;
+  }
+#endif
+  return 1;
+}
+
 void Comm::abort(int exit_code) const {
   std::fflush(stdout);
   std::fflush(stderr);

@@ -81,6 +81,10 @@ class Comm {
   // never wait forever in a collective.
   [[noreturn]] void abort(int exit_code) const;
 
+  // How many ranks of this communicator share this rank's node (MPI_COMM_TYPE_SHARED); 1 on
+  // one rank. Collective: every rank calls it. Used to split a node's cores between its ranks.
+  int ranks_on_node() const;
+
   // Finalises MPI if it was initialised (called once at the end of main).
   static void finalize();
 

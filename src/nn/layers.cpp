@@ -105,6 +105,14 @@ Var BatchNorm::forward(const Var& x) {
     num_batches_tracked_.fill_(num_batches_tracked_.item() + 1);
     if (!o_.momentum) momentum = 1.0 / num_batches_tracked_.item();
   }
+  if (replica_sum_ && use_batch_stats && !shape_pass) {
+    if (o_.track_running_stats)
+      return ag::batch_norm_replicas(x, weight_, bias_, running_mean_, running_var_, momentum,
+                                     o_.eps, fuse_relu, replica_sum_);
+    Tensor none;
+    return ag::batch_norm_replicas(x, weight_, bias_, none, none, 0.0, o_.eps, fuse_relu,
+                                   replica_sum_);
+  }
   if (!o_.track_running_stats || shape_pass) {
     // The op updates running statistics in training; these scratch tensors absorb it.
     Tensor mean = Tensor::zeros(Shape{C}, x.dtype()), var = Tensor::ones(Shape{C}, x.dtype());

@@ -68,6 +68,9 @@ class BatchNorm : public Module {
   Tensor& running_mean() { return running_mean_; }
   Tensor& running_var() { return running_var_; }
   Tensor& num_batches_tracked() { return num_batches_tracked_; }
+  // Synchronised batch norm for data-parallel training: with a sum, training normalises with
+  // the statistics over every replica's batch (autograd::batch_norm_replicas); null: off.
+  void set_replica_sum(autograd::ReplicaSum sum) { replica_sum_ = std::move(sum); }
 
  protected:
   BatchNorm(const BatchNormOptions& o, std::vector<int64_t> ranks);
@@ -78,6 +81,7 @@ class BatchNorm : public Module {
   std::vector<int64_t> ranks_;  // accepted input ranks
   Var weight_, bias_;
   Tensor running_mean_, running_var_, num_batches_tracked_;
+  autograd::ReplicaSum replica_sum_;
 };
 
 // The batch-norm keys of a model-file entry (features, eps, momentum, affine,

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
+#include <span>
 
 #include "autograd/functional.hpp"
 #include "data/dataset.hpp"
@@ -57,6 +59,43 @@ void Tally::add(const Tensor& out, const Tensor& target, double batch_loss) {
   }
 }
 
+namespace {
+template <class T>
+void gather_all(std::vector<T>& v, const dist::Comm& comm) {
+  const auto parts = comm.allgather(std::as_bytes(std::span(v)));
+  v.clear();
+  for (const auto& part : parts) {
+    const size_t at = v.size();
+    v.resize(at + part.size() / sizeof(T));
+    if (!part.empty()) std::memcpy(v.data() + at, part.data(), part.size());
+  }
+}
+}  // namespace
+
+void Tally::sum_over(const dist::Comm& comm) {
+  if (!comm.distributed()) return;
+  // A rank without samples has not created its metrics yet: agree on them first.
+  std::vector<double> kind{cls ? double(cls->classes()) : 0.0, cls ? double(cls->top_k()) : 0.0,
+                           reg ? 1.0 : 0.0};
+  comm.allreduce_max(kind);
+  if (kind[0] > 0 && !cls) cls.emplace(int64_t(kind[0]), int64_t(kind[1]));
+  if (kind[2] > 0 && !reg) reg.emplace();
+  std::vector<double> sum{loss_sum};
+  comm.allreduce_sum(sum);
+  loss_sum = sum[0];
+  std::vector<int64_t> n{samples};
+  comm.allreduce_sum(n);
+  samples = n[0];
+  if (cls) cls->sum_over(comm);
+  if (reg) reg->sum_over(comm);
+  // Per-sample values (ROC scores, the metric set's outputs) from every rank, in rank order: the
+  // curve and the resolutions do not depend on the order of the samples.
+  gather_all(scores, comm);
+  gather_all(score_labels, comm);
+  gather_all(set_outputs, comm);
+  gather_all(set_targets, comm);
+}
+
 Evaluation Tally::result() const {
   Evaluation e;
   e.loss = samples ? loss_sum / double(samples) : 0.0;
@@ -88,18 +127,20 @@ std::map<std::string, double> Evaluation::values() const {
 }
 
 Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k,
-                    const std::string& metric_set) {
+                    const std::string& metric_set, const dist::Comm* comm) {
   ag::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
   Tally tally{.loss = loss, .top_k = top_k, .metric_set = metric_set};
   loader.start_epoch(0);
   while (auto b = loader.next()) {
+    if (!b->inputs.defined()) continue;  // this rank's block of a small last batch is empty
     const Tensor out = model(ag::Var(b->inputs)).value();
     const Tensor target = loss_target(out, *b, loss);
     tally.add(out, target, loss_of(ag::Var(out), target, loss).item());
   }
   model.train(was_training);
+  if (comm) tally.sum_over(*comm);
   return tally.result();
 }
 

@@ -45,13 +45,18 @@ struct Tally {
 
   // out: the model's output for a batch; target: loss_target's; batch_loss: its mean loss.
   void add(const Tensor& out, const Tensor& target, double batch_loss);
+  // Data parallel: the tallies of every rank of `comm` summed (collective; a rank that saw no
+  // samples takes part too).
+  void sum_over(const dist::Comm& comm);
   Evaluation result() const;
 };
 
 // Loss and metrics of `model` in evaluation mode over every batch of `loader` (epoch 0).
-// metric_set: "" or a train/metric_sets.hpp name whose values join the metrics.
+// metric_set: "" or a train/metric_sets.hpp name whose values join the metrics. With a
+// distributed `comm`, `loader` builds this rank's blocks (LoaderOptions::rank) and the result is
+// the whole set's, on every rank.
 Evaluation evaluate(nn::Module& model, data::DataLoader& loader, LossKind loss, int64_t top_k = 5,
-                    const std::string& metric_set = "");
+                    const std::string& metric_set = "", const dist::Comm* comm = nullptr);
 // Model outputs for every sample of `loader` in its order (a loader without shuffling keeps the
 // dataset's order).
 Tensor predict(nn::Module& model, data::DataLoader& loader);

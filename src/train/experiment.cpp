@@ -29,10 +29,24 @@ std::vector<std::pair<const char*, std::string*>> data_paths(DataConfig& d) {
           {"train_y", &d.train_y}, {"test_x", &d.test_x}, {"test_y", &d.test_y}};
 }
 
-const std::vector<std::string> kTopKeys{
-    "name",      "model",    "seed",           "threads",        "epochs", "batch_size",
-    "out",       "loss",     "top_k",          "clip_grad_norm", "data",   "transforms",
-    "optimizer", "schedule", "early_stopping", "checkpoint",     "metrics"};
+const std::vector<std::string> kTopKeys{"name",
+                                        "model",
+                                        "seed",
+                                        "threads",
+                                        "epochs",
+                                        "batch_size",
+                                        "out",
+                                        "loss",
+                                        "top_k",
+                                        "clip_grad_norm",
+                                        "data",
+                                        "transforms",
+                                        "optimizer",
+                                        "schedule",
+                                        "early_stopping",
+                                        "checkpoint",
+                                        "sync_batch_norm",
+                                        "metrics"};
 const std::vector<std::string> kDataKeys{
     "format",     "root",          "train",    "test",    "train_x",    "train_y",
     "test_x",     "test_y",        "x",        "y",       "mmap",       "scale_uint8",
@@ -172,6 +186,7 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
     (void)metric_set(e.metrics);  // an unknown name fails here, listing the known sets
   }
   read(get_double(root, "clip_grad_norm", top), e.clip_grad_norm);
+  read(get_bool(root, "sync_batch_norm", top), e.sync_batch_norm);
   // 0: no training; the run folder holds the initial (or --init) weights and their evaluation.
   PHYSCNN_CHECK_ARG(e.epochs >= 0, source_name, ": epochs must be >= 0, got ", e.epochs);
   PHYSCNN_CHECK_ARG(e.batch_size >= 1, source_name, ": batch_size must be >= 1, got ",

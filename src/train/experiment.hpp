@@ -86,6 +86,8 @@ struct Experiment {
   int64_t top_k = 5;
   std::string metrics;  // "" or a metric set of train/metric_sets.hpp (e.g. "airshower")
   double clip_grad_norm = 0.0;
+  // Under mpirun: batch norm with the global batch's statistics (docs/mpi.md).
+  bool sync_batch_norm = false;
   DataConfig data;
   TransformConfig transforms;
   OptimizerConfig optimizer;

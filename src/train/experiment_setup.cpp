@@ -189,6 +189,7 @@ TrainerOptions trainer_options(const Experiment& e, const std::string& checkpoin
   o.monitor = e.monitor;
   o.quiet = quiet;
   o.label = e.name;
+  o.sync_batch_norm = e.sync_batch_norm;
   return o;
 }
 

@@ -120,6 +120,23 @@ std::string Trainer::checkpoint_note() const {
          std::to_string(last_checkpoint_epoch_) + ")";
 }
 
+const dist::Comm* Trainer::ranks() const {
+  return options_.comm && options_.comm->distributed() ? options_.comm : nullptr;
+}
+
+bool Trainer::writes() const {
+  return !ranks() || ranks()->is_root();
+}
+
+bool Trainer::stop_requested() const {
+  if (!should_stop) return false;
+  if (!ranks()) return should_stop();
+  // A signal reaches the ranks at slightly different steps: all stop at the same one.
+  std::vector<double> stop{should_stop() ? 1.0 : 0.0};
+  ranks()->allreduce_max(stop);
+  return stop[0] > 0;
+}
+
 EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* validation) {
   const int epoch = epoch_ + 1;
   const auto t0 = std::chrono::steady_clock::now();
@@ -131,7 +148,7 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
   train.start_epoch(epoch_);
   Progress bar(
       options_.label + " epoch " + std::to_string(epoch) + "/" + std::to_string(options_.epochs),
-      train.batches_per_epoch(), options_.quiet);
+      train.batches_per_epoch(), options_.quiet || !writes());
   Tally tally{.loss = options_.loss, .top_k = options_.top_k, .metric_set = options_.metric_set};
   int64_t b = 0;
   while (auto batch = train.next()) {
@@ -139,6 +156,13 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
     config.clip_grad_norm = options_.clip_grad_norm;
     config.schedule_per_step = options_.schedule_per_step;
     config.where = "at epoch " + std::to_string(epoch) + ", step " + std::to_string(step_ + 1);
+    config.sync = sync_.get();
+    // Synchronised batch norm needs every rank in every batch norm's collectives.
+    PHYSCNN_CHECK_ARG(!sync_ || !options_.sync_batch_norm || batch->global_size >= ranks()->size(),
+                      "sync_batch_norm: batch ", batch->index + 1, " of epoch ", epoch, " has ",
+                      batch->global_size, " samples for ", ranks()->size(),
+                      " ranks; every rank needs one (choose batch_size so that the last batch "
+                      "of an epoch has at least as many samples as there are ranks)");
     StepOutcome step;
     try {
       step = train_step(model_, optimizer_, scheduler_, *batch, options_.loss, config);
@@ -146,22 +170,27 @@ EpochRecord Trainer::run_epoch(data::DataLoader& train, data::DataLoader* valida
       throw NumericalError(e.what() + checkpoint_note());
     }
     ++step_;
-    tally.add(step.pass.output, step.target, step.pass.loss);
+    if (step.pass.output.defined()) tally.add(step.pass.output, step.target, step.pass.loss);
     char status[64];
-    std::snprintf(status, sizeof status, "loss %.4f", tally.loss_sum / double(tally.samples));
+    std::snprintf(status, sizeof status, "loss %.4f",
+                  tally.loss_sum / double(std::max<int64_t>(1, tally.samples)));
     bar.update(++b, status);
     if (on_step) on_step(step_);
-    if (should_stop && should_stop())
+    if (stop_requested())
       throw Interrupted("interrupted at epoch " + std::to_string(epoch) + ", step " +
                         std::to_string(step_) + checkpoint_note() +
                         " (--resume repeats this epoch from its start)");
   }
   const double train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (ranks()) {
+    tally.sum_over(*ranks());
+    if (!options_.sync_batch_norm) average_buffers(*ranks(), model_);
+  }
   for (const auto& [k, v] : tally.result().values()) rec.values["train_" + k] = v;
   if (validation) {
     const Evaluation ev =
-        evaluate(model_, *validation, options_.loss, options_.top_k, options_.metric_set);
+        evaluate(model_, *validation, options_.loss, options_.top_k, options_.metric_set, ranks());
     for (const auto& [k, v] : ev.values()) rec.values["val_" + k] = v;
   }
   rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -206,7 +235,13 @@ const std::vector<EpochRecord>& Trainer::fit(data::DataLoader& train,
     throw UsageError("monitor '" + options_.monitor + "' is not logged (logged: " + list + ")" +
                      io::did_you_mean(options_.monitor, logged));
   }
-  const std::string dir = options_.checkpoint_dir;
+  const std::string dir = writes() ? options_.checkpoint_dir : "";
+  if (ranks()) {
+    // Same seed, same files: the same model on every rank, or a clear error before training.
+    check_same_model(*ranks(), model_, "before training");
+    if (!sync_) sync_ = std::make_unique<GradientSync>(*ranks(), model_, options_.grad_sync);
+    if (options_.sync_batch_norm) sync_batch_norm(model_, ranks());
+  }
   while (epoch_ < options_.epochs && !stopped_early_) {
     EpochRecord rec = run_epoch(train, validation);
     ++epoch_;
@@ -246,7 +281,8 @@ const std::vector<EpochRecord>& Trainer::fit(data::DataLoader& train,
         throw IoError(e.what() + checkpoint_note());
       }
     }
-    if (stopped_early_ && !options_.quiet)
+    if (ranks()) check_same_model(*ranks(), model_, "after epoch " + std::to_string(epoch_));
+    if (stopped_early_ && !options_.quiet && writes())
       std::fprintf(stderr,
                    "%s: early stopping after epoch %d: %s did not improve for %d epochs "
                    "(best %.4f at epoch %d)\n",
@@ -257,6 +293,8 @@ const std::vector<EpochRecord>& Trainer::fit(data::DataLoader& train,
   if (options_.early_stopping.enabled && options_.early_stopping.restore_best &&
       !best_weights_.empty() && best_epoch_ != epoch_)
     model_.load_state_dict(best_weights_);
+  // After training the model runs on one rank at a time (reports): no collectives in it.
+  if (ranks() && options_.sync_batch_norm) sync_batch_norm(model_, nullptr);
   return history_;
 }
 

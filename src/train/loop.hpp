@@ -9,15 +9,18 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "data/loader.hpp"
+#include "dist/comm.hpp"
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/scheduler.hpp"
 #include "train/evaluation.hpp"
+#include "train/grad_sync.hpp"
 #include "train/losses.hpp"
 
 namespace physcnn::train {
@@ -47,6 +50,16 @@ struct TrainerOptions {
   std::string monitor = "val_loss";  // best epoch (also early stopping's when it is on)
   bool quiet = false;
   std::string label = "train";
+  // Data parallel over the ranks of `comm` (docs/mpi.md): the loaders passed to fit() build each
+  // rank's block of every global batch (LoaderOptions::rank, ranks); gradients are averaged with
+  // GradientSync, training and validation metrics summed over the ranks, and only rank 0 writes
+  // checkpoints and prints. Null or one rank: a single process.
+  const dist::Comm* comm = nullptr;
+  // Batch norm with the statistics of the global batch (summed over the ranks in forward and
+  // backward), so that N ranks train as one process would; off: each rank normalises its own
+  // block, and the running statistics are averaged over the ranks after every epoch.
+  bool sync_batch_norm = false;
+  GradSyncOptions grad_sync;
 };
 
 // One epoch's logged values. values holds train_loss, train_<metric>..., val_loss,
@@ -90,6 +103,9 @@ class Trainer {
   bool stopped_early() const { return stopped_early_; }
   int best_epoch() const { return best_epoch_; }
   double best_value() const { return best_; }
+  // The data-parallel gradient exchange (its overlap figures), null in a single process or
+  // before fit().
+  const GradientSync* gradient_sync() const { return sync_.get(); }
 
   // Called after each epoch's record is complete and its checkpoints are written.
   std::function<void(const EpochRecord&)> on_epoch;
@@ -104,6 +120,9 @@ class Trainer {
   void reseed_dropout(int epoch);
   bool improves(const std::string& monitor, double value, double best, double min_delta) const;
   std::string checkpoint_note() const;  // where the last good checkpoint is, for errors
+  const dist::Comm* ranks() const;      // the communicator when distributed, else null
+  bool writes() const;                  // this rank writes files and prints (rank 0)
+  bool stop_requested() const;          // should_stop, agreed over the ranks
 
   nn::Module& model_;
   optim::Optimizer& optimizer_;
@@ -118,6 +137,7 @@ class Trainer {
   int last_checkpoint_epoch_ = 0;
   bool stopped_early_ = false;
   nn::StateDict best_weights_;  // clone of the best epoch's state (restore_best)
+  std::unique_ptr<GradientSync> sync_;
 };
 
 }  // namespace physcnn::train

@@ -159,6 +159,30 @@ void RegressionMetrics::add(const std::vector<double>& p, const std::vector<doub
   count_ += int64_t(p.size());
 }
 
+void ClassificationMetrics::sum_over(const dist::Comm& comm) {
+  if (!comm.distributed()) return;
+  std::vector<int64_t> v{count_, correct_, top_k_correct_};
+  v.insert(v.end(), confusion_.begin(), confusion_.end());
+  comm.allreduce_sum(v);
+  count_ = v[0];
+  correct_ = v[1];
+  top_k_correct_ = v[2];
+  std::copy(v.begin() + 3, v.end(), confusion_.begin());
+}
+
+void RegressionMetrics::sum_over(const dist::Comm& comm) {
+  if (!comm.distributed()) return;
+  std::vector<int64_t> n{count_};
+  comm.allreduce_sum(n);
+  count_ = n[0];
+  std::vector<double> v{sum_sq_, sum_abs_, sum_y_, sum_y2_};
+  comm.allreduce_sum(v);
+  sum_sq_ = v[0];
+  sum_abs_ = v[1];
+  sum_y_ = v[2];
+  sum_y2_ = v[3];
+}
+
 double RegressionMetrics::mse() const {
   return count_ ? sum_sq_ / double(count_) : 0.0;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dist/comm.hpp"
 #include "tensor/tensor.hpp"
 
 namespace physcnn::train {
@@ -45,6 +46,9 @@ class ClassificationMetrics {
   double mean_iou() const;
   double efficiency() const;
   double purity() const;
+  // Every count summed over the ranks of `comm` (data-parallel evaluation); every rank must
+  // hold the same classes and top_k.
+  void sum_over(const dist::Comm& comm);
 
  private:
   int64_t classes_, top_k_;
@@ -62,6 +66,7 @@ class RegressionMetrics {
   double mae() const;
   // 1 - SS_res / SS_tot over all elements; 0 when the targets are constant (SS_tot = 0).
   double r2() const;
+  void sum_over(const dist::Comm& comm);  // the sums over the ranks of `comm`
 
  private:
   int64_t count_ = 0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/shape.hpp"
+#include "dist/comm.hpp"
 #include "nn/module.hpp"
 #include "train/experiment.hpp"
 #include "train/loop.hpp"
@@ -34,7 +35,12 @@ struct RunOptions {
   // Polled after every step (Ctrl-C): true stops with Interrupted, checkpoints kept.
   std::function<bool()> should_stop;
   // After every epoch, once RUN/metrics.* are written (the live report), with the run folder.
+  // Called on rank 0 only.
   std::function<void(const std::string& run_dir)> on_epoch;
+  // Data parallel over these ranks (docs/mpi.md): every rank runs run_experiment with the same
+  // experiment; batch_size is the global batch, each rank reads its block of every batch; rank 0
+  // alone locks and writes the run folder. Null: one process.
+  const dist::Comm* comm = nullptr;
 };
 
 struct ExperimentResult {

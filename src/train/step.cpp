@@ -319,12 +319,21 @@ StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Chunk
     total = options.count(0, n);
     if (!(total > 0)) chunk = n;  // nothing counts: the whole batch's 0/0, as without chunks
   }
+  const bool global = options.count_total > 0;
+  if (global) total = options.count_total;
   if (chunk >= n) {
     Var out = model(Var(inputs));
-    Var l = loss(out, 0, n);
-    r.loss = l.item();
-    l.backward();
     if (options.keep_output) r.output = out.value();
+    // A part of a global batch enters with its share of the global count.
+    const double share = global ? (options.count ? options.count(0, n) : double(n)) / total : 1.0;
+    if (share == 0) return r;  // every target of this rank's part is ignored
+    Var l = loss(out, 0, n);
+    r.loss = share * l.item();
+    const ag::LeafReadyScope ready(options.on_grad_ready);
+    if (global)
+      l.backward(Tensor::full(l.shape(), share, l.dtype()));
+    else
+      l.backward();
     return r;
   }
   r.chunk_size = chunk;
@@ -340,6 +349,9 @@ StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Chunk
     if (share == 0) return;  // every target of this chunk is ignored: no loss, no gradient
     Var l = loss(out, lo, hi);
     losses[size_t(c)] = share * l.item();
+    // The last chunk completes each gradient: notify as its backward passes each parameter.
+    const ag::LeafReadyScope ready(r.threads <= 1 && c == r.chunks - 1 ? options.on_grad_ready
+                                                                       : nullptr);
     l.backward(Tensor::full(l.shape(), share, l.dtype()));
   };
   if (r.threads <= 1) {
@@ -354,6 +366,8 @@ StepResult forward_backward(nn::Module& model, const Tensor& inputs, const Chunk
         run_chunk(c);
     });
     for (ag::LeafGradSink& s : sinks) s.add_to_leaves();
+    if (options.on_grad_ready)
+      for (const Var& p : model.parameters()) (*options.on_grad_ready)(p.node());
   }
   for (double l : losses) r.loss += l;
   if (options.keep_output) r.output = concat(parts, 0);

@@ -34,6 +34,13 @@ struct StepOptions {
   int64_t chunk = kAuto;
   bool keep_output = true;  // StepResult::output holds the whole batch's output
   ChunkCountFn count;       // null: the mean divides by a fixed count per sample
+  // Data parallel (train/grad_sync.hpp): > 0 is the count the mean divides by, summed over
+  // every rank's part of the global batch (count(0, n) or n here), so that the gradients summed
+  // over the ranks are those of the global batch's mean; `loss` is then this rank's share of it.
+  double count_total = 0;
+  // Called with each parameter leaf once this step's gradient of it is complete: during the last
+  // chunk's backward (autograd::LeafReadyScope), or after the chunk threads' sums are added.
+  const autograd::LeafReadyFn* on_grad_ready = nullptr;
 };
 
 struct StepResult {
@@ -51,6 +58,7 @@ struct StepResult {
 struct StepSwitches {
   bool microbatch = true;     // StepOptions::kAuto runs cache-sized chunks of the batch
   bool chunk_threads = true;  // those chunks on separate threads, each op inside single-threaded
+  bool grad_overlap = true;   // data parallel: all-reduce buckets start during the backward
 };
 StepSwitches step_switches();
 void set_step_switches(const StepSwitches& s);

@@ -8,7 +8,8 @@ namespace physcnn::train {
 namespace {
 StepSwitches& switches() {
   static StepSwitches s{.microbatch = !switch_disabled("microbatch"),
-                        .chunk_threads = !switch_disabled("chunk_threads")};
+                        .chunk_threads = !switch_disabled("chunk_threads"),
+                        .grad_overlap = !switch_disabled("grad_overlap")};
   return s;
 }
 }  // namespace

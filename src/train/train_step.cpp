@@ -2,6 +2,7 @@
 #include "train/train_step.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "autograd/profile.hpp"
 #include "optim/clip.hpp"
@@ -46,23 +47,41 @@ StepOutcome train_step(nn::Module& model, optim::Optimizer& optimizer,
     const prof::Scope s("zero_grad");
     optimizer.zero_grad();
   }
-  const int64_t n = batch.inputs.size(0);
+  const int64_t n = batch.inputs.defined() ? batch.inputs.size(0) : 0;
+  PHYSCNN_CHECK_ARG(n > 0 || config.sync, "train_step: an empty batch");
   StepOptions chunks = config.chunks;
-  if (loss.family() == LossKind::CrossEntropy || loss.family() == LossKind::PixelCrossEntropy) {
+  if (n > 0 &&
+      (loss.family() == LossKind::CrossEntropy || loss.family() == LossKind::PixelCrossEntropy)) {
     // A mean that skips ignored targets divides each chunk by its own count of kept ones.
     const Tensor classes = batch.labels.empty() ? batch.targets : labels_tensor(batch.labels, {n});
     if (classes.defined() && classes.dim() >= 1 && classes.size(0) == n)
       chunks.count = ignore_aware_count(classes);
   }
+  if (config.sync) {
+    // The mean over the global batch divides by the count summed over the ranks.
+    std::vector<double> count{n == 0 ? 0.0 : chunks.count ? chunks.count(0, n) : double(n)};
+    config.sync->comm().allreduce_sum(count);
+    chunks.count_total = count[0];
+    config.sync->begin_step();
+    chunks.on_grad_ready = &config.sync->ready_hook();
+  }
   StepOutcome r;
-  r.pass = forward_backward(
-      model, batch.inputs,
-      [&](const ag::Var& part_out, int64_t lo, int64_t hi) {
-        const prof::Scope s(loss_scope(loss));
-        const data::Batch part = lo == 0 && hi == n ? batch : batch_rows(batch, lo, hi);
-        return loss_of(part_out, loss_target(part_out.value(), part, loss), loss);
-      },
-      chunks);
+  if (n > 0)
+    r.pass = forward_backward(
+        model, batch.inputs,
+        [&](const ag::Var& part_out, int64_t lo, int64_t hi) {
+          const prof::Scope s(loss_scope(loss));
+          const data::Batch part = lo == 0 && hi == n ? batch : batch_rows(batch, lo, hi);
+          return loss_of(part_out, loss_target(part_out.value(), part, loss), loss);
+        },
+        chunks);
+  if (config.sync) {
+    const prof::Scope s("gradient all-reduce");
+    config.sync->finish();
+    std::vector<double> total{r.pass.loss};  // this rank's share of the global mean
+    config.sync->comm().allreduce_sum(total);
+    r.pass.loss = total[0];
+  }
   if (r.pass.output.defined()) r.target = loss_target(r.pass.output, batch, loss);
   if (!std::isfinite(r.pass.loss)) {
     const std::string bad = first_non_finite_parameter(model, false);

@@ -10,6 +10,7 @@
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/scheduler.hpp"
+#include "train/grad_sync.hpp"
 #include "train/losses.hpp"
 #include "train/step.hpp"
 
@@ -21,10 +22,15 @@ struct StepConfig {
                                    // metric: a plateau schedule steps per epoch)
   StepOptions chunks;              // micro-batching; its count is set here for class losses
   std::string where;               // context for errors, e.g. "at epoch 2, step 9"
+  // Data parallel: `batch` is this rank's block of a global batch (possibly empty); the
+  // gradients are averaged over the global batch with `sync`'s all-reduce started during the
+  // backward, and StepOutcome's loss is the global batch's. Null: one process.
+  GradientSync* sync = nullptr;
 };
 
 struct StepOutcome {
-  StepResult pass;  // the chunked forward/backward: loss, output (when kept), chunking
+  StepResult pass;  // the chunked forward/backward: loss, output (when kept), chunking; with a
+                    // GradientSync the loss is the global batch's, the output this rank's rows
   Tensor target;    // the whole batch's loss target (loss_target), when the output is kept
 };
 

@@ -16,7 +16,7 @@ TEST(Switches, KnownNamesAnswerFromTheEnvironment) {
   const char* env = std::getenv("PHYSCNN_FAST_DISABLE");
   const std::string listed = env ? env : "";
   for (const char* name : {"conv_gemm", "conv_direct", "winograd", "avx2", "avx512", "fusion",
-                           "microbatch", "chunk_threads"})
+                           "microbatch", "chunk_threads", "grad_overlap"})
     EXPECT_EQ(switch_disabled(name), listed.find(name) != std::string::npos) << name;
 }
 
