@@ -21,9 +21,8 @@ bool Graph::fuses_with_next(size_t j, const std::vector<size_t>& last_use) const
 }
 
 int Graph::find(const std::string& name) const {
-  for (size_t i = 0; i < nodes_.size(); ++i)
-    if (nodes_[i].name == name) return static_cast<int>(i);
-  return -1;
+  const auto it = index_.find(name);
+  return it == index_.end() ? -1 : it->second;
 }
 
 std::vector<std::string> Graph::node_names() const {
@@ -70,6 +69,7 @@ std::string Graph::add(ModulePtr m, const std::string& name, const std::string& 
   std::string n = next_name(name);
   int from = input.empty() ? static_cast<int>(nodes_.size()) - 1 : resolve(input, n);
   register_module(n, m);
+  index_.emplace(n, static_cast<int>(nodes_.size()));
   nodes_.push_back({n, std::move(m), Merge::Add, {from}});
   return n;
 }
@@ -81,6 +81,7 @@ std::string Graph::add_merge(Merge kind, const std::vector<std::string>& inputs,
                     "' needs at least two inputs, got ", inputs.size());
   std::vector<int> from;
   for (const auto& ref : inputs) from.push_back(resolve(ref, n));
+  index_.emplace(n, static_cast<int>(nodes_.size()));
   nodes_.push_back({n, nullptr, kind, from});
   return n;
 }

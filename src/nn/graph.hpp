@@ -3,6 +3,7 @@
 // behind model files; a plain chain has exactly nn::Sequential's children and state_dict keys.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,7 @@ class Graph : public Module {
   bool fuses_with_next(size_t j, const std::vector<size_t>& last_use) const;
 
   std::vector<Node> nodes_;
+  std::map<std::string, int> index_;  // node name -> position in nodes_ (find in O(log n))
 };
 
 }  // namespace physcnn::nn

@@ -118,8 +118,8 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> m) {
   PHYSCNN_CHECK_ARG(!name.empty() && name.find_first_of("./\\") == std::string::npos, context(),
                     ": child name '", name, "' must be non-empty and contain no '.', '/' or '\\' ",
                     "(names become file names in reports)");
-  for (const auto& [n, _] : children_)
-    PHYSCNN_CHECK_ARG(n != name, context(), ": child '", name, "' registered twice");
+  PHYSCNN_CHECK_ARG(child_index_.emplace(name, children_.size()).second, context(), ": child '",
+                    name, "' registered twice");
   children_.emplace_back(name, m);
   m->set_path(path_.empty() ? name : path_ + "." + name);
 }

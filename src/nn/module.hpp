@@ -199,6 +199,7 @@ class Module : public std::enable_shared_from_this<Module> {
 
   std::string path_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  std::map<std::string, size_t> child_index_;  // names of children_: a duplicate check in O(log n)
   std::vector<std::pair<std::string, Var*>> params_;
   std::vector<std::pair<std::string, Tensor*>> buffers_;
 };
