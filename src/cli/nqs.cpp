@@ -41,24 +41,24 @@ Run add_nqs(CLI::App& app) {
     if (a->iterations > 0) spec.iterations = a->iterations;
     const std::string out =
         a->out.empty() ? "runs/nqs-" + std::filesystem::path(a->file).stem().string() : a->out;
-    std::filesystem::create_directories(out);
-    std::filesystem::copy_file(a->file, out + "/study.toml",
-                               std::filesystem::copy_options::overwrite_existing);
-    // The CNN wavefunction's new estimators are not yet summed over ranks (docs/mpi.md): under
-    // mpirun every rank would run the whole study and write the same folder.
-    PHYSCNN_CHECK(!dist::Comm::world().distributed(), UsageError,
-                  "physcnn nqs does not run on several MPI ranks yet; start it without mpirun "
-                  "(it uses every thread of one machine)");
+    // Under mpirun the ranks share the Markov chains; rank 0 alone prints and writes.
+    const bool root = dist::Comm::world().is_root();
+    if (root) {
+      std::filesystem::create_directories(out);
+      std::filesystem::copy_file(a->file, out + "/study.toml",
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
     StopOnSignal guard;
     const auto r = physics::nqs::run_nqs(
         spec, out, a->resume,
         [&](const physics::nqs::IterationRecord& rec) {
-          if (rec.iteration % a->every == 0 || rec.iteration == 1)
+          if (root && (rec.iteration % a->every == 0 || rec.iteration == 1))
             std::printf("iter %5d  E = %.8f +- %.8f  var %.4g  acc %.3f  %.0f s\n", rec.iteration,
                         rec.energy, rec.error, rec.variance, rec.acceptance, rec.seconds);
           std::fflush(stdout);
         },
         [] { return StopOnSignal::requested(); });
+    if (!root) return r.stopped ? 130 : 0;
     // The report page: energy against iteration with the exact line, the final estimate.
     const auto page = report::write_run_report(out);
     if (r.stopped) {

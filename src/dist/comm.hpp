@@ -10,8 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace physcnn::dist {
@@ -101,5 +103,28 @@ struct Block {
   std::int64_t begin = 0, end = 0;
 };
 Block block_of(std::int64_t n, int rank, int size);
+
+// Every rank's `mine` concatenated in rank order, on every rank (`mine` itself on one rank).
+template <class T>
+std::vector<T> allgather_concat(const Comm& comm, const std::vector<T>& mine) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (!comm.distributed()) return mine;
+  const auto parts = comm.allgather(std::as_bytes(std::span(mine)));
+  std::vector<T> all;
+  for (const auto& part : parts) {
+    const std::size_t at = all.size();
+    all.resize(at + part.size() / sizeof(T));
+    if (!part.empty()) std::memcpy(all.data() + at, part.data(), part.size());
+  }
+  return all;
+}
+
+// Sums over the ranks, then rank 0's sums copied to every rank: MPI does not promise the same
+// rounding on every rank, and code that takes a step from the sums must take the same one.
+inline void allreduce_sum_identical(const Comm& comm, std::span<double> v) {
+  if (!comm.distributed()) return;
+  comm.allreduce_sum(v);
+  comm.broadcast(std::as_writable_bytes(v), 0);
+}
 
 }  // namespace physcnn::dist

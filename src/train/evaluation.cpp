@@ -3,9 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <memory>
-#include <span>
 
 #include "autograd/functional.hpp"
 #include "data/dataset.hpp"
@@ -59,19 +57,6 @@ void Tally::add(const Tensor& out, const Tensor& target, double batch_loss) {
   }
 }
 
-namespace {
-template <class T>
-void gather_all(std::vector<T>& v, const dist::Comm& comm) {
-  const auto parts = comm.allgather(std::as_bytes(std::span(v)));
-  v.clear();
-  for (const auto& part : parts) {
-    const size_t at = v.size();
-    v.resize(at + part.size() / sizeof(T));
-    if (!part.empty()) std::memcpy(v.data() + at, part.data(), part.size());
-  }
-}
-}  // namespace
-
 void Tally::sum_over(const dist::Comm& comm) {
   if (!comm.distributed()) return;
   // A rank without samples has not created its metrics yet: agree on them first.
@@ -90,10 +75,10 @@ void Tally::sum_over(const dist::Comm& comm) {
   if (reg) reg->sum_over(comm);
   // Per-sample values (ROC scores, the metric set's outputs) from every rank, in rank order: the
   // curve and the resolutions do not depend on the order of the samples.
-  gather_all(scores, comm);
-  gather_all(score_labels, comm);
-  gather_all(set_outputs, comm);
-  gather_all(set_targets, comm);
+  scores = dist::allgather_concat(comm, scores);
+  score_labels = dist::allgather_concat(comm, score_labels);
+  set_outputs = dist::allgather_concat(comm, set_outputs);
+  set_targets = dist::allgather_concat(comm, set_targets);
 }
 
 Evaluation Tally::result() const {

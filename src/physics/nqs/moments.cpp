@@ -1,12 +1,22 @@
 // The moments of stochastic reconfiguration: per-sample evaluation, the sums over samples, and
 // the SR solve (direct, or conjugate gradients on S v products).
+#include <algorithm>
 #include <cmath>
+#include <span>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "physics/nqs/vmc.hpp"
 
 namespace physcnn::physics::nqs {
+
+namespace {
+// Sums of complex values over the ranks, identical on every rank (dist::allreduce_sum_identical).
+void sum_over(const dist::Comm& ranks, std::vector<cplx>& v) {
+  dist::allreduce_sum_identical(ranks,
+                                std::span(reinterpret_cast<double*>(v.data()), 2 * v.size()));
+}
+}  // namespace
 
 SampleData evaluate_samples(const ed::SpinHamiltonian& h, const Wavefunction& psi,
                             const std::vector<Config>& configs) {
@@ -21,7 +31,9 @@ SampleData evaluate_samples(const ed::SpinHamiltonian& h, const Wavefunction& ps
   return d;
 }
 
-Moments reduce_moments(SampleData d, const std::vector<double>& weights, bool with_s, bool keep_o) {
+Moments reduce_moments(SampleData d, const std::vector<double>& weights, bool with_s, bool keep_o,
+                       const dist::Comm* ranks) {
+  if (ranks && !ranks->distributed()) ranks = nullptr;
   const size_t ns = d.local_energy.size();
   const auto p = static_cast<size_t>(d.n_params);
   PHYSCNN_CHECK_ARG(weights.size() == ns && d.o.size() == ns * p, "reduce_moments: ", ns,
@@ -31,17 +43,23 @@ Moments reduce_moments(SampleData d, const std::vector<double>& weights, bool wi
   Moments m;
   m.n_params = d.n_params;
   m.holomorphic = d.holomorphic;
-  cplx mean_e = 0;
-  for (size_t i = 0; i < ns; ++i) mean_e += weights[i] * eloc[i];
+  m.ranks = ranks;
+  // First the means <E_loc> and <O_k> (one all-reduce over the ranks when there are several).
+  std::vector<cplx> means(1 + p, 0.0);  // <E_loc>, then <O_k>
+  for (size_t i = 0; i < ns; ++i) {
+    means[0] += weights[i] * eloc[i];
+    for (size_t k = 0; k < p; ++k) means[1 + k] += weights[i] * o[i * p + k];
+  }
+  if (ranks) sum_over(*ranks, means);
+  const cplx mean_e = means[0];
+  const std::vector<cplx> mean_o(means.begin() + 1, means.end());
   m.energy = mean_e.real();
   m.local_energy.resize(ns);
   for (size_t i = 0; i < ns; ++i) {
     m.local_energy[i] = eloc[i].real();
     m.variance += weights[i] * std::norm(eloc[i] - mean_e);
   }
-  std::vector<cplx> mean_o(p, 0.0);
-  for (size_t i = 0; i < ns; ++i)
-    for (size_t k = 0; k < p; ++k) mean_o[k] += weights[i] * o[i * p + k];
+  if (ranks) m.local_energy = dist::allgather_concat(*ranks, m.local_energy);
   // Centred derivatives, scaled by sqrt(weight): S = Oc^H Oc, F = Oc^H (E_loc - E).
   for (size_t i = 0; i < ns; ++i) {
     const double sw = std::sqrt(weights[i]);
@@ -66,13 +84,33 @@ Moments reduce_moments(SampleData d, const std::vector<double>& weights, bool wi
         }
     });
   }
+  if (ranks) {  // then the variance, F and S
+    std::vector<cplx> second(1 + p + m.s_matrix.size());
+    second[0] = m.variance;
+    std::copy(m.force.begin(), m.force.end(), second.begin() + 1);
+    std::copy(m.s_matrix.begin(), m.s_matrix.end(), second.begin() + std::ptrdiff_t(1 + p));
+    sum_over(*ranks, second);
+    m.variance = second[0].real();
+    std::copy_n(second.begin() + 1, p, m.force.begin());
+    std::copy(second.begin() + std::ptrdiff_t(1 + p), second.end(), m.s_matrix.begin());
+  }
   if (keep_o) m.centred_o = std::move(o);
   return m;
 }
 
 Moments moments(const ed::SpinHamiltonian& h, const Wavefunction& psi, const Ensemble& e,
                 bool with_s, bool keep_o) {
-  return reduce_moments(evaluate_samples(h, psi, e.configs), e.weights, with_s, keep_o);
+  Moments m =
+      reduce_moments(evaluate_samples(h, psi, e.configs), e.weights, with_s, keep_o, e.ranks);
+  m.n_chains = e.n_chains;
+  m.acceptance = e.acceptance;
+  if (m.ranks) {  // every rank's chains and acceptance
+    std::vector<double> a{e.acceptance * e.n_chains, double(e.n_chains)};
+    dist::allreduce_sum_identical(*m.ranks, a);
+    m.n_chains = static_cast<int>(a[1]);
+    m.acceptance = a[0] / a[1];
+  }
+  return m;
 }
 
 std::vector<cplx> s_times(const Moments& m, const std::vector<cplx>& v) {
@@ -94,6 +132,7 @@ std::vector<cplx> s_times(const Moments& m, const std::vector<cplx>& v) {
       for (auto k = static_cast<size_t>(lo); k < static_cast<size_t>(hi); ++k)
         out[k] += std::conj(o[i * p + k]) * ov[i];
   });
+  if (m.ranks) sum_over(*m.ranks, out);
   if (!m.holomorphic)
     for (cplx& x : out) x = x.real();
   return out;

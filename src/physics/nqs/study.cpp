@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <span>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "dist/comm.hpp"
 #include "io/atomic_file.hpp"
 #include "optim/adam.hpp"
 #include "physics/ed/ground_state.hpp"
@@ -31,15 +33,17 @@ std::string hex(double v) {
 void save_checkpoint(const std::string& path, int iteration, const Wavefunction& psi,
                      const MetropolisSampler& sampler, const std::vector<IterationRecord>& h,
                      const optim::Optimizer* opt) {
+  const auto configs = sampler.configs();  // every rank's chains (a collective under mpirun)
+  const auto rngs = sampler.rng_states();
+  if (!dist::Comm::world().is_root()) return;
   io::write_file_atomic(path, [&](std::ostream& os) {
     os << "physcnn-nqs-checkpoint 2\niteration " << iteration << "\nparams " << psi.n_params()
        << "\n";
     for (const cplx& p : psi.parameters()) os << hex(p.real()) << " " << hex(p.imag()) << "\n";
-    const auto rngs = sampler.rng_states();
     os << "chains " << rngs.size() << "\n";
     for (size_t c = 0; c < rngs.size(); ++c)
-      os << sampler.configs()[c] << " " << rngs[c].seed << " " << rngs[c].stream << " "
-         << rngs[c].counter << "\n";
+      os << configs[c] << " " << rngs[c].seed << " " << rngs[c].stream << " " << rngs[c].counter
+         << "\n";
     os << "history " << h.size() << "\n";
     for (const auto& r : h)
       os << r.iteration << " " << hex(r.energy) << " " << hex(r.error) << " " << hex(r.variance)
@@ -91,9 +95,8 @@ int load_checkpoint(const std::string& path, Wavefunction& psi, MetropolisSample
   psi.set_parameters(params);
   size_t chains = 0;
   is >> word >> chains;
-  PHYSCNN_CHECK(is.good() && chains == sampler.configs().size(), UsageError, path,
-                ": the checkpoint has ", chains, " chains, the study file ",
-                sampler.configs().size());
+  PHYSCNN_CHECK(is.good() && chains == size_t(sampler.chains()), UsageError, path,
+                ": the checkpoint has ", chains, " chains, the study file ", sampler.chains());
   std::vector<Config> configs(chains);
   std::vector<Rng::State> rngs(chains);
   for (size_t c = 0; c < chains; ++c)
@@ -230,7 +233,11 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
   NqsResult r;
   std::unique_ptr<Wavefunction> owned = make_ansatz(spec, lat, init, r.ansatz);
   Wavefunction& psi = *owned;
-  MetropolisSampler sampler(lat, h.conserves_sz(), spec.chains, spec.seed);
+  // Under mpirun each rank runs its block of the chains; the moments are summed over the ranks
+  // and rank 0 alone writes (docs/mpi.md).
+  const dist::Comm& world = dist::Comm::world();
+  MetropolisSampler sampler(lat, h.conserves_sz(), spec.chains, spec.seed,
+                            spec.exact ? nullptr : &world);
   r.n_params = psi.n_params();
   // Adam works on the real parameters: theta itself, or (Re theta, Im theta) for the RBM.
   const bool adam = spec.optimizer == "adam";
@@ -263,8 +270,8 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
     rec.iteration = it + 1;
     rec.energy = m.energy;
     rec.variance = m.variance;
-    rec.acceptance = e.acceptance;
-    rec.error = spec.exact ? 0.0 : estimate(m.local_energy, e.n_chains).error;
+    rec.acceptance = m.acceptance;
+    rec.error = spec.exact ? 0.0 : estimate(m.local_energy, m.n_chains).error;
     PHYSCNN_CHECK(std::isfinite(m.energy), NumericalError, "iteration ", it + 1,
                   ": the energy is not finite; lower the learning rate");
     const double lr = learning_rate_at(spec, it);
@@ -297,10 +304,12 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
         base + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.history.push_back(rec);
     if (progress) progress(rec);
-    const bool stopping = stop && stop();
+    double stop_here[1] = {stop && stop() ? 1.0 : 0.0};
+    world.allreduce_max(stop_here);  // every rank stops after the same iteration
+    const bool stopping = stop_here[0] > 0;
     if ((it + 1) % spec.checkpoint_every == 0 || it + 1 == spec.iterations || stopping) {
       save_checkpoint(ckpt, it + 1, psi, sampler, r.history, opt.get());
-      write_history(out_dir + "/energy.csv", r.history, n);
+      if (world.is_root()) write_history(out_dir + "/energy.csv", r.history, n);
     }
     if (stopping) {
       r.stopped = it + 1 < spec.iterations;
@@ -316,14 +325,15 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
   const Ensemble e =
       spec.exact ? exact_ensemble(h, psi) : eval.sample(psi, spec.eval_samples, spec.burn_in);
   const Moments m = moments(h, psi, e, false);
-  const Estimate est = estimate(m.local_energy, e.n_chains);
+  const Estimate est = estimate(m.local_energy, m.n_chains);
   r.energy_per_site = m.energy / n;
   r.error_per_site = spec.exact ? 0.0 : est.error / n;
   r.variance = m.variance;
-  r.acceptance = e.acceptance;
+  r.acceptance = m.acceptance;
   r.tau = est.tau;
   for (size_t i = 0; i < e.configs.size(); ++i)
     r.s_pipi += e.weights[i] * s_pipi_of(lat, e.configs[i]);
+  if (e.ranks) dist::allreduce_sum_identical(*e.ranks, std::span(&r.s_pipi, 1));
   r.exact_per_site = r.relative_error = r.s_pipi_exact = NAN;
   if (ed::estimated_states(lat, h.conserves_sz()) <= 2e5) {
     const ed::EdResult x = ed::ground_state(h);
@@ -337,7 +347,7 @@ NqsResult run_nqs(const NqsSpec& spec, const std::string& out_dir, bool resume,
     r.exact_per_site = spec.reference;
     r.relative_error = std::fabs((r.energy_per_site - r.exact_per_site) / r.exact_per_site);
   }
-  write_result(out_dir + "/result.json", r);
+  if (world.is_root()) write_result(out_dir + "/result.json", r);
   return r;
 }
 

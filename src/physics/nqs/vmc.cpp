@@ -65,13 +65,20 @@ Ensemble exact_ensemble(const ed::SpinHamiltonian& h, const Wavefunction& psi) {
 }
 
 MetropolisSampler::MetropolisSampler(const ed::Lattice& lattice, bool exchange, int n_chains,
-                                     uint64_t seed)
-    : n_(lattice.n_sites()), exchange_(exchange) {
+                                     uint64_t seed, const dist::Comm* ranks)
+    : n_(lattice.n_sites()),
+      exchange_(exchange),
+      total_(n_chains),
+      ranks_(ranks && ranks->distributed() ? ranks : nullptr) {
   PHYSCNN_CHECK_ARG(n_chains >= 1, "sampler chains = ", n_chains, ": need at least 1");
+  PHYSCNN_CHECK_ARG(!ranks_ || n_chains >= ranks_->size(), "sampler chains = ", n_chains, " for ",
+                    ranks_ ? ranks_->size() : 1, " MPI ranks: every rank needs at least one chain");
+  block_ =
+      ranks_ ? dist::block_of(n_chains, ranks_->rank(), ranks_->size()) : dist::Block{0, n_chains};
   PHYSCNN_CHECK_ARG(!exchange || n_ % 2 == 0, "exchange moves keep S^z = 0, which the ",
                     lattice.describe(), " (odd) does not have");
   const Rng root(seed);
-  for (int c = 0; c < n_chains; ++c) {
+  for (int64_t c = block_.begin; c < block_.end; ++c) {
     rng_.push_back(root.fork(static_cast<uint64_t>(c)));
     Config s = 0;
     if (exchange) {  // a random configuration with n/2 up spins
@@ -145,22 +152,29 @@ Ensemble MetropolisSampler::sample(const Wavefunction& psi, int per_chain, int b
   int64_t total = 0;
   for (int64_t a : accepted) total += a;
   e.acceptance = double(total) / (double(chains) * per_chain * n_);
-  e.weights.assign(e.configs.size(), 1.0 / double(e.configs.size()));
+  e.weights.assign(e.configs.size(), 1.0 / (double(total_) * per_chain));
+  e.ranks = ranks_;
   return e;
+}
+
+std::vector<Config> MetropolisSampler::configs() const {
+  return ranks_ ? dist::allgather_concat(*ranks_, state_) : state_;
 }
 
 std::vector<Rng::State> MetropolisSampler::rng_states() const {
   std::vector<Rng::State> out;
   for (const Rng& r : rng_) out.push_back(r.state());
-  return out;
+  return ranks_ ? dist::allgather_concat(*ranks_, out) : out;
 }
 
 void MetropolisSampler::set_state(const std::vector<Config>& configs,
                                   const std::vector<Rng::State>& rngs) {
-  PHYSCNN_CHECK_ARG(configs.size() == state_.size() && rngs.size() == state_.size(),
-                    "sampler state has ", configs.size(), " chains, the sampler ", state_.size());
-  state_ = configs;
-  for (size_t c = 0; c < rngs.size(); ++c) rng_[c].set_state(rngs[c]);
+  PHYSCNN_CHECK_ARG(configs.size() == size_t(total_) && rngs.size() == size_t(total_),
+                    "sampler state has ", configs.size(), " chains, the sampler ", total_);
+  for (int64_t c = block_.begin; c < block_.end; ++c) {
+    state_[size_t(c - block_.begin)] = configs[size_t(c)];
+    rng_[size_t(c - block_.begin)].set_state(rngs[size_t(c)]);
+  }
 }
 
 Estimate estimate(const std::vector<double>& values, int n_chains) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "dist/comm.hpp"
 #include "physics/ed/hamiltonian.hpp"
 #include "physics/nqs/wavefunction.hpp"
 
@@ -34,6 +35,9 @@ struct Ensemble {
   std::vector<double> weights;
   int n_chains = 1;  // samples are chain-major: chain c holds [c*per_chain, (c+1)*per_chain)
   double acceptance = 1;
+  // Set when these are one rank's share of an MPI job's samples (its block of the chains,
+  // weights summing to 1 over all ranks): the moments are then summed over the ranks.
+  const dist::Comm* ranks = nullptr;
 };
 
 // Every configuration of the Hamiltonian's sector (S^z = 0 when conserved) weighted by
@@ -43,19 +47,27 @@ Ensemble exact_ensemble(const ed::SpinHamiltonian& h, const Wavefunction& psi);
 class MetropolisSampler {
  public:
   // exchange: swap an up and a down spin (keeps S^z = 0, starts there); else flip one spin.
-  MetropolisSampler(const ed::Lattice& lattice, bool exchange, int n_chains, uint64_t seed);
+  // ranks (distributed): this rank runs its block of the chains (dist::block_of); chain c draws
+  // from the stream it has in one process, so the job samples what one process would.
+  MetropolisSampler(const ed::Lattice& lattice, bool exchange, int n_chains, uint64_t seed,
+                    const dist::Comm* ranks = nullptr);
   // per_chain samples from every chain, one sweep (n_sites proposals) apart, after `burn_in`
   // sweeps. The chains continue from where the previous call left them.
   Ensemble sample(const Wavefunction& psi, int per_chain, int burn_in);
 
-  // The chains' configurations and generator states, for checkpoints (set_state checks sizes).
-  const std::vector<Config>& configs() const { return state_; }
+  // Every chain's configuration and generator state, for checkpoints (set_state checks sizes).
+  // Under MPI these gather from every rank: a collective that every rank must call.
+  std::vector<Config> configs() const;
   std::vector<Rng::State> rng_states() const;
   void set_state(const std::vector<Config>& configs, const std::vector<Rng::State>& rngs);
+  int chains() const { return total_; }  // over all ranks
 
  private:
   int n_;
   bool exchange_;
+  int total_;
+  const dist::Comm* ranks_;
+  dist::Block block_;
   std::vector<Config> state_;
   std::vector<Rng> rng_;
 };
@@ -90,15 +102,20 @@ struct Moments {
   std::vector<cplx> centred_o;       // sqrt(w) (O - <O>), samples x n_params (when asked)
   int64_t n_params = 0;
   bool holomorphic = true;
+  int n_chains = 1;                   // over all ranks (moments())
+  double acceptance = 1;              // over all ranks (moments())
+  const dist::Comm* ranks = nullptr;  // set: the sums above are over these ranks' samples
 };
-// The sums over samples (the MPI hook): energy, variance, F, and S or the centred O.
+// The sums over samples: energy, variance, F, and S or the centred O. With `ranks` the samples
+// are one rank's share: the sums run over every rank (all-reduce, then rank 0's sums copied to
+// all, so that every rank takes the same step) and local_energy is every rank's, in rank order.
 Moments reduce_moments(SampleData d, const std::vector<double>& weights, bool with_s,
-                       bool keep_o = false);
+                       bool keep_o = false, const dist::Comm* ranks = nullptr);
 Moments moments(const ed::SpinHamiltonian& h, const Wavefunction& psi, const Ensemble& e,
                 bool with_s, bool keep_o = false);
 
 // S v from the centred derivatives (two passes over them, never forming S); Re of it for real
-// parameters. Needs keep_o.
+// parameters; summed over m.ranks. Needs keep_o.
 std::vector<cplx> s_times(const Moments& m, const std::vector<cplx>& v);
 
 // Solves (S + shift * I) x = F by Gaussian elimination with partial pivoting; throws
