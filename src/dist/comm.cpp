@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <type_traits>
 
 #include "core/error.hpp"
 
@@ -137,71 +139,73 @@ void Comm::finalize() {
 #endif
 }
 
+namespace {
+enum class Op { sum, max };
+
+#ifdef PHYSCNN_HAVE_MPI
+template <class T>
+MPI_Datatype mpi_type() {
+  if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
+  if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
+  if constexpr (std::is_same_v<T, std::int64_t>) return MPI_INT64_T;
+}
+MPI_Op mpi_op(Op op) {
+  return op == Op::sum ? MPI_SUM : MPI_MAX;
+}
+#endif
+
+// In place over MPI_COMM_WORLD when `active` (MPI up, more than one rank); else nothing.
+template <class T>
+void allreduce_in_place(bool active, std::span<T> v, Op op) {
+#ifdef PHYSCNN_HAVE_MPI
+  if (active)
+    MPI_Allreduce(MPI_IN_PLACE, v.data(), count_of(v.size()), mpi_type<T>(), mpi_op(op),
+                  MPI_COMM_WORLD);
+#else
+  (void)active, (void)v, (void)op;
+#endif
+}
+
+// The same, started now: the MPI_Request as stored by Request, or nothing when not active.
+template <class T>
+std::optional<std::uintptr_t> iallreduce_in_place(bool active, std::span<T> v) {
+#ifdef PHYSCNN_HAVE_MPI
+  if (active) {
+    MPI_Request r;
+    MPI_Iallreduce(MPI_IN_PLACE, v.data(), count_of(v.size()), mpi_type<T>(), MPI_SUM,
+                   MPI_COMM_WORLD, &r);
+    return from_mpi(r);
+  }
+#else
+  (void)active, (void)v;
+#endif
+  return std::nullopt;
+}
+}  // namespace
+
 void Comm::allreduce_sum(std::span<float> v) const {
-#ifdef PHYSCNN_HAVE_MPI
-  if (mpi_ && size_ > 1)
-    MPI_Allreduce(MPI_IN_PLACE, v.data(), count_of(v.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-#else
-  (void)v;
-#endif
+  allreduce_in_place(mpi_ && size_ > 1, v, Op::sum);
 }
-
 void Comm::allreduce_sum(std::span<double> v) const {
-#ifdef PHYSCNN_HAVE_MPI
-  if (mpi_ && size_ > 1)
-    MPI_Allreduce(MPI_IN_PLACE, v.data(), count_of(v.size()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-#else
-  (void)v;
-#endif
+  allreduce_in_place(mpi_ && size_ > 1, v, Op::sum);
 }
-
 void Comm::allreduce_sum(std::span<std::int64_t> v) const {
-#ifdef PHYSCNN_HAVE_MPI
-  if (mpi_ && size_ > 1)
-    MPI_Allreduce(MPI_IN_PLACE, v.data(), count_of(v.size()), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
-#else
-  (void)v;
-#endif
+  allreduce_in_place(mpi_ && size_ > 1, v, Op::sum);
 }
-
 void Comm::allreduce_max(std::span<double> v) const {
-#ifdef PHYSCNN_HAVE_MPI
-  if (mpi_ && size_ > 1)
-    MPI_Allreduce(MPI_IN_PLACE, v.data(), count_of(v.size()), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-#else
-  (void)v;
-#endif
+  allreduce_in_place(mpi_ && size_ > 1, v, Op::max);
 }
 
 Request Comm::iallreduce_sum(std::span<float> v) const {
   Request req;
-#ifdef PHYSCNN_HAVE_MPI
-  if (mpi_ && size_ > 1) {
-    MPI_Request r;
-    MPI_Iallreduce(MPI_IN_PLACE, v.data(), count_of(v.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
-                   &r);
-    req.handle_ = from_mpi(r);
-    req.pending_ = true;
-  }
-#else
-  (void)v;
-#endif
+  if (const auto h = iallreduce_in_place(mpi_ && size_ > 1, v))
+    req.handle_ = *h, req.pending_ = true;
   return req;
 }
-
 Request Comm::iallreduce_sum(std::span<double> v) const {
   Request req;
-#ifdef PHYSCNN_HAVE_MPI
-  if (mpi_ && size_ > 1) {
-    MPI_Request r;
-    MPI_Iallreduce(MPI_IN_PLACE, v.data(), count_of(v.size()), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD,
-                   &r);
-    req.handle_ = from_mpi(r);
-    req.pending_ = true;
-  }
-#else
-  (void)v;
-#endif
+  if (const auto h = iallreduce_in_place(mpi_ && size_ > 1, v))
+    req.handle_ = *h, req.pending_ = true;
   return req;
 }
 
