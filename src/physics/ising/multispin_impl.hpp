@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "physics/ising/multispin.hpp"
 
@@ -21,6 +23,26 @@ inline uint64_t bernoulli_accept(uint64_t accept, uint64_t undecided, Xoshiro256
     undecided &= ~(u ^ t);
   }
   return accept;
+}
+
+// Entry c of an engine's acceptance table for Metropolis probability p: certain[c] when p >= 1,
+// else bits[j][c] holds bit 31-j of floor(p * 2^32) as an all-ones or all-zero mask.
+template <size_t N>
+inline void set_acceptance(size_t c, double p, std::array<bool, N>& certain,
+                           std::array<std::array<uint64_t, N>, 32>& bits) {
+  certain[c] = p >= 1.0;
+  const uint64_t p32 = p >= 1.0 ? 0 : uint64_t(std::floor(p * 4294967296.0));
+  for (size_t j = 0; j < 32; ++j) bits[j][c] = ((p32 >> (31 - j)) & 1u) ? ~uint64_t(0) : 0;
+}
+
+// Replica `replica` (bit of every word) set from +-1 spins, or read out as +-1 spins.
+inline void set_replica_bits(std::vector<uint64_t>& words, int replica, const int8_t* spins) {
+  const uint64_t bit = uint64_t(1) << replica;
+  for (size_t i = 0; i < words.size(); ++i)
+    words[i] = spins[i] > 0 ? (words[i] | bit) : (words[i] & ~bit);
+}
+inline void copy_replica_bits(const std::vector<uint64_t>& words, int replica, int8_t* out) {
+  for (size_t i = 0; i < words.size(); ++i) out[i] = ((words[i] >> replica) & 1u) ? 1 : -1;
 }
 
 // 64 bit-sliced binary counters: add() increments counter r by bit r of w (carry-save, ~2 word

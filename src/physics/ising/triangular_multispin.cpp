@@ -25,10 +25,7 @@ void TriangularMultiSpin::set_parameters(double temperature, double field) {
     const int k = c % 7, s = c >= 7 ? 1 : -1;
     const double dE = 2.0 * (6 - 2 * k) + 2.0 * field * s;
     const double p = dE <= 0.0 ? 1.0 : std::exp(-dE / temperature);
-    certain_[size_t(c)] = p >= 1.0;
-    const uint64_t p32 = p >= 1.0 ? 0 : uint64_t(std::floor(p * 4294967296.0));
-    for (int j = 0; j < 32; ++j)
-      threshold_bits_[size_t(j)][size_t(c)] = ((p32 >> (31 - j)) & 1u) ? ~uint64_t(0) : 0;
+    set_acceptance(size_t(c), p, certain_, threshold_bits_);
   }
   wolff_threshold_ = detail::wolff_threshold(1.0 - std::exp(-2.0 / temperature));
 }
@@ -45,16 +42,14 @@ void TriangularMultiSpin::set_replica(int replica, const Lattice& lat) {
   PHYSCNN_CHECK_ARG(replica >= 0 && replica < kReplicas && lat.size == size_,
                     "TriangularMultiSpin::set_replica: replica ", replica, " of ", kReplicas,
                     ", lattice L=", lat.size, " vs engine L=", size_);
-  const uint64_t bit = uint64_t(1) << replica;
-  for (size_t i = 0; i < spins_.size(); ++i)
-    spins_[i] = lat.spins[i] > 0 ? (spins_[i] | bit) : (spins_[i] & ~bit);
+  set_replica_bits(spins_, replica, lat.spins.data());
 }
 
 void TriangularMultiSpin::copy_replica(int replica, int8_t* out) const {
   PHYSCNN_CHECK_ARG(replica >= 0 && replica < kReplicas,
                     "TriangularMultiSpin::copy_replica: replica ", replica, " not in [0, ",
                     kReplicas, ")");
-  for (size_t i = 0; i < spins_.size(); ++i) out[i] = ((spins_[i] >> replica) & 1u) ? 1 : -1;
+  copy_replica_bits(spins_, replica, out);
 }
 
 Lattice TriangularMultiSpin::replica(int replica) const {
